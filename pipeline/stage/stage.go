@@ -1,0 +1,239 @@
+// Package stage is the contract between the pipeline engine and the stage
+// kinds. A stage kind (BM25 index, BM25 search, re_rank, evaluate, fit, …)
+// describes its recipe block here — parameters, inputs, outputs and an
+// implementation version — and does its work in Run. The engine owns
+// everything else: decoding, cache keys, locking, atomic commit.
+//
+// Stage packages import this package and register themselves in init;
+// the engine never imports a stage package directly (cmd/irflow does, for
+// the side effect), so data flows recipe → plan → exec → stage.
+package stage
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/charmbracelet/log"
+)
+
+// Type is the type of a block attribute.
+type Type int
+
+const (
+	String Type = iota
+	Number
+	Bool
+	StringList
+	StringMap // map of string to string, e.g. expect = { "nDCG@10" = ">= 0.6" }
+	// Input is a file or directory whose *content* is part of the cache key:
+	// a literal path, a pinned collection file, or an upstream output
+	// reference such as search.bm25.run.
+	Input
+	// InputList is a list of Inputs.
+	InputList
+)
+
+func (t Type) String() string {
+	switch t {
+	case String:
+		return "string"
+	case Number:
+		return "number"
+	case Bool:
+		return "bool"
+	case StringList:
+		return "list(string)"
+	case StringMap:
+		return "map(string)"
+	case Input:
+		return "input"
+	case InputList:
+		return "list(input)"
+	}
+	return fmt.Sprintf("Type(%d)", int(t))
+}
+
+// Param declares one attribute of a stage block.
+type Param struct {
+	Name     string
+	Type     Type
+	Required bool
+	// Default is used when the attribute is absent (nil: no default).
+	// It has the Go type the engine decodes to: string, float64, bool,
+	// []string or map[string]string.
+	Default any
+	// Meta parameters cannot change results (threads, inference batch
+	// size, progress, logging) and are left out of the cache key.
+	Meta bool
+	Doc  string
+}
+
+// Output is one named artifact a stage writes; other blocks reference it
+// as <block>.<name>.<output>.
+type Output struct {
+	Name string
+	// Path is relative to the stage's output directory: a file
+	// ("run.trec") or a directory ("index/").
+	Path string
+	Doc  string
+}
+
+// Kind is one registered stage implementation.
+type Kind struct {
+	// Block is the recipe block type: "index", "search", "re_rank", …
+	Block string
+	// Method distinguishes implementations that share a block type
+	// (index "x" { method = "bm25" }). Every block type has one default
+	// method (DefaultMethod) used when the attribute is absent.
+	Method string
+	// Version is the implementation version, part of the cache key:
+	// bump it whenever results would change.
+	Version int
+	Params  []Param
+	Outputs []Output
+	Doc     string
+	Run     func(ctx context.Context, job *Job) error
+}
+
+// Job is one execution of a stage.
+type Job struct {
+	// Address is "<block>.<name>", for messages.
+	Address string
+	// Params holds every declared parameter (defaults filled in), decoded
+	// to string, float64, bool, []string or map[string]string. Inputs are
+	// absolute paths (string, or []string for InputList).
+	Params map[string]any
+	// OutDir is where Run writes its outputs. It is a fresh temporary
+	// directory; the engine commits it atomically when Run returns nil.
+	OutDir string
+	// CheckpointDir survives crashes and interruptions of this same stage
+	// key, so long stages can resume. The engine deletes it after commit.
+	CheckpointDir string
+	// Threads is the number of CPU threads the stage may use.
+	Threads int
+	Log     *log.Logger
+	// Progress starts a progress display for long work (a bar on a TTY,
+	// periodic log lines otherwise). total < 0 means unknown.
+	Progress func(desc string, total int64) Progress
+
+	mu      sync.Mutex
+	metrics map[string]float64
+}
+
+// Progress reports progress of one piece of long work.
+type Progress interface {
+	Add(n int64)
+	Done()
+}
+
+// SetMetric records a named result (e.g. "nDCG@10") of this job; the engine
+// writes metrics into the manifest, checks `expect` against them and shows
+// them in the run summary.
+func (j *Job) SetMetric(name string, v float64) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.metrics == nil {
+		j.metrics = map[string]float64{}
+	}
+	j.metrics[name] = v
+}
+
+// Metrics returns a copy of the recorded metrics.
+func (j *Job) Metrics() map[string]float64 {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	m := make(map[string]float64, len(j.metrics))
+	for k, v := range j.metrics {
+		m[k] = v
+	}
+	return m
+}
+
+// String returns a string parameter.
+func (j *Job) String(name string) string { s, _ := j.Params[name].(string); return s }
+
+// Float returns a number parameter.
+func (j *Job) Float(name string) float64 { f, _ := j.Params[name].(float64); return f }
+
+// Int returns a number parameter as int.
+func (j *Job) Int(name string) int { return int(j.Float(name)) }
+
+// Bool returns a bool parameter.
+func (j *Job) Bool(name string) bool { b, _ := j.Params[name].(bool); return b }
+
+// Strings returns a list parameter.
+func (j *Job) Strings(name string) []string { s, _ := j.Params[name].([]string); return s }
+
+// StringMap returns a map parameter.
+func (j *Job) StringMap(name string) map[string]string {
+	m, _ := j.Params[name].(map[string]string)
+	return m
+}
+
+var (
+	regMu    sync.RWMutex
+	registry = map[string]map[string]*Kind{} // block → method → kind
+	defaults = map[string]string{}           // block → default method
+)
+
+// Register adds a kind. The first kind registered for a block type is its
+// default method unless SetDefault says otherwise. It panics on duplicates:
+// registration happens in init and a duplicate is a programming error.
+func Register(k *Kind) {
+	regMu.Lock()
+	defer regMu.Unlock()
+	if registry[k.Block] == nil {
+		registry[k.Block] = map[string]*Kind{}
+	}
+	if _, dup := registry[k.Block][k.Method]; dup {
+		panic(fmt.Sprintf("stage: %s/%s registered twice", k.Block, k.Method))
+	}
+	registry[k.Block][k.Method] = k
+	if _, ok := defaults[k.Block]; !ok {
+		defaults[k.Block] = k.Method
+	}
+}
+
+// SetDefault makes method the default for block.
+func SetDefault(block, method string) {
+	regMu.Lock()
+	defer regMu.Unlock()
+	defaults[block] = method
+}
+
+// Lookup finds the kind for a block type and method ("" = the default).
+func Lookup(block, method string) (*Kind, bool) {
+	regMu.RLock()
+	defer regMu.RUnlock()
+	if method == "" {
+		method = defaults[block]
+	}
+	k, ok := registry[block][method]
+	return k, ok
+}
+
+// Blocks lists the registered block types, sorted.
+func Blocks() []string {
+	regMu.RLock()
+	defer regMu.RUnlock()
+	var b []string
+	for k := range registry {
+		b = append(b, k)
+	}
+	sort.Strings(b)
+	return b
+}
+
+// Methods lists the methods registered for a block type, sorted.
+func Methods(block string) []string {
+	regMu.RLock()
+	defer regMu.RUnlock()
+	var m []string
+	for k := range registry[block] {
+		m = append(m, k)
+	}
+	sort.Strings(m)
+	return m
+}
