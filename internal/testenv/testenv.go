@@ -1,0 +1,84 @@
+// Package testenv finds what tests need outside the package directory: the
+// repository root, the shared IR collections (../shared/data beside the
+// checkout) and the Python oracle venv. Missing prerequisites fail the test
+// with the command that fixes them; they are never silently skipped.
+package testenv
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// RepoRoot returns the directory holding go.mod.
+func RepoRoot(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("testenv: go.mod not found above the test directory")
+		}
+		dir = parent
+	}
+}
+
+// SharedData returns the shared collections directory (IRFLOW_SHARED_DATA,
+// else ../shared/data beside the checkout).
+func SharedData(t testing.TB) string {
+	t.Helper()
+	dir := os.Getenv("IRFLOW_SHARED_DATA")
+	if dir == "" {
+		dir = filepath.Join(RepoRoot(t), "..", "shared", "data")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "SHA256SUMS")); err != nil {
+		t.Fatalf("testenv: shared IR collections not found at %s (set IRFLOW_SHARED_DATA or put shared/ beside the checkout)", dir)
+	}
+	abs, _ := filepath.Abs(dir)
+	return abs
+}
+
+// Collection returns the path of one file or directory under the shared data.
+func Collection(t testing.TB, parts ...string) string {
+	t.Helper()
+	p := filepath.Join(append([]string{SharedData(t)}, parts...)...)
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("testenv: %v", err)
+	}
+	return p
+}
+
+// Python returns the oracle interpreter (IRFLOW_PYTHON, else .venv/bin/python).
+func Python(t testing.TB) string {
+	t.Helper()
+	py := os.Getenv("IRFLOW_PYTHON")
+	if py == "" {
+		py = filepath.Join(RepoRoot(t), ".venv", "bin", "python")
+	}
+	if _, err := os.Stat(py); err != nil {
+		t.Fatalf("testenv: Python oracle venv missing at %s: run ./task setup", py)
+	}
+	return py
+}
+
+// RunPython runs a Python oracle script with args and returns its stdout.
+// Stderr is included in the failure message.
+func RunPython(t testing.TB, script string, args ...string) []byte {
+	t.Helper()
+	cmd := exec.Command(Python(t), append([]string{"-c", script}, args...)...)
+	cmd.Env = append(os.Environ(), "HF_HUB_OFFLINE=1", "TRANSFORMERS_OFFLINE=1", "PYTHONHASHSEED=0")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("python oracle failed: %v\n%s", err, stderr.String())
+	}
+	return stdout.Bytes()
+}
