@@ -1,0 +1,242 @@
+// Package trec reads and writes the two TREC file formats every IR tool
+// speaks: runs ("qid Q0 docid rank score tag") and qrels ("qid iter docid
+// rel"). Ids are strings and are never compared as numbers.
+package trec
+
+import (
+	"bufio"
+	"cmp"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"slices"
+	"strconv"
+
+	"github.com/irflow/irflow/ir/textio"
+)
+
+// Hit is one retrieved document of a query.
+type Hit struct {
+	DocID string
+	Score float64
+}
+
+// Run maps a query id to its retrieved documents. The order of the hits
+// does not matter: SortHits gives trec_eval's ranking.
+type Run map[string][]Hit
+
+// RunLine is one line of a run file as read.
+type RunLine struct {
+	QueryID string
+	DocID   string
+	Rank    int // as written; trec_eval ignores it and ranks by score
+	Score   float64
+	Tag     string
+	Line    int // 1-based line number in the file
+}
+
+// CompareHits orders hits as trec_eval ranks them: score descending, ties
+// broken by document id descending (byte-wise string order).
+func CompareHits(a, b Hit) int {
+	if c := cmp.Compare(b.Score, a.Score); c != 0 {
+		return c
+	}
+	return cmp.Compare(b.DocID, a.DocID)
+}
+
+// SortHits sorts hits into trec_eval's ranking order (see CompareHits).
+func SortHits(hits []Hit) { slices.SortStableFunc(hits, CompareHits) }
+
+// RunScanner streams the lines of a run file, for runs too large to hold
+// in memory. It checks each line but not duplicates across lines.
+type RunScanner struct {
+	lr   *textio.LineReader
+	line RunLine
+	err  error
+}
+
+// NewRunScanner reads a run from r; name is used in error messages.
+func NewRunScanner(r io.Reader, name string) *RunScanner {
+	return &RunScanner{lr: textio.NewLineReader(r, name)}
+}
+
+// Scan advances to the next line; it returns false at the end of input or
+// on the first error (see Err). Blank lines are skipped.
+func (s *RunScanner) Scan() bool {
+	if s.err != nil {
+		return false
+	}
+	for {
+		raw, err := s.lr.Next()
+		if err == io.EOF {
+			return false
+		}
+		if err != nil {
+			s.err = err
+			return false
+		}
+		if textio.IsBlank(raw) {
+			continue
+		}
+		s.line, s.err = parseRunLine(s.lr, raw)
+		return s.err == nil
+	}
+}
+
+// Line is the line read by the last successful Scan.
+func (s *RunScanner) Line() RunLine { return s.line }
+
+// Err is the first error met, or nil at a clean end of input.
+func (s *RunScanner) Err() error { return s.err }
+
+func parseRunLine(lr *textio.LineReader, raw []byte) (RunLine, error) {
+	f := textio.Fields(raw)
+	if len(f) != 6 {
+		return RunLine{}, lr.Errorf(0, "run line has %d columns, want 6 (qid Q0 docid rank score tag)", len(f))
+	}
+	for _, i := range []int{0, 2, 5} {
+		if why := textio.CheckID(f[i].Text); why != "" {
+			return RunLine{}, lr.Errorf(textio.Column(raw, f[i].Off), "%s", why)
+		}
+	}
+	rank, err := strconv.Atoi(f[3].Text)
+	if err != nil {
+		return RunLine{}, lr.Errorf(textio.Column(raw, f[3].Off), "rank %q is not an integer", f[3].Text)
+	}
+	score, err := strconv.ParseFloat(f[4].Text, 64)
+	if err != nil || math.IsNaN(score) {
+		return RunLine{}, lr.Errorf(textio.Column(raw, f[4].Off), "score %q is not a number", f[4].Text)
+	}
+	return RunLine{QueryID: f[0].Text, DocID: f[2].Text, Rank: rank, Score: score, Tag: f[5].Text, Line: lr.LineNo()}, nil
+}
+
+// ReadRun reads a whole run. A document retrieved twice for the same query
+// is an error, as in trec_eval. name is used in error messages.
+func ReadRun(r io.Reader, name string) (Run, error) {
+	run := Run{}
+	seen := map[[2]string]int{}
+	s := NewRunScanner(r, name)
+	for s.Scan() {
+		l := s.Line()
+		key := [2]string{l.QueryID, l.DocID}
+		if prev, dup := seen[key]; dup {
+			return nil, &textio.ParseError{File: name, Line: l.Line,
+				Msg: fmt.Sprintf("document %q retrieved twice for query %q (first on line %d)", l.DocID, l.QueryID, prev)}
+		}
+		seen[key] = l.Line
+		run[l.QueryID] = append(run[l.QueryID], Hit{DocID: l.DocID, Score: l.Score})
+	}
+	if err := s.Err(); err != nil {
+		return nil, err
+	}
+	return run, nil
+}
+
+// ReadRunFile reads a run file (gzip-compressed if the name ends in .gz).
+func ReadRunFile(path string) (Run, error) {
+	f, err := textio.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return ReadRun(f, path)
+}
+
+// QueryIDs returns the run's query ids in string order.
+func (r Run) QueryIDs() []string {
+	ids := make([]string, 0, len(r))
+	for q := range r {
+		ids = append(ids, q)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// RunWriter writes a run one query at a time, so a stage can stream
+// results without holding the whole run.
+type RunWriter struct {
+	w   *bufio.Writer
+	tag string
+	buf []byte
+}
+
+// NewRunWriter writes run lines tagged tag to w. Call Flush at the end.
+func NewRunWriter(w io.Writer, tag string) (*RunWriter, error) {
+	if why := textio.CheckID(tag); why != "" {
+		return nil, fmt.Errorf("trec: run tag: %s", why)
+	}
+	return &RunWriter{w: bufio.NewWriter(w), tag: tag}, nil
+}
+
+// WriteQuery sorts hits into trec_eval's order (in place) and writes them
+// with ranks 1..n. Scores are written so that they read back exactly.
+// Nothing is written for a query whose hits are invalid.
+func (rw *RunWriter) WriteQuery(qid string, hits []Hit) error {
+	if why := textio.CheckID(qid); why != "" {
+		return fmt.Errorf("trec: query id: %s", why)
+	}
+	seen := make(map[string]struct{}, len(hits))
+	for _, h := range hits {
+		if why := textio.CheckID(h.DocID); why != "" {
+			return fmt.Errorf("trec: query %q: document id: %s", qid, why)
+		}
+		if math.IsNaN(h.Score) {
+			return fmt.Errorf("trec: query %q: document %q has a NaN score", qid, h.DocID)
+		}
+		if _, dup := seen[h.DocID]; dup {
+			return fmt.Errorf("trec: query %q: document %q listed twice", qid, h.DocID)
+		}
+		seen[h.DocID] = struct{}{}
+	}
+	SortHits(hits)
+	for i, h := range hits {
+		b := rw.buf[:0]
+		b = append(b, qid...)
+		b = append(b, " Q0 "...)
+		b = append(b, h.DocID...)
+		b = append(b, ' ')
+		b = strconv.AppendInt(b, int64(i+1), 10)
+		b = append(b, ' ')
+		b = strconv.AppendFloat(b, h.Score, 'g', -1, 64)
+		b = append(b, ' ')
+		b = append(b, rw.tag...)
+		b = append(b, '\n')
+		rw.buf = b
+		if _, err := rw.w.Write(b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Flush writes buffered lines to the underlying writer.
+func (rw *RunWriter) Flush() error { return rw.w.Flush() }
+
+// WriteRun writes a whole run, queries in string order of their ids. The
+// hits of each query are sorted in place.
+func WriteRun(w io.Writer, run Run, tag string) error {
+	rw, err := NewRunWriter(w, tag)
+	if err != nil {
+		return err
+	}
+	for _, q := range run.QueryIDs() {
+		if err := rw.WriteQuery(q, run[q]); err != nil {
+			return err
+		}
+	}
+	return rw.Flush()
+}
+
+// WriteRunFile writes a run to path.
+func WriteRunFile(path string, run Run, tag string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := WriteRun(f, run, tag); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}

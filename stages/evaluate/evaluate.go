@@ -1,0 +1,153 @@
+// Package evaluate registers the `evaluate` stage kind: a run and qrels in,
+// trec_eval-exact measures out (metrics.json with means and per-query
+// values, metrics.tsv in trec_eval's layout). It is glue between the
+// pipeline and ir/metrics; the measures live there.
+package evaluate
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/irflow/irflow/ir/collection"
+	"github.com/irflow/irflow/ir/metrics"
+	"github.com/irflow/irflow/ir/trec"
+	"github.com/irflow/irflow/pipeline/stage"
+)
+
+// Method is the kind's method name (the default, and only, evaluate method).
+const Method = "trec_eval"
+
+// DefaultMetrics are measured when the block does not list any.
+var DefaultMetrics = []string{"nDCG@10", "RR@10", "R@100"}
+
+func init() { stage.Register(Kind()) }
+
+// Kind describes the `evaluate` block.
+func Kind() *stage.Kind {
+	return &stage.Kind{
+		Block: "evaluate", Method: Method, Version: 1,
+		Doc: "Evaluates a TREC run against qrels with trec_eval's conventions (pytrec_eval-exact); " +
+			"averages over queries in both the run and the qrels.",
+		Params: []stage.Param{
+			{Name: "run", Type: stage.Input, Required: true, Doc: "TREC run (qid Q0 docid rank score tag)."},
+			{Name: "qrels", Type: stage.Input, Required: true, Doc: "Judgments: TREC qrels or BEIR qrels TSV (with its header)."},
+			{Name: "metrics", Type: stage.StringList, Default: DefaultMetrics,
+				Doc: `Measures in ir-measures syntax: nDCG@10, nDCG, RR@10, AP, AP(rel=2), R@100, P(rel=2)@10, Judged@10 (docs/evaluation.md).`},
+			// The artifact always holds per-query values; this only
+			// chooses whether they are also logged, so it is meta.
+			{Name: "per_query", Type: stage.Bool, Default: false, Meta: true, Doc: "Also log every query's values."},
+		},
+		Outputs: []stage.Output{
+			{Name: "metrics", Path: "metrics.json", Doc: `{"measures", "queries", "mean", "per_query", "run_only", "qrels_only"}.`},
+			{Name: "table", Path: "metrics.tsv", Doc: "measure<TAB>query<TAB>value lines like trec_eval -q, means under \"all\"."},
+		},
+		Run: run,
+	}
+}
+
+// Result is the content of metrics.json. Measure names are spelled as the
+// recipe spelled them.
+type Result struct {
+	Measures  []string                      `json:"measures"`
+	Queries   int                           `json:"queries"`
+	Mean      map[string]float64            `json:"mean"`
+	PerQuery  map[string]map[string]float64 `json:"per_query"`
+	RunOnly   []string                      `json:"run_only"`   // run queries without judgments (ignored)
+	QrelsOnly []string                      `json:"qrels_only"` // judged queries missing from the run (ignored)
+}
+
+func run(ctx context.Context, job *stage.Job) error {
+	names := slices.Clone(job.Strings("metrics"))
+	if len(names) == 0 {
+		return fmt.Errorf("%s: metrics is empty", job.Address)
+	}
+	for i := range names {
+		names[i] = strings.TrimSpace(names[i])
+	}
+	measures, err := metrics.ParseAll(names)
+	if err != nil {
+		return fmt.Errorf("%s: metrics: %w", job.Address, err)
+	}
+	r, err := trec.ReadRunFile(job.String("run"))
+	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	q, err := collection.ReadQrelsFile(job.String("qrels"))
+	if err != nil {
+		return err
+	}
+	ev, err := metrics.Evaluate(r, q, measures)
+	if err != nil {
+		return fmt.Errorf("%s: %w", job.Address, err)
+	}
+
+	res := Result{Measures: names, Queries: len(ev.Queries), Mean: map[string]float64{},
+		PerQuery: map[string]map[string]float64{}, RunOnly: nonNil(ev.RunOnly), QrelsOnly: nonNil(ev.QrelsOnly)}
+	for i, n := range names {
+		res.Mean[n] = ev.Mean[i]
+	}
+	for _, qid := range ev.Queries {
+		m := make(map[string]float64, len(names))
+		for i, n := range names {
+			m[n] = ev.PerQuery[qid][i]
+		}
+		res.PerQuery[qid] = m
+	}
+	b, err := json.MarshalIndent(res, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(job.OutDir, "metrics.json"), append(b, '\n'), 0o644); err != nil {
+		return err
+	}
+	f, err := os.Create(filepath.Join(job.OutDir, "metrics.tsv"))
+	if err != nil {
+		return err
+	}
+	if err := ev.WriteTREC(f, names, true, -1); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+
+	for i, n := range names {
+		job.SetMetric(n, ev.Mean[i])
+	}
+	if job.Log != nil {
+		if len(ev.QrelsOnly) > 0 {
+			job.Log.Warn("judged queries missing from the run are not averaged (trec_eval without -c)", "queries", len(ev.QrelsOnly))
+		}
+		if job.Bool("per_query") {
+			for _, qid := range ev.Queries {
+				kv := []any{"query", qid}
+				for i, n := range names {
+					kv = append(kv, n, ev.PerQuery[qid][i])
+				}
+				job.Log.Info("per query", kv...)
+			}
+		}
+		kv := []any{"queries", len(ev.Queries)}
+		for i, n := range names {
+			kv = append(kv, n, ev.Mean[i])
+		}
+		job.Log.Info("evaluated", kv...)
+	}
+	return nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
