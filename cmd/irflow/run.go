@@ -1,0 +1,117 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/signal"
+	"runtime"
+	"syscall"
+
+	"github.com/mattn/go-isatty"
+
+	"github.com/irflow/irflow/pipeline/exec"
+)
+
+func init() {
+	register("run", "run a recipe: execute every stage that is not cached", runCommand)
+}
+
+func runCommand(args []string) error {
+	fs := newFlagSet("run", "RECIPE")
+	ef := addEngineFlags(fs, true)
+	jobs := fs.Int("j", runtime.NumCPU(), "number of stages to execute at once")
+	threads := fs.Int("threads", 0, "CPU threads per stage (default: the CPUs divided among the stages executing when it starts)")
+	failFast := fs.Bool("fail-fast", false, "stop everything at the first failure (default: skip only the failed stage's dependents)")
+	progress := fs.String("progress", "auto", "progress display: auto (bars on a terminal), bars, lines or off")
+	asJSON := fs.Bool("json", false, "print the summary as JSON")
+	verify := fs.Bool("verify", false, "re-hash cached artifacts before using them; corrupt ones are rebuilt")
+	rest, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	path, err := oneRecipe(fs, rest)
+	if err != nil {
+		return err
+	}
+	if *jobs < 1 {
+		return usageError(fs, "-j must be at least 1")
+	}
+	mode, err := progressMode(*progress, ef.logFormat)
+	if err != nil {
+		return usageError(fs, "%v", err)
+	}
+	logger, err := ef.logger()
+	if err != nil {
+		return err
+	}
+	l, err := ef.load(path)
+	if err != nil {
+		return err
+	}
+	// Digests of external inputs are worth keeping even if the run fails.
+	if err := l.digests.Save(); err != nil {
+		logger.Warn("could not save input digests", "err", err)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		// The first Ctrl-C cancels the stages; a second one, with the
+		// default handler restored, kills irflow at once.
+		<-ctx.Done()
+		stop()
+	}()
+	res, err := exec.Run(ctx, l.plan, exec.Options{
+		Cache:       l.cache,
+		Files:       l.digests,
+		Jobs:        *jobs,
+		Threads:     *threads,
+		Logger:      logger,
+		Progress:    mode,
+		ProgressOut: os.Stderr,
+		FailFast:    *failFast,
+		Irflow:      version(),
+		Verify:      *verify,
+	})
+	if err != nil {
+		return err
+	}
+	if err := l.digests.Save(); err != nil {
+		logger.Warn("could not save input digests", "err", err)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(res); err != nil {
+			return err
+		}
+	} else if err := exec.WriteSummary(os.Stdout, res); err != nil {
+		return err
+	}
+	if ctx.Err() != nil {
+		return &exitError{code: exitFailure, err: fmt.Errorf("interrupted")}
+	}
+	if !res.OK() {
+		return &exitError{code: exitFailure, err: fmt.Errorf("%s did not complete: see the summary above", path)}
+	}
+	return nil
+}
+
+func progressMode(s, logFormat string) (exec.ProgressMode, error) {
+	switch s {
+	case "auto":
+		if logFormat == "text" && isatty.IsTerminal(os.Stderr.Fd()) {
+			return exec.ProgressBars, nil
+		}
+		return exec.ProgressLines, nil
+	case "bars":
+		return exec.ProgressBars, nil
+	case "lines":
+		return exec.ProgressLines, nil
+	case "off":
+		return exec.ProgressOff, nil
+	}
+	return 0, fmt.Errorf("--progress %q: want auto, bars, lines or off", s)
+}

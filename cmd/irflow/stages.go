@@ -1,0 +1,8 @@
+package main
+
+// Stage kinds linked into irflow: each package registers its kinds in
+// init. The lead maintains this list.
+import (
+	_ "github.com/irflow/irflow/stages/bm25"
+	_ "github.com/irflow/irflow/stages/evaluate"
+)

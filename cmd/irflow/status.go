@@ -1,0 +1,69 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"text/tabwriter"
+
+	"github.com/irflow/irflow/pipeline/exec"
+)
+
+func init() {
+	register("status", "show each stage of a recipe: cached or not, key, artifact path, metrics", statusCommand)
+}
+
+func statusCommand(args []string) error {
+	fs := newFlagSet("status", "RECIPE")
+	ef := addEngineFlags(fs, true)
+	verify := fs.Bool("verify", false, "re-hash every cached artifact and check it against its manifest")
+	rest, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	path, err := oneRecipe(fs, rest)
+	if err != nil {
+		return err
+	}
+	l, err := ef.load(path)
+	if err != nil {
+		return err
+	}
+	decisions, err := l.plan.Resolve(l.cache, l.digests)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ADDRESS\tSTATE\tKEY\tARTIFACT\tMETRICS")
+	corrupt := 0
+	for _, d := range decisions {
+		state, key, dir, metrics := "not built", "-", "-", ""
+		if d.Key != "" {
+			key = d.Key[:12]
+		} else {
+			state = "not built (upstream not built)"
+		}
+		if d.Cached {
+			state, dir, metrics = "cached", l.cache.ObjectDir(d.Key), exec.FormatMetrics(d.Manifest.Metrics)
+			if *verify {
+				if err := l.cache.Verify(d.Key); err != nil {
+					// Moved aside so no run uses it; the next run rebuilds it.
+					state = "CORRUPT (moved aside, will be rebuilt): " + err.Error()
+					corrupt++
+					if qerr := l.cache.Quarantine(d.Key); qerr != nil {
+						state += "; could not move it aside: " + qerr.Error()
+					}
+				} else {
+					state = "cached, verified"
+				}
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", d.Stage.Address, state, key, dir, metrics)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if corrupt > 0 {
+		return &exitError{code: exitFailure, err: fmt.Errorf("%d artifact(s) did not match their manifest", corrupt)}
+	}
+	return nil
+}

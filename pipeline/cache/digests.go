@@ -1,0 +1,126 @@
+package cache
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/irflow/irflow/pipeline/digest"
+)
+
+// Digests remembers the content digests of external input files by their
+// identity (path, size, modification time, inode), so a multi-gigabyte
+// collection is hashed once, not on every run. It implements
+// recipe.Hasher. Nothing is written until Save.
+type Digests struct {
+	path    string
+	mu      sync.Mutex
+	entries map[string]digestEntry
+	dirty   bool
+	now     func() time.Time
+}
+
+type digestEntry struct {
+	Size    int64  `json:"size"`
+	MtimeNs int64  `json:"mtime_ns"`
+	Inode   uint64 `json:"inode"`
+	Device  uint64 `json:"dev"`
+	SHA256  string `json:"sha256"`
+}
+
+// recentWindow: files modified this recently may still be changing within
+// the file system's timestamp granularity, so their digests are not
+// remembered.
+const recentWindow = 2 * time.Second
+
+// Digests loads the digest memo of the cache (empty if there is none).
+func (c *Cache) Digests() *Digests {
+	d := &Digests{path: filepath.Join(c.Dir, "digests.json"), entries: map[string]digestEntry{}, now: time.Now}
+	if data, err := os.ReadFile(d.path); err == nil {
+		json.Unmarshal(data, &d.entries) // a corrupt memo is only a slower run
+	}
+	return d
+}
+
+func identity(info os.FileInfo) digestEntry {
+	e := digestEntry{Size: info.Size(), MtimeNs: info.ModTime().UnixNano()}
+	if st, ok := info.Sys().(*syscall.Stat_t); ok {
+		e.Inode, e.Device = uint64(st.Ino), uint64(st.Dev)
+	}
+	return e
+}
+
+// Digest returns the digest of a file or directory (see package digest).
+func (d *Digests) Digest(path string) (string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", err
+	}
+	info, err := os.Stat(abs)
+	if err != nil {
+		return "", err
+	}
+	if !info.IsDir() {
+		return d.file(abs)
+	}
+	entries, err := digest.Walk(abs, d.file)
+	if err != nil {
+		return "", err
+	}
+	return digest.Combine(entries), nil
+}
+
+func (d *Digests) file(path string) (string, error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return "", err
+	}
+	id := identity(info)
+	d.mu.Lock()
+	e, ok := d.entries[path]
+	d.mu.Unlock()
+	if ok && e.Size == id.Size && e.MtimeNs == id.MtimeNs && e.Inode == id.Inode && e.Device == id.Device {
+		return e.SHA256, nil
+	}
+	sum, err := digest.File(path)
+	if err != nil {
+		return "", err
+	}
+	if d.now().Sub(info.ModTime()) > recentWindow {
+		id.SHA256 = sum
+		d.mu.Lock()
+		d.entries[path] = id
+		d.dirty = true
+		d.mu.Unlock()
+	}
+	return sum, nil
+}
+
+// Save writes new digests to the cache, merged with what other processes
+// saved meanwhile.
+func (d *Digests) Save() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.dirty {
+		return nil
+	}
+	merged := map[string]digestEntry{}
+	if data, err := os.ReadFile(d.path); err == nil {
+		json.Unmarshal(data, &merged)
+	}
+	for k, v := range d.entries {
+		merged[k] = v
+	}
+	data, err := json.Marshal(merged)
+	if err != nil {
+		return err
+	}
+	if err := writeFileAtomic(d.path, data, 0o644); err != nil {
+		return err
+	}
+	d.dirty = false
+	return nil
+}

@@ -1,0 +1,41 @@
+package recipe_test
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/irflow/irflow/internal/testenv"
+	"github.com/irflow/irflow/pipeline/recipe"
+	"github.com/irflow/irflow/pipeline/recipe/recipetest"
+	"github.com/irflow/irflow/stages/testkinds"
+)
+
+func init() { testkinds.Register() }
+
+// TestBadRecipes loads every malformed recipe and checks that each wanted
+// error is reported at its line and column.
+func TestBadRecipes(t *testing.T) {
+	testenv.SharedData(t) // sha256_mismatch.hcl reads the ADI qrels
+	cases := recipetest.BadCases(t, filepath.Join("testdata", "bad"))
+	if len(cases) < 25 {
+		t.Fatalf("only %d bad recipes; want at least 25", len(cases))
+	}
+	for _, c := range cases {
+		t.Run(strings.TrimSuffix(filepath.Base(c.Path), ".hcl"), func(t *testing.T) {
+			_, diags := recipe.Load(c.Path, recipe.Options{Vars: c.Vars, VarFiles: c.Files})
+			if !diags.HasErrors() {
+				t.Fatalf("loaded without errors")
+			}
+			for _, w := range c.Wants {
+				found := false
+				for _, d := range diags {
+					found = found || w.Matches(d)
+				}
+				if !found {
+					t.Errorf("want %s\ngot:%s", w, recipetest.Describe(diags))
+				}
+			}
+		})
+	}
+}
