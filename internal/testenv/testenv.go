@@ -69,11 +69,39 @@ func Python(t testing.TB) string {
 	return py
 }
 
+// TorchPython returns the PyTorch oracle interpreter (IRFLOW_TORCH_PYTHON,
+// else .cache/venv-torch/bin/python): torch 2.1.0 — the libtorch irflow
+// links — with transformers, sentence-transformers, lightning-ir and the
+// all-MiniLM-L6-v2 files. It is separate from Python's venv because the
+// transformers that runs on torch 2.1 needs older tokenizers and numpy.
+func TorchPython(t testing.TB) string {
+	t.Helper()
+	py := os.Getenv("IRFLOW_TORCH_PYTHON")
+	if py == "" {
+		py = filepath.Join(RepoRoot(t), ".cache", "venv-torch", "bin", "python")
+	}
+	if _, err := os.Stat(py); err != nil {
+		t.Fatalf("testenv: PyTorch oracle venv missing at %s: run ./task setup", py)
+	}
+	return py
+}
+
 // RunPython runs a Python oracle script with args and returns its stdout.
 // Stderr is included in the failure message.
 func RunPython(t testing.TB, script string, args ...string) []byte {
 	t.Helper()
-	cmd := exec.Command(Python(t), append([]string{"-c", script}, args...)...)
+	return runPython(t, Python(t), script, args...)
+}
+
+// RunTorchPython is RunPython with the PyTorch oracle venv (TorchPython).
+func RunTorchPython(t testing.TB, script string, args ...string) []byte {
+	t.Helper()
+	return runPython(t, TorchPython(t), script, args...)
+}
+
+func runPython(t testing.TB, py, script string, args ...string) []byte {
+	t.Helper()
+	cmd := exec.Command(py, append([]string{"-c", script}, args...)...)
 	cmd.Env = append(os.Environ(), "HF_HUB_OFFLINE=1", "TRANSFORMERS_OFFLINE=1", "PYTHONHASHSEED=0")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

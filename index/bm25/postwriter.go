@@ -1,0 +1,179 @@
+package bm25
+
+import (
+	"bufio"
+	"encoding/binary"
+	"fmt"
+)
+
+// postingsWriter turns one term's (doc, tf) stream, in increasing doc
+// order, into blocks of postings.bin and headers of blocks.bin. The first
+// block's header is held back: a term with a single block keeps its
+// header in the dictionary instead.
+type postingsWriter struct {
+	postings *bufio.Writer
+	blocks   *bufio.Writer
+	norms    []byte // this field's norms, for the per-block minimum
+
+	postOff  uint64 // bytes written to postings.bin
+	blockOff uint64 // headers written to blocks.bin
+
+	// current term
+	docs, tfs [BlockSize]uint32
+	n         int
+	nblocks   int
+	first     blockHeader // header of the first block, written once a second exists
+	prevLast  int64       // last doc of the previous block, -1 at term start
+	lastDoc   int64
+	entry     termEntry
+	totalTF   uint64 // occurrences of the current term
+
+	buf []byte
+	hdr [blockHeaderSize]byte
+}
+
+func (w *postingsWriter) startTerm(norms []byte) {
+	w.norms = norms
+	w.n, w.nblocks = 0, 0
+	w.prevLast, w.lastDoc = -1, -1
+	w.entry = termEntry{postOff: w.postOff, blockOff: w.blockOff, minNorm: 255}
+	w.totalTF = 0
+}
+
+func (w *postingsWriter) add(doc, tf uint32) error {
+	if int64(doc) <= w.lastDoc {
+		return fmt.Errorf("bm25: postings out of order (doc %d after %d)", doc, w.lastDoc)
+	}
+	if tf == 0 {
+		return fmt.Errorf("bm25: zero term frequency for doc %d", doc)
+	}
+	w.lastDoc = int64(doc)
+	w.docs[w.n], w.tfs[w.n] = doc, tf
+	w.n++
+	w.entry.docFreq++
+	w.totalTF += uint64(tf)
+	if tf > w.entry.maxTF {
+		w.entry.maxTF = tf
+	}
+	if w.n == BlockSize {
+		return w.flushBlock()
+	}
+	return nil
+}
+
+func (w *postingsWriter) writeHeader(h *blockHeader) error {
+	h.put(w.hdr[:])
+	_, err := w.blocks.Write(w.hdr[:])
+	w.blockOff++
+	return err
+}
+
+func (w *postingsWriter) flushBlock() error {
+	n := w.n
+	if n == 0 {
+		return nil
+	}
+	h := blockHeader{lastDoc: w.docs[n-1], dataOff: uint32(w.postOff - w.entry.postOff), count: uint8(n), minNorm: 255}
+	var gaps, tfm [BlockSize]uint32
+	prev := w.prevLast
+	for i := 0; i < n; i++ {
+		gaps[i] = uint32(int64(w.docs[i]) - prev - 1)
+		prev = int64(w.docs[i])
+		tfm[i] = w.tfs[i] - 1
+		if w.tfs[i] > h.maxTF {
+			h.maxTF = w.tfs[i]
+		}
+		if nb := w.norms[w.docs[i]]; nb < h.minNorm {
+			h.minNorm = nb
+		}
+	}
+	h.docBits = bitWidth(gaps[:n])
+	h.tfBits = bitWidth(tfm[:n])
+	w.buf = pack(w.buf[:0], gaps[:n], h.docBits)
+	w.buf = pack(w.buf, tfm[:n], h.tfBits)
+	if _, err := w.postings.Write(w.buf); err != nil {
+		return err
+	}
+	w.postOff += uint64(len(w.buf))
+	switch w.nblocks {
+	case 0:
+		w.first = h
+	case 1:
+		if err := w.writeHeader(&w.first); err != nil {
+			return err
+		}
+		fallthrough
+	default:
+		if err := w.writeHeader(&h); err != nil {
+			return err
+		}
+	}
+	w.nblocks++
+	if h.minNorm < w.entry.minNorm {
+		w.entry.minNorm = h.minNorm
+	}
+	w.prevLast = int64(w.docs[n-1])
+	w.n = 0
+	return nil
+}
+
+// finishTerm flushes the last partial block and returns the term's entry.
+func (w *postingsWriter) finishTerm() (termEntry, error) {
+	if err := w.flushBlock(); err != nil {
+		return termEntry{}, err
+	}
+	w.entry.postLen = w.postOff - w.entry.postOff
+	if w.entry.postLen > 1<<32-1 {
+		return termEntry{}, fmt.Errorf("bm25: postings of one term exceed 4 GiB")
+	}
+	if w.entry.single() {
+		w.entry.docBits, w.entry.tfBits = w.first.docBits, w.first.tfBits
+	}
+	return w.entry, nil
+}
+
+// dictWriter writes dict.bin and dictidx.bin.
+type dictWriter struct {
+	dict, idx *bufio.Writer
+	off       uint64 // bytes written to dict.bin
+	n         int    // terms written
+	prevKey   []byte
+	buf       []byte
+}
+
+func (d *dictWriter) add(key []byte, e *termEntry) error {
+	if d.n%dictGroupSize == 0 {
+		var rec [dictIdxSize]byte
+		binary.LittleEndian.PutUint64(rec[0:], d.off)
+		binary.LittleEndian.PutUint64(rec[8:], e.postOff)
+		binary.LittleEndian.PutUint64(rec[16:], e.blockOff)
+		if _, err := d.idx.Write(rec[:]); err != nil {
+			return err
+		}
+		d.prevKey = d.prevKey[:0]
+	}
+	prefix := 0
+	for prefix < len(key) && prefix < len(d.prevKey) && key[prefix] == d.prevKey[prefix] {
+		prefix++
+	}
+	b := d.buf[:0]
+	b = binary.AppendUvarint(b, uint64(prefix))
+	b = binary.AppendUvarint(b, uint64(len(key)-prefix))
+	b = append(b, key[prefix:]...)
+	b = binary.AppendUvarint(b, uint64(e.docFreq))
+	b = binary.AppendUvarint(b, e.postLen)
+	if e.single() {
+		b = append(b, e.docBits, e.tfBits)
+	} else {
+		b = binary.AppendUvarint(b, uint64(e.maxTF))
+		b = append(b, e.minNorm)
+	}
+	d.buf = b
+	if _, err := d.dict.Write(b); err != nil {
+		return err
+	}
+	d.off += uint64(len(b))
+	d.prevKey = append(d.prevKey[:0], key...)
+	d.n++
+	return nil
+}

@@ -1,0 +1,67 @@
+# Builds Lightning IR models (v0.0.6) with a head on a backbone checkpoint,
+# saves each (config.json + weights + tokenizer), and scores a query against
+# documents with Lightning IR itself.
+# usage: lir_heads.py < {"cases": [{"out", "backbone", "arch", "config", "query", "docs", "seed"}]}
+# prints {out: {"scores": [...], "query_emb": [...], "doc_emb": [[...], ...]}}
+# (embeddings: the scored vectors, flattened; none for cross-encoders)
+import json, sys, warnings
+
+warnings.filterwarnings("ignore")
+import torch
+import transformers.modeling_utils as mu
+
+# Eager attention: recent transformers refuse SDPA on torch 2.1.0 instead of
+# falling back; the math is the same.
+if hasattr(mu.PreTrainedModel, "_check_and_adjust_attn_implementation"):
+    mu.PreTrainedModel._check_and_adjust_attn_implementation = lambda self, impl, is_init_check=False: "eager"
+from lightning_ir.models import (ColConfig, ColModel, ColTokenizer, DprConfig, DprModel, MonoConfig, MonoModel,
+                                 SpladeConfig, SpladeModel, SpladeTokenizer)
+from lightning_ir.bi_encoder import BiEncoderTokenizer
+from lightning_ir.cross_encoder import CrossEncoderTokenizer
+
+
+def run(case):
+    out, backbone, arch = case["out"], case["backbone"], case["arch"]
+    torch.manual_seed(case.get("seed", 0))
+    Config, Model, Tokenizer = {
+        "dpr": (DprConfig, DprModel, BiEncoderTokenizer),
+        "col": (ColConfig, ColModel, ColTokenizer),
+        "splade": (SpladeConfig, SpladeModel, SpladeTokenizer),
+        "mono": (MonoConfig, MonoModel, CrossEncoderTokenizer),
+    }[arch]
+    cfg = Config(**case["config"])
+    model = Model.from_pretrained(backbone, config=cfg).eval()
+    tok = Tokenizer.from_pretrained(backbone, **cfg.get_tokenizer_kwargs(Tokenizer))
+    if len(tok) > model.config.vocab_size:  # marker tokens [QUE]/[DOC] were added
+        model.resize_token_embeddings(len(tok))
+    # Fresh head weights are tiny (std 0.02): make them large enough that a
+    # wrong head shows up well above the tolerance.
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if name.split(".")[0] in ("projection", "linear", "bert_pool") and "predictions" not in name and "vocab_" not in name:
+                p.add_(torch.randn_like(p) * case.get("scale", 0.5))
+    model.save_pretrained(out)
+    tok.save_pretrained(out)
+
+    query, docs = case["query"], case["docs"]
+    res = {}
+    with torch.no_grad():
+        if arch == "mono":
+            enc = tok.tokenize([query], docs, num_docs=[len(docs)], return_tensors="pt", padding=True, truncation=True)
+            o = model(enc["encoding"])
+            res["scores"] = o.scores.tolist()
+            return res
+        enc = tok.tokenize([query], docs, return_tensors="pt", padding=True, truncation=True)
+        o = model(enc["query_encoding"], enc["doc_encoding"], num_docs=[len(docs)])
+        res["scores"] = o.scores.view(-1).tolist()
+        q, d = o.query_embeddings, o.doc_embeddings
+        if q.scoring_mask is None:  # single vector
+            res["query_emb"] = q.embeddings[0].flatten().tolist()
+            res["doc_emb"] = [e.flatten().tolist() for e in d.embeddings]
+        else:  # the scored vectors only, to compare with irflow's
+            res["query_emb"] = q.embeddings[0][q.scoring_mask[0]].flatten().tolist()
+            res["doc_emb"] = [e[m].flatten().tolist() for e, m in zip(d.embeddings, d.scoring_mask)]
+    return res
+
+
+print(json.dumps({c["out"]: run(c) for c in json.load(sys.stdin)["cases"]}))

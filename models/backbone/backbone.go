@@ -1,0 +1,423 @@
+// Package backbone runs BERT-family transformer encoders (BERT, ELECTRA
+// discriminator, DistilBERT) on libtorch through backends/torch, loading
+// Hugging Face weights read by models/hf. It computes what transformers'
+// BertModel / ElectraModel / DistilBertModel return as last_hidden_state,
+// in fp32, with the padding mask added to the attention scores before the
+// softmax so that padding never changes the result of a real token.
+package backbone
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/irflow/irflow/backends/torch"
+	"github.com/irflow/irflow/models/hf"
+)
+
+// Supported lists the backbone model types this package runs.
+var Supported = []string{"bert", "electra", "distilbert"}
+
+// Encoder is a loaded backbone. Its weights live in libtorch memory owned
+// by the Encoder: call Free when done.
+type Encoder struct {
+	Config *hf.Config
+	arch   string
+	act    string
+
+	wordEmb, posEmb, typeEmb *torch.Tensor
+	embLNW, embLNB           *torch.Tensor
+	embProjW, embProjB       *torch.Tensor // ELECTRA with embedding_size ≠ hidden_size
+	layers                   []layer
+	all                      []*torch.Tensor
+}
+
+type layer struct {
+	qkvW, qkvB       *torch.Tensor // query, key and value fused into one projection
+	outW, outB       *torch.Tensor
+	ln1W, ln1B       *torch.Tensor
+	interW, interB   *torch.Tensor
+	ffnOutW, ffnOutB *torch.Tensor
+	ln2W, ln2B       *torch.Tensor
+}
+
+// names maps the parts of one architecture to its tensor names.
+type names struct {
+	prefix                                string // "bert.", "electra.", "distilbert." or ""
+	word, pos, typ, embLN                 string
+	layer                                 string // fmt pattern with the layer index
+	q, k, v, out, ln1, inter, ffnOut, ln2 string
+}
+
+var archNames = map[string]names{
+	"bert": {
+		word: "embeddings.word_embeddings", pos: "embeddings.position_embeddings",
+		typ: "embeddings.token_type_embeddings", embLN: "embeddings.LayerNorm",
+		layer: "encoder.layer.%d.",
+		q:     "attention.self.query", k: "attention.self.key", v: "attention.self.value",
+		out: "attention.output.dense", ln1: "attention.output.LayerNorm",
+		inter: "intermediate.dense", ffnOut: "output.dense", ln2: "output.LayerNorm",
+	},
+	"distilbert": {
+		word: "embeddings.word_embeddings", pos: "embeddings.position_embeddings",
+		embLN: "embeddings.LayerNorm", layer: "transformer.layer.%d.",
+		q: "attention.q_lin", k: "attention.k_lin", v: "attention.v_lin",
+		out: "attention.out_lin", ln1: "sa_layer_norm",
+		inter: "ffn.lin1", ffnOut: "ffn.lin2", ln2: "output_layer_norm",
+	},
+}
+
+func init() { archNames["electra"] = archNames["bert"] }
+
+// CheckSupported returns a clear error for an architecture this package
+// does not run.
+func CheckSupported(c *hf.Config) error {
+	arch := c.Backbone()
+	if _, ok := archNames[arch]; !ok {
+		return fmt.Errorf("%s: unsupported model_type %q (irflow runs %s)", c.Path, arch, strings.Join(Supported, ", "))
+	}
+	switch c.HiddenAct {
+	case "gelu", "relu":
+	default:
+		return fmt.Errorf("%s: unsupported hidden_act %q (irflow runs gelu and relu)", c.Path, c.HiddenAct)
+	}
+	if c.PositionEmbeddingType != "absolute" {
+		return fmt.Errorf("%s: unsupported position_embedding_type %q (irflow runs absolute)", c.Path, c.PositionEmbeddingType)
+	}
+	return nil
+}
+
+// Prefix returns the key prefix under which a checkpoint stores the
+// backbone: "" when the encoder is at the top (BertModel), "bert." etc.
+// when it is inside a task model (BertForMaskedLM).
+func Prefix(c *hf.Config, w *hf.Weights) string {
+	arch := c.Backbone()
+	probe := archNames[arch].word + ".weight"
+	if w.Has(probe) {
+		return ""
+	}
+	if w.Has(arch + "." + probe) {
+		return arch + "."
+	}
+	return ""
+}
+
+// Load copies the backbone weights into libtorch tensors, checking every
+// shape against the config. Errors name the tensor and the file.
+func Load(ctx context.Context, rt *torch.Runtime, c *hf.Config, w *hf.Weights) (*Encoder, error) {
+	if err := CheckSupported(c); err != nil {
+		return nil, err
+	}
+	arch := c.Backbone()
+	n := archNames[arch]
+	n.prefix = Prefix(c, w)
+	e := &Encoder{Config: c, arch: arch, act: c.HiddenAct}
+	H, E, I := c.HiddenSize, c.EmbeddingSize, c.IntermediateSize
+	if arch != "electra" {
+		E = H
+	}
+	// Collect the Go tensors first, so a missing or mis-shaped tensor is
+	// reported before anything is copied into libtorch.
+	type want struct {
+		dst   **torch.Tensor
+		parts []*hf.Tensor // concatenated along dim 0 (fused q/k/v)
+	}
+	var wants []want
+	var firstErr error
+	get := func(name string, shape ...int) *hf.Tensor {
+		if firstErr != nil {
+			return nil
+		}
+		t, err := lookup(w, n.prefix+name, shape...)
+		if err != nil {
+			firstErr = err
+		}
+		return t
+	}
+	add := func(dst **torch.Tensor, parts ...*hf.Tensor) { wants = append(wants, want{dst, parts}) }
+
+	add(&e.wordEmb, get(n.word+".weight", c.VocabSize, E))
+	add(&e.posEmb, get(n.pos+".weight", c.MaxPositionEmbeddings, E))
+	if n.typ != "" && c.TypeVocabSize > 0 {
+		add(&e.typeEmb, get(n.typ+".weight", c.TypeVocabSize, E))
+	}
+	add(&e.embLNW, get(n.embLN+".weight", E))
+	add(&e.embLNB, get(n.embLN+".bias", E))
+	if arch == "electra" && E != H {
+		add(&e.embProjW, get("embeddings_project.weight", H, E))
+		add(&e.embProjB, get("embeddings_project.bias", H))
+	}
+	e.layers = make([]layer, c.NumHiddenLayers)
+	for i := range e.layers {
+		l := &e.layers[i]
+		p := fmt.Sprintf(n.layer, i)
+		add(&l.qkvW, get(p+n.q+".weight", H, H), get(p+n.k+".weight", H, H), get(p+n.v+".weight", H, H))
+		add(&l.qkvB, get(p+n.q+".bias", H), get(p+n.k+".bias", H), get(p+n.v+".bias", H))
+		add(&l.outW, get(p+n.out+".weight", H, H))
+		add(&l.outB, get(p+n.out+".bias", H))
+		add(&l.ln1W, get(p+n.ln1+".weight", H))
+		add(&l.ln1B, get(p+n.ln1+".bias", H))
+		add(&l.interW, get(p+n.inter+".weight", I, H))
+		add(&l.interB, get(p+n.inter+".bias", I))
+		add(&l.ffnOutW, get(p+n.ffnOut+".weight", H, I))
+		add(&l.ffnOutB, get(p+n.ffnOut+".bias", H))
+		add(&l.ln2W, get(p+n.ln2+".weight", H))
+		add(&l.ln2B, get(p+n.ln2+".bias", H))
+	}
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	err := rt.Do(ctx, func(s *torch.Scope) error {
+		for _, wt := range wants {
+			t, err := ToTorch(s, wt.parts...)
+			if err != nil {
+				return err
+			}
+			if err := s.Keep(t); err != nil {
+				return err
+			}
+			*wt.dst = t
+			e.all = append(e.all, t)
+		}
+		return nil
+	})
+	if err != nil {
+		e.Free()
+		return nil, err
+	}
+	return e, nil
+}
+
+// lookup finds a tensor, accepting the gamma/beta names of old TF-converted
+// checkpoints for LayerNorm weight/bias.
+func lookup(w *hf.Weights, name string, shape ...int) (*hf.Tensor, error) {
+	if !w.Has(name) {
+		old := strings.NewReplacer(".weight", ".gamma", ".bias", ".beta").Replace(name)
+		if strings.Contains(name, "LayerNorm") && w.Has(old) {
+			name = old
+		}
+	}
+	return w.Get(name, shape...)
+}
+
+// ToTorch copies one or more Go tensors, concatenated along dim 0, into a
+// libtorch float32 tensor of the enclosing scope.
+func ToTorch(s *torch.Scope, parts ...*hf.Tensor) (*torch.Tensor, error) {
+	if len(parts) == 1 {
+		return s.FromFloat32(parts[0].F32, int64s(parts[0].Shape)...)
+	}
+	var data []float32
+	shape := append([]int{}, parts[0].Shape...)
+	shape[0] = 0
+	for _, p := range parts {
+		data = append(data, p.F32...)
+		shape[0] += p.Shape[0]
+	}
+	return s.FromFloat32(data, int64s(shape)...)
+}
+
+func int64s(s []int) []int64 {
+	out := make([]int64, len(s))
+	for i, v := range s {
+		out[i] = int64(v)
+	}
+	return out
+}
+
+// Free releases the weights.
+func (e *Encoder) Free() {
+	for _, t := range e.all {
+		t.Free()
+	}
+	e.all = nil
+}
+
+// HiddenSize is the width of the output vectors.
+func (e *Encoder) HiddenSize() int { return e.Config.HiddenSize }
+
+// maskBias is what transformers adds to attention scores at padded keys:
+// the lowest float32, so exp() of a padded score is exactly 0.
+var maskBias = -math.MaxFloat32
+
+// Forward computes the last hidden state [batch, seq, hidden] for input ids
+// and attention mask of shape [batch, seq] (int64); typeIDs may be nil
+// (all zero). Intermediates are freed layer by layer.
+func (e *Encoder) Forward(s *torch.Scope, ids, typeIDs, mask *torch.Tensor) (*torch.Tensor, error) {
+	shape := ids.Shape()
+	if len(shape) != 2 {
+		return nil, fmt.Errorf("backbone: input ids have shape %v, want [batch seq]", shape)
+	}
+	B, L := shape[0], shape[1]
+	if L > int64(e.Config.MaxPositionEmbeddings) {
+		return nil, fmt.Errorf("backbone: sequence length %d exceeds max_position_embeddings %d", L, e.Config.MaxPositionEmbeddings)
+	}
+	var x, bias *torch.Tensor
+	err := s.Nested(func(s *torch.Scope) error {
+		var err error
+		if x, err = e.embed(s, ids, typeIDs, L); err != nil {
+			return err
+		}
+		// bias = (1 - mask) * lowest, shaped [B 1 1 L] to broadcast over heads and queries.
+		m, err := s.ToDType(mask, torch.Float32)
+		if err != nil {
+			return err
+		}
+		if m, err = s.MulScalar(m, -maskBias); err != nil {
+			return err
+		}
+		if bias, err = s.AddScalar(m, maskBias); err != nil {
+			return err
+		}
+		if bias, err = s.View(bias, B, 1, 1, L); err != nil {
+			return err
+		}
+		return s.Keep(x, bias)
+	})
+	if err != nil {
+		return nil, err
+	}
+	for i := range e.layers {
+		prev := x
+		err := s.Nested(func(s *torch.Scope) error {
+			y, err := e.layerForward(s, &e.layers[i], x, bias, B, L)
+			if err != nil {
+				return err
+			}
+			x = y
+			return s.Keep(y)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("backbone: layer %d: %w", i, err)
+		}
+		s.Free(prev)
+	}
+	s.Free(bias)
+	return x, nil
+}
+
+func (e *Encoder) embed(s *torch.Scope, ids, typeIDs *torch.Tensor, L int64) (*torch.Tensor, error) {
+	x, err := s.Embedding(e.wordEmb, ids)
+	if err != nil {
+		return nil, err
+	}
+	pos, err := s.Narrow(e.posEmb, 0, 0, L) // positions 0…L-1, broadcast over the batch
+	if err != nil {
+		return nil, err
+	}
+	if x, err = s.Add(x, pos); err != nil {
+		return nil, err
+	}
+	if e.typeEmb != nil {
+		var typ *torch.Tensor
+		if typeIDs == nil {
+			typ, err = s.Select(e.typeEmb, 0, 0)
+		} else {
+			typ, err = s.Embedding(e.typeEmb, typeIDs)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if x, err = s.Add(x, typ); err != nil {
+			return nil, err
+		}
+	}
+	E := e.wordEmb.Shape()[1]
+	if x, err = s.LayerNorm(x, []int64{E}, e.embLNW, e.embLNB, e.Config.LayerNormEps); err != nil {
+		return nil, err
+	}
+	if e.embProjW != nil {
+		return s.Linear(x, e.embProjW, e.embProjB)
+	}
+	return x, nil
+}
+
+func (e *Encoder) layerForward(s *torch.Scope, l *layer, x, bias *torch.Tensor, B, L int64) (*torch.Tensor, error) {
+	H := int64(e.Config.HiddenSize)
+	nh := int64(e.Config.NumAttentionHeads)
+	dh := H / nh
+	eps := e.Config.LayerNormEps
+	qkv, err := s.Linear(x, l.qkvW, l.qkvB) // [B L 3H]
+	if err != nil {
+		return nil, err
+	}
+	if qkv, err = s.View(qkv, B, L, 3, nh, dh); err != nil {
+		return nil, err
+	}
+	if qkv, err = s.Permute(qkv, 2, 0, 3, 1, 4); err != nil { // [3 B nh L dh]
+		return nil, err
+	}
+	q, err := s.Select(qkv, 0, 0)
+	if err != nil {
+		return nil, err
+	}
+	k, err := s.Select(qkv, 0, 1)
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.Select(qkv, 0, 2)
+	if err != nil {
+		return nil, err
+	}
+	kt, err := s.Transpose(k, 2, 3)
+	if err != nil {
+		return nil, err
+	}
+	scores, err := s.MatMul(q, kt) // [B nh L L]
+	if err != nil {
+		return nil, err
+	}
+	if scores, err = s.MulScalar(scores, 1/math.Sqrt(float64(dh))); err != nil {
+		return nil, err
+	}
+	if scores, err = s.Add(scores, bias); err != nil {
+		return nil, err
+	}
+	probs, err := s.Softmax(scores, -1)
+	if err != nil {
+		return nil, err
+	}
+	s.Free(scores)
+	ctx, err := s.MatMul(probs, v) // [B nh L dh]
+	if err != nil {
+		return nil, err
+	}
+	s.Free(probs)
+	if ctx, err = s.Permute(ctx, 0, 2, 1, 3); err != nil {
+		return nil, err
+	}
+	if ctx, err = s.Reshape(ctx, B, L, H); err != nil {
+		return nil, err
+	}
+	attn, err := s.Linear(ctx, l.outW, l.outB)
+	if err != nil {
+		return nil, err
+	}
+	if attn, err = s.Add(attn, x); err != nil {
+		return nil, err
+	}
+	h1, err := s.LayerNorm(attn, []int64{H}, l.ln1W, l.ln1B, eps)
+	if err != nil {
+		return nil, err
+	}
+	inter, err := s.Linear(h1, l.interW, l.interB)
+	if err != nil {
+		return nil, err
+	}
+	if e.act == "relu" {
+		inter, err = s.ReLU(inter)
+	} else {
+		inter, err = s.GELU(inter)
+	}
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.Linear(inter, l.ffnOutW, l.ffnOutB)
+	if err != nil {
+		return nil, err
+	}
+	if out, err = s.Add(out, h1); err != nil {
+		return nil, err
+	}
+	return s.LayerNorm(out, []int64{H}, l.ln2W, l.ln2B, eps)
+}

