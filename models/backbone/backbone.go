@@ -363,11 +363,12 @@ func (e *Encoder) layerForward(s *torch.Scope, l *layer, x, bias *torch.Tensor, 
 	if err != nil {
 		return nil, err
 	}
-	scores, err := s.MatMul(q, kt) // [B nh L L]
-	if err != nil {
+	// Scale q rather than the scores: L/dh times fewer multiplications.
+	if q, err = s.MulScalar(q, 1/math.Sqrt(float64(dh))); err != nil {
 		return nil, err
 	}
-	if scores, err = s.MulScalar(scores, 1/math.Sqrt(float64(dh))); err != nil {
+	scores, err := s.MatMul(q, kt) // [B nh L L]
+	if err != nil {
 		return nil, err
 	}
 	if scores, err = s.Add(scores, bias); err != nil {

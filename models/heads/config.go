@@ -33,7 +33,7 @@ func FromConfig(dir string, c *hf.Config) (o Options, ok bool, err error) {
 			if s, _ := list[0].(string); s == "BertForSequenceClassification" {
 				o, _ = Preset(Mono, c.HiddenSize)
 				o.Pooling, o.LinearBias = "bert_pool", true
-				o.QueryLength, o.DocLength = 512, 512
+				o.QueryLength, o.DocLength = 0, 0 // no per-side truncation: transformers encodes the pair whole
 				if labels := len(mapOf(c.Raw["id2label"])); labels == 2 {
 					o.ScoringStrategy = "mono"
 				} else if labels > 2 {

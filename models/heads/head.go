@@ -32,9 +32,12 @@ const (
 	monoBertPool     = "bert_pool.0."
 )
 
-// Load copies the head weights from w. backbonePrefix is where the
-// checkpoint keeps the backbone ("bert." for a BertForMaskedLM), which is
-// also where task-model heads (cls.predictions, classifier) sit beside it.
+// Load copies the head weights from w into libtorch. It accepts Lightning
+// IR's names (projection.*, linear.*, bert_pool.0.*) and those of
+// transformers task models (cls.predictions.*, vocab_*, classifier.*,
+// bert.pooler.dense.*); an MLM decoder without its own weight is tied to
+// the word embeddings. Missing or mis-shaped weights are errors naming the
+// tensor and file.
 func Load(ctx context.Context, rt *torch.Runtime, o Options, c *hf.Config, w *hf.Weights) (*Head, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err

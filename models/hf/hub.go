@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
 )
 
 // Hub downloads files from a model hub that follows Hugging Face's URL
@@ -41,7 +43,13 @@ func DefaultHub() *Hub {
 		CacheDir: os.Getenv("HF_HUB_CACHE"),
 		Offline:  truthy(os.Getenv("HF_HUB_OFFLINE")),
 		Token:    os.Getenv("HF_TOKEN"),
-		Client:   http.DefaultClient,
+		// Fail fast where there is no network: a cached copy is then used.
+		Client: &http.Client{Transport: &http.Transport{
+			Proxy:                 http.ProxyFromEnvironment,
+			DialContext:           (&net.Dialer{Timeout: 10 * time.Second}).DialContext,
+			TLSHandshakeTimeout:   10 * time.Second,
+			ResponseHeaderTimeout: 30 * time.Second,
+		}},
 	}
 	if h.Endpoint == "" {
 		h.Endpoint = "https://huggingface.co"

@@ -258,3 +258,18 @@ func (m *Model) encode(ctx context.Context, texts []string, query bool) (*Embedd
 	}
 	return out, nil
 }
+
+// Subset returns the embeddings of texts idx (sharing the vectors).
+func (e *Embeddings) Subset(idx []int) *Embeddings {
+	out := &Embeddings{Dim: e.Dim, Vectors: make([][]float32, len(idx))}
+	if e.Mask != nil {
+		out.Mask = make([][]bool, len(idx))
+	}
+	for i, j := range idx {
+		out.Vectors[i] = e.Vectors[j]
+		if e.Mask != nil {
+			out.Mask[i] = e.Mask[j]
+		}
+	}
+	return out
+}

@@ -17,7 +17,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 
 	"github.com/irflow/irflow/backends/torch"
 	"github.com/irflow/irflow/models/backbone"
@@ -44,8 +43,9 @@ type Options struct {
 	// about twice as fast as one worker with several intra-op threads for
 	// BERT-sized models on a shared 2-core machine (docs/models.md).
 	Threads, Workers int
-	// BatchSize caps the texts (or pairs) per batch (default 32);
-	// MaxBatchTokens caps batch × padded length (default 16384).
+	// BatchSize caps the texts (or pairs) per batch (default 8: small
+	// batches keep activations in cache and measured faster on CPU than
+	// 32); MaxBatchTokens caps batch × padded length (default 16384).
 	BatchSize, MaxBatchTokens int
 	// Device is where the model runs (default CPU).
 	Device torch.Device
@@ -98,7 +98,7 @@ func Load(ctx context.Context, dir string, o Options) (*Model, error) {
 		}
 	}
 	if o.BatchSize <= 0 {
-		o.BatchSize = 32
+		o.BatchSize = 8
 	}
 	if o.MaxBatchTokens <= 0 {
 		o.MaxBatchTokens = 16384
@@ -257,5 +257,3 @@ func (m *Model) Save(dir string) error {
 	}
 	return nil
 }
-
-var _ = slices.Sort[[]int]

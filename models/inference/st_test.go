@@ -35,9 +35,13 @@ func TestSentenceTransformersMiniLM(t *testing.T) {
 		if m.Head.Architecture != heads.SentenceTransformers || m.Head.QueryPooling != "mean" || m.Head.Normalization != "l2" || m.Head.DocLength != 256 {
 			t.Fatalf("head from modules.json = %+v", m.Head)
 		}
+		live := m.Runtime().LiveTensors()
 		scores, err := m.Score(ctx, query, docs)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if after := m.Runtime().LiveTensors(); after != live {
+			t.Errorf("%d libtorch tensors alive after scoring, %d before: activations leak", after, live)
 		}
 		var worst float64
 		for i, s := range scores {

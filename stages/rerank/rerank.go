@@ -43,7 +43,7 @@ func Kind() *stage.Kind {
 			{Name: "model", Type: stage.String, Required: true, Doc: `A model directory, or "hf:org/name[@revision]" fetched through the Hugging Face cache (pin a commit for reproducible caching).`},
 			{Name: "head", Type: stage.String, Default: "", Doc: `Head preset overriding the model's own: "dpr", "col", "splade", "sentence-transformers" or "mono"; "" = from the model directory.`},
 			{Name: "depth", Type: stage.Number, Default: 100.0, Doc: "Hits per query to re-score; the rest are dropped."},
-			{Name: "batch_size", Type: stage.Number, Default: 32.0, Meta: true, Doc: "Texts (or pairs) per forward pass."},
+			{Name: "batch_size", Type: stage.Number, Default: 8.0, Meta: true, Doc: "Texts (or pairs) per forward pass."},
 		},
 		Outputs: []stage.Output{{Name: "run", Path: "run.trec", Doc: "The re-scored run, trec_eval order."}},
 		Run:     run,
@@ -123,14 +123,11 @@ func run(ctx context.Context, job *stage.Job) error {
 		prog = job.Progress("re-ranking queries", int64(len(runFile)))
 		defer prog.Done()
 	}
+	score := scoreEach(ctx, m, runFile, qtext, docs)
 	pairs := 0
 	for _, qid := range runFile.QueryIDs() {
 		hits := runFile[qid]
-		texts := make([]string, len(hits))
-		for i, h := range hits {
-			texts[i] = docs[h.DocID]
-		}
-		scores, err := m.Score(ctx, qtext[qid], texts)
+		scores, err := score(qid)
 		if err != nil {
 			return fmt.Errorf("%s: query %s: %w", job.Address, qid, err)
 		}
@@ -181,4 +178,61 @@ func readDocs(path string, need map[string]bool) (map[string]string, error) {
 		out[d.ID] = text
 	}
 	return out, nil
+}
+
+// scoreEach returns a function scoring the hits of one query. A
+// cross-encoder scores each pair; a bi-encoder encodes every distinct
+// document and every query once (a document retrieved for many queries is
+// not encoded again), lazily on the first call.
+func scoreEach(ctx context.Context, m *inference.Model, run trec.Run, qtext, docs map[string]string) func(qid string) ([]float32, error) {
+	if m.Head.IsCrossEncoder() {
+		return func(qid string) ([]float32, error) {
+			hits := run[qid]
+			texts := make([]string, len(hits))
+			for i, h := range hits {
+				texts[i] = docs[h.DocID]
+			}
+			return m.Score(ctx, qtext[qid], texts)
+		}
+	}
+	var (
+		qEmb, dEmb *inference.Embeddings
+		qPos, dPos map[string]int
+		err        error
+	)
+	encode := func() error {
+		qids := run.QueryIDs()
+		qPos = make(map[string]int, len(qids))
+		qs := make([]string, len(qids))
+		for i, q := range qids {
+			qPos[q], qs[i] = i, qtext[q]
+		}
+		dPos = map[string]int{}
+		var ds []string
+		for _, q := range qids {
+			for _, h := range run[q] {
+				if _, ok := dPos[h.DocID]; !ok {
+					dPos[h.DocID] = len(ds)
+					ds = append(ds, docs[h.DocID])
+				}
+			}
+		}
+		if qEmb, err = m.EncodeQueries(ctx, qs); err != nil {
+			return err
+		}
+		dEmb, err = m.EncodeDocs(ctx, ds)
+		return err
+	}
+	return func(qid string) ([]float32, error) {
+		if qEmb == nil {
+			if err := encode(); err != nil {
+				return nil, err
+			}
+		}
+		idx := make([]int, len(run[qid]))
+		for i, h := range run[qid] {
+			idx[i] = dPos[h.DocID]
+		}
+		return m.ScoreEmbeddings(ctx, qEmb, qPos[qid], dEmb.Subset(idx))
+	}
 }

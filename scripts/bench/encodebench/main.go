@@ -28,7 +28,7 @@ func main() {
 	maxLen := flag.Int("max-length", 256, "truncate documents to this many tokens")
 	threads := flag.Int("threads", 2, "CPU threads")
 	workers := flag.Int("workers", 0, "batches at once (0 = one per thread, one libtorch thread each)")
-	batch := flag.Int("batch-size", 32, "texts per batch")
+	batch := flag.Int("batch-size", 8, "texts per batch")
 	limit := flag.Int("limit", 0, "encode only the first N documents (0 = all)")
 	flag.Parse()
 	if err := run(*model, *docsPath, *maxLen, *threads, *workers, *batch, *limit); err != nil {
