@@ -81,6 +81,18 @@ func verifyAll(t *testing.T, c *cache.Cache) int {
 	return len(keys)
 }
 
+// waitForObjects polls the cache until it holds at least n committed
+// objects or the timeout passes.
+func waitForObjects(c *cache.Cache, n int, timeout time.Duration) {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if keys, err := c.Keys(); err == nil && len(keys) >= n {
+			return
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
 // TestKillAndResume SIGKILLs `irflow run` at random moments, re-runs after
 // each kill, and checks that every object in the cache always verifies and
 // that the final artifacts are byte-identical to an uninterrupted run.
@@ -124,7 +136,14 @@ func TestKillAndResume(t *testing.T) {
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
-			time.Sleep(time.Duration(rng.Int63n(int64(window))))
+			if attempt%2 == 0 {
+				// A random moment of a run's duration.
+				time.Sleep(time.Duration(rng.Int63n(int64(window))))
+			} else {
+				// Right after a random number of stages has committed: timing
+				// alone misses these moments on a loaded machine.
+				waitForObjects(cch, 1+rng.Intn(len(want)-1), 5*window)
+			}
 			cmd.Process.Signal(syscall.SIGKILL)
 			err := cmd.Wait()
 			if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() {
