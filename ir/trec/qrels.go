@@ -25,46 +25,13 @@ type QrelsLine struct {
 	Line    int
 }
 
-// QrelsScanner streams the lines of a TREC qrels file.
-type QrelsScanner struct {
-	lr   *textio.LineReader
-	line QrelsLine
-	err  error
-}
+// QrelsScanner streams the lines of a TREC qrels file, skipping blank ones.
+type QrelsScanner struct{ lineScanner[QrelsLine] }
 
 // NewQrelsScanner reads qrels from r; name is used in error messages.
 func NewQrelsScanner(r io.Reader, name string) *QrelsScanner {
-	return &QrelsScanner{lr: textio.NewLineReader(r, name)}
+	return &QrelsScanner{newLineScanner(r, name, parseQrelsLine)}
 }
-
-// Scan advances to the next line, skipping blank ones; false at the end of
-// input or on error (see Err).
-func (s *QrelsScanner) Scan() bool {
-	if s.err != nil {
-		return false
-	}
-	for {
-		raw, err := s.lr.Next()
-		if err == io.EOF {
-			return false
-		}
-		if err != nil {
-			s.err = err
-			return false
-		}
-		if textio.IsBlank(raw) {
-			continue
-		}
-		s.line, s.err = parseQrelsLine(s.lr, raw)
-		return s.err == nil
-	}
-}
-
-// Line is the line read by the last successful Scan.
-func (s *QrelsScanner) Line() QrelsLine { return s.line }
-
-// Err is the first error met, or nil at a clean end of input.
-func (s *QrelsScanner) Err() error { return s.err }
 
 func parseQrelsLine(lr *textio.LineReader, raw []byte) (QrelsLine, error) {
 	f := textio.Fields(raw)

@@ -49,46 +49,14 @@ func CompareHits(a, b Hit) int {
 func SortHits(hits []Hit) { slices.SortStableFunc(hits, CompareHits) }
 
 // RunScanner streams the lines of a run file, for runs too large to hold
-// in memory. It checks each line but not duplicates across lines.
-type RunScanner struct {
-	lr   *textio.LineReader
-	line RunLine
-	err  error
-}
+// in memory, skipping blank ones. It checks each line but not duplicates
+// across lines.
+type RunScanner struct{ lineScanner[RunLine] }
 
 // NewRunScanner reads a run from r; name is used in error messages.
 func NewRunScanner(r io.Reader, name string) *RunScanner {
-	return &RunScanner{lr: textio.NewLineReader(r, name)}
+	return &RunScanner{newLineScanner(r, name, parseRunLine)}
 }
-
-// Scan advances to the next line; it returns false at the end of input or
-// on the first error (see Err). Blank lines are skipped.
-func (s *RunScanner) Scan() bool {
-	if s.err != nil {
-		return false
-	}
-	for {
-		raw, err := s.lr.Next()
-		if err == io.EOF {
-			return false
-		}
-		if err != nil {
-			s.err = err
-			return false
-		}
-		if textio.IsBlank(raw) {
-			continue
-		}
-		s.line, s.err = parseRunLine(s.lr, raw)
-		return s.err == nil
-	}
-}
-
-// Line is the line read by the last successful Scan.
-func (s *RunScanner) Line() RunLine { return s.line }
-
-// Err is the first error met, or nil at a clean end of input.
-func (s *RunScanner) Err() error { return s.err }
 
 func parseRunLine(lr *textio.LineReader, raw []byte) (RunLine, error) {
 	f := textio.Fields(raw)
