@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"github.com/muesli/termenv"
 	"golang.org/x/term"
 
+	"github.com/irflow/irflow/models/hf"
 	"github.com/irflow/irflow/pipeline/cache"
 	"github.com/irflow/irflow/pipeline/plan"
 	"github.com/irflow/irflow/pipeline/recipe"
@@ -32,6 +34,9 @@ type engineFlags struct {
 	cacheDir  string
 	logLevel  string
 	logFormat string
+	// fetch lets remote inputs (hf:org/name) be downloaded while loading;
+	// without it only what is already in the local cache resolves.
+	fetch bool
 }
 
 func addEngineFlags(fs *flag.FlagSet, withRecipe bool) *engineFlags {
@@ -122,7 +127,7 @@ func (f *engineFlags) load(path string) (*loaded, error) {
 		return nil, err
 	}
 	digests := c.Digests()
-	r, diags := recipe.Load(path, recipe.Options{Vars: f.vars, VarFiles: f.varFiles, Hasher: digests})
+	r, diags := recipe.Load(path, recipe.Options{Vars: f.vars, VarFiles: f.varFiles, Hasher: digests, Fetch: f.fetchRemote})
 	if len(diags) > 0 {
 		width, color := uint(0), false
 		if isatty.IsTerminal(os.Stderr.Fd()) {
@@ -148,6 +153,20 @@ func (f *engineFlags) load(path string) (*loaded, error) {
 		return nil, &exitError{code: exitRecipeError, err: err}
 	}
 	return &loaded{recipe: r, cache: c, digests: digests, plan: p}, nil
+}
+
+// fetchRemote resolves a remote model reference through the Hugging Face
+// cache; only `irflow run` may download (and HF_HUB_OFFLINE=1 forbids it).
+func (f *engineFlags) fetchRemote(ref string) (string, error) {
+	hub := hf.DefaultHub()
+	if !f.fetch {
+		hub.Offline = true
+	}
+	dir, err := hub.ResolveModel(context.Background(), ref)
+	if err != nil && !f.fetch {
+		err = fmt.Errorf("%w (only `irflow run` downloads)", err)
+	}
+	return dir, err
 }
 
 // oneRecipe checks that exactly one recipe file was given.

@@ -325,3 +325,20 @@ func TestUsageErrors(t *testing.T) {
 		t.Errorf("missing recipe: exit %d\n%s", res.code, res.stderr)
 	}
 }
+
+// TestStageKindsDocIsCurrent keeps docs/stage-kinds.md in step with the
+// kinds linked into irflow (the test kinds are not: they register only in
+// the subprocess).
+func TestStageKindsDocIsCurrent(t *testing.T) {
+	var b strings.Builder
+	if err := writeKindsMarkdown(&b); err != nil {
+		t.Fatal(err)
+	}
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "stage-kinds.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.String() != string(doc) {
+		t.Error("docs/stage-kinds.md differs from `irflow kinds --markdown`: run ./task docs:kinds")
+	}
+}

@@ -35,6 +35,8 @@ type cli struct {
 	dir   string
 	cache string
 	log   string
+	// env is added to the environment of every irflow invocation.
+	env []string
 }
 
 func newCLI(t *testing.T) *cli {
@@ -47,6 +49,7 @@ func (c *cli) command(args ...string) *osexec.Cmd {
 	cmd := osexec.Command(os.Args[0], args...)
 	cmd.Dir = c.dir
 	cmd.Env = append(os.Environ(), asCLI+"=1", testkinds.LogEnv+"="+c.log, "IRFLOW_CACHE="+c.cache)
+	cmd.Env = append(cmd.Env, c.env...)
 	return cmd
 }
 

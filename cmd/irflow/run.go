@@ -46,6 +46,7 @@ func runCommand(args []string) error {
 	if err != nil {
 		return err
 	}
+	ef.fetch = true
 	l, err := ef.load(path)
 	if err != nil {
 		return err

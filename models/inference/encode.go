@@ -84,6 +84,9 @@ func (m *Model) forEachBatch(ctx context.Context, batches []batch, fn func(s *to
 				err := m.rt.Do(ctx, func(s *torch.Scope) error {
 					return s.NoGrad(func(s *torch.Scope) error { return fn(s, b) })
 				})
+				if err == nil && m.opts.Progress != nil {
+					m.opts.Progress(len(b.idx))
+				}
 				if err != nil {
 					mu.Lock()
 					if firstErr == nil {

@@ -51,6 +51,10 @@ type Options struct {
 	Device torch.Device
 	// Runtime, when set, is used instead of opening one; Close leaves it open.
 	Runtime *torch.Runtime
+	// Progress, when set, is called after every finished batch with the
+	// number of texts (or pairs) it held, so callers can show progress on
+	// long encodings. It may be called from several goroutines at once.
+	Progress func(n int)
 }
 
 // Model is a loaded ranking model.

@@ -75,6 +75,9 @@ func (p *Plan) graphParts() (stages, inputs []string, edges []edge) {
 				continue
 			}
 			name := named[in.Path]
+			if in.Ref != "" {
+				name = in.Ref
+			}
 			if name == "" {
 				name = in.Path
 				if rel, err := filepath.Rel(p.Recipe.Dir, in.Path); err == nil {

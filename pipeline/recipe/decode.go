@@ -166,7 +166,7 @@ func (l *loader) decodeParam(p stage.Param, v cty.Value, expr hcl.Expression, ad
 		}
 	case stage.Input:
 		if c, ok := conv(cty.String); ok {
-			in, ok := l.decodeInput(c.AsString(), rng, p.Name, addr)
+			in, ok := l.decodeInput(c.AsString(), rng, p, p.Name, addr)
 			if ok && in.From == nil && len(refs) > 0 {
 				ok = l.misusedOutput(refs[0], rng)
 			}
@@ -182,7 +182,7 @@ func (l *loader) decodeParam(p stage.Param, v cty.Value, expr hcl.Expression, ad
 			used := map[string]bool{}
 			valid := true
 			for i, el := range els {
-				in, ok := l.decodeInput(el.AsString(), ranges[i], fmt.Sprintf("%s[%d]", p.Name, i), addr)
+				in, ok := l.decodeInput(el.AsString(), ranges[i], p, fmt.Sprintf("%s[%d]", p.Name, i), addr)
 				valid = valid && ok
 				if in.From != nil {
 					used[in.From.String()] = true
@@ -212,7 +212,7 @@ func (l *loader) misusedOutput(ref string, rng hcl.Range) bool {
 
 // decodeInput turns one input string into an upstream reference (when it
 // is a stage output's placeholder) or an absolute path that must exist.
-func (l *loader) decodeInput(s string, rng hcl.Range, param, addr string) (Input, bool) {
+func (l *loader) decodeInput(s string, rng hcl.Range, p stage.Param, param, addr string) (Input, bool) {
 	if ref, ok := l.placeholders[s]; ok {
 		return Input{From: &ref, Range: rng}, true
 	}
@@ -224,8 +224,34 @@ func (l *loader) decodeInput(s string, rng hcl.Range, param, addr string) (Input
 		}
 		return Input{}, l.misusedOutput("a stage output", rng)
 	}
+	for _, scheme := range p.Schemes {
+		if strings.HasPrefix(s, scheme) {
+			dir, ok := l.fetch(s, rng, fmt.Sprintf("input %s of %s", param, addr))
+			return Input{Path: dir, Ref: s, Range: rng}, ok
+		}
+	}
 	abs, ok := l.resolvePath(s, rng, fmt.Sprintf("input %s of %s", param, addr))
 	return Input{Path: abs, Range: rng}, ok
+}
+
+// fetch resolves a remote reference through Options.Fetch, once per
+// distinct reference.
+func (l *loader) fetch(ref string, rng hcl.Range, what string) (string, bool) {
+	if dir, ok := l.fetched[ref]; ok {
+		return dir, dir != ""
+	}
+	if l.opts.Fetch == nil {
+		l.errorf(rng.Ptr(), "Remote input not supported here", "%s: %s is a remote reference, which this command cannot fetch.", what, ref)
+		l.fetched[ref] = ""
+		return "", false
+	}
+	dir, err := l.opts.Fetch(ref)
+	if err != nil {
+		l.errorf(rng.Ptr(), "Cannot fetch input", "%s: %s: %s.", what, ref, err)
+		dir = ""
+	}
+	l.fetched[ref] = dir
+	return dir, dir != ""
 }
 
 // elementRanges returns where each element of a list is written, when the

@@ -27,6 +27,10 @@ type Options struct {
 	// Hasher computes content digests to check sha256 pins; nil hashes
 	// every pinned file afresh.
 	Hasher Hasher
+	// Fetch turns a remote reference (an input value that starts with one
+	// of its parameter's Schemes, e.g. "hf:org/name@rev") into a local
+	// directory, downloading it if it may. Nil makes such values an error.
+	Fetch func(ref string) (dir string, err error)
 }
 
 // Hasher returns the content digest of a file or directory (see package
@@ -63,6 +67,7 @@ func Load(path string, opts Options) (*Recipe, hcl.Diagnostics) {
 		stageIndex:   map[string]map[string]*stageBlock{},
 		placeholders: map[string]OutputRef{},
 		reported:     map[string]bool{},
+		fetched:      map[string]string{},
 	}
 	if l.opts.Hasher == nil {
 		l.opts.Hasher = plainHasher{}
@@ -97,6 +102,9 @@ type loader struct {
 	// reported remembers missing paths already reported, so a missing
 	// collection file is not reported again at every stage using it.
 	reported map[string]bool
+	// fetched maps remote references to their local directory ("" when
+	// fetching failed and was reported).
+	fetched map[string]string
 }
 
 func (l *loader) add(d hcl.Diagnostics) { l.diags = append(l.diags, d...) }

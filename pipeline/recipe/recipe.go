@@ -125,6 +125,9 @@ type Input struct {
 	Path string
 	// From names an upstream output; nil for external inputs.
 	From *OutputRef
+	// Ref is the remote reference Path was fetched from ("hf:org/name"),
+	// as written in the recipe; empty for paths and outputs.
+	Ref string
 	// Range is where the value is written in the recipe.
 	Range hcl.Range
 }

@@ -67,7 +67,12 @@ type Param struct {
 	// Meta parameters cannot change results (threads, inference batch
 	// size, progress, logging) and are left out of the cache key.
 	Meta bool
-	Doc  string
+	// Schemes (Input only) are prefixes such as "hf:" that mark a value as
+	// a remote reference rather than a path. The engine fetches it into a
+	// local directory before planning, hands the stage that directory, and
+	// keys the cache on its content like any other input.
+	Schemes []string
+	Doc     string
 }
 
 // Output is one named artifact a stage writes; other blocks reference it

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync/atomic"
 
 	"github.com/irflow/irflow/ir/collection"
 	"github.com/irflow/irflow/ir/trec"
@@ -34,13 +35,13 @@ func init() {
 // Kind describes the `re_rank` block.
 func Kind() *stage.Kind {
 	return &stage.Kind{
-		Block: "re_rank", Method: Method, Version: 1,
+		Block: "re_rank", Method: Method, Version: 2,
 		Doc: "Re-scores the top `depth` hits of each query with a transformer ranking model (Lightning IR heads: DPR, Col, SPLADE, sentence-transformers, mono).",
 		Params: []stage.Param{
 			{Name: "run", Type: stage.Input, Required: true, Doc: "The TREC run to re-rank."},
 			{Name: "queries", Type: stage.Input, Required: true, Doc: "Queries: id<TAB>text (.tsv) or BEIR JSONL."},
 			{Name: "docs", Type: stage.Input, Required: true, Doc: "Documents: id<TAB>text (.tsv) or BEIR JSONL (title and text are joined by a space)."},
-			{Name: "model", Type: stage.String, Required: true, Doc: `A model directory, or "hf:org/name[@revision]" fetched through the Hugging Face cache (pin a commit for reproducible caching).`},
+			{Name: "model", Type: stage.Input, Required: true, Schemes: []string{hf.ModelScheme}, Doc: `A model directory, or "hf:org/name[@revision]" fetched through the Hugging Face cache by ` + "`irflow run`" + `. Either way the files' content is part of the cache key.`},
 			{Name: "head", Type: stage.String, Default: "", Doc: `Head preset overriding the model's own: "dpr", "col", "splade", "sentence-transformers" or "mono"; "" = from the model directory.`},
 			{Name: "depth", Type: stage.Number, Default: 100.0, Doc: "Hits per query to re-score; the rest are dropped."},
 			{Name: "batch_size", Type: stage.Number, Default: 8.0, Meta: true, Doc: "Texts (or pairs) per forward pass."},
@@ -96,10 +97,18 @@ func run(ctx context.Context, job *stage.Job) error {
 	if err != nil {
 		return fmt.Errorf("%s: model: %w", job.Address, err)
 	}
+	// The bar being fed by the model's per-batch callback; nil between
+	// phases. Workers read it after the phase set it (channel hand-off).
+	var encoding atomic.Pointer[progressBox]
 	m, err := inference.Load(ctx, dir, inference.Options{
 		Head:      job.String("head"),
 		Threads:   job.Threads,
 		BatchSize: job.Int("batch_size"),
+		Progress: func(n int) {
+			if b := encoding.Load(); b != nil {
+				b.p.Add(int64(n))
+			}
+		},
 	})
 	if err != nil {
 		return fmt.Errorf("%s: %w", job.Address, err)
@@ -107,6 +116,18 @@ func run(ctx context.Context, job *stage.Job) error {
 	defer m.Close()
 	if job.Log != nil {
 		job.Log.Info("model loaded", "dir", dir, "head", m.Head.Architecture, "queries", len(runFile), "docs", len(need))
+	}
+	phase := func(desc string, total int, work func() error) error {
+		if job.Progress != nil {
+			b := &progressBox{job.Progress(desc, int64(total))}
+			encoding.Store(b)
+			defer func() { encoding.Store(nil); b.p.Done() }()
+		}
+		return work()
+	}
+	score, err := scorer(ctx, m, runFile, qtext, docs, phase)
+	if err != nil {
+		return fmt.Errorf("%s: %w", job.Address, err)
 	}
 
 	out, err := os.Create(filepath.Join(job.OutDir, "run.trec"))
@@ -123,7 +144,6 @@ func run(ctx context.Context, job *stage.Job) error {
 		prog = job.Progress("re-ranking queries", int64(len(runFile)))
 		defer prog.Done()
 	}
-	score := scoreEach(ctx, m, runFile, qtext, docs)
 	pairs := 0
 	for _, qid := range runFile.QueryIDs() {
 		hits := runFile[qid]
@@ -180,11 +200,14 @@ func readDocs(path string, need map[string]bool) (map[string]string, error) {
 	return out, nil
 }
 
-// scoreEach returns a function scoring the hits of one query. A
-// cross-encoder scores each pair; a bi-encoder encodes every distinct
-// document and every query once (a document retrieved for many queries is
-// not encoded again), lazily on the first call.
-func scoreEach(ctx context.Context, m *inference.Model, run trec.Run, qtext, docs map[string]string) func(qid string) ([]float32, error) {
+type progressBox struct{ p stage.Progress }
+
+// scorer returns a function scoring the hits of one query. A cross-encoder
+// scores each pair when asked; a bi-encoder first encodes every query and
+// every distinct document once (a document retrieved for many queries is
+// not encoded again), each as a phase with its own progress display.
+func scorer(ctx context.Context, m *inference.Model, run trec.Run, qtext, docs map[string]string,
+	phase func(desc string, total int, work func() error) error) (func(qid string) ([]float32, error), error) {
 	if m.Head.IsCrossEncoder() {
 		return func(qid string) ([]float32, error) {
 			hits := run[qid]
@@ -193,46 +216,44 @@ func scoreEach(ctx context.Context, m *inference.Model, run trec.Run, qtext, doc
 				texts[i] = docs[h.DocID]
 			}
 			return m.Score(ctx, qtext[qid], texts)
-		}
+		}, nil
 	}
-	var (
-		qEmb, dEmb *inference.Embeddings
-		qPos, dPos map[string]int
-		err        error
-	)
-	encode := func() error {
-		qids := run.QueryIDs()
-		qPos = make(map[string]int, len(qids))
-		qs := make([]string, len(qids))
-		for i, q := range qids {
-			qPos[q], qs[i] = i, qtext[q]
-		}
-		dPos = map[string]int{}
-		var ds []string
-		for _, q := range qids {
-			for _, h := range run[q] {
-				if _, ok := dPos[h.DocID]; !ok {
-					dPos[h.DocID] = len(ds)
-					ds = append(ds, docs[h.DocID])
-				}
+	qids := run.QueryIDs()
+	qPos := make(map[string]int, len(qids))
+	qs := make([]string, len(qids))
+	for i, q := range qids {
+		qPos[q], qs[i] = i, qtext[q]
+	}
+	dPos := map[string]int{}
+	var ds []string
+	for _, q := range qids {
+		for _, h := range run[q] {
+			if _, ok := dPos[h.DocID]; !ok {
+				dPos[h.DocID] = len(ds)
+				ds = append(ds, docs[h.DocID])
 			}
 		}
-		if qEmb, err = m.EncodeQueries(ctx, qs); err != nil {
-			return err
-		}
+	}
+	var qEmb, dEmb *inference.Embeddings
+	err := phase("encoding queries", len(qs), func() (err error) {
+		qEmb, err = m.EncodeQueries(ctx, qs)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = phase("encoding documents", len(ds), func() (err error) {
 		dEmb, err = m.EncodeDocs(ctx, ds)
 		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	return func(qid string) ([]float32, error) {
-		if qEmb == nil {
-			if err := encode(); err != nil {
-				return nil, err
-			}
-		}
 		idx := make([]int, len(run[qid]))
 		for i, h := range run[qid] {
 			idx[i] = dPos[h.DocID]
 		}
 		return m.ScoreEmbeddings(ctx, qEmb, qPos[qid], dEmb.Subset(idx))
-	}
+	}, nil
 }

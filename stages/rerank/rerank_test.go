@@ -7,6 +7,7 @@ import (
 	"math"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"testing"
 
 	oracle "github.com/irflow/irflow/internal/modeloracle"
@@ -61,9 +62,12 @@ func compareWithST(t testing.TB, year string, depth int) (irflowNDCG, stNDCG flo
 		OutDir:  t.TempDir(),
 		Threads: 2,
 	}
+	bars := &progressLog{}
+	job.Progress = bars.start
 	if err := Kind().Run(context.Background(), job); err != nil {
 		t.Fatal(err)
 	}
+	bars.check(t, "encoding queries", "encoding documents", "re-ranking queries")
 	got, err := trec.ReadRunFile(filepath.Join(job.OutDir, "run.trec"))
 	if err != nil {
 		t.Fatal(err)
@@ -111,6 +115,48 @@ func compareWithST(t testing.TB, year string, depth int) (irflowNDCG, stNDCG flo
 		t.Errorf("metric pairs = %v, want %d", got, pairs)
 	}
 	return eg.Mean[0], ew.Mean[0]
+}
+
+// progressLog records the progress displays a stage starts.
+type progressLog struct {
+	mu   sync.Mutex
+	bars []*bar
+}
+
+type bar struct {
+	desc        string
+	total, done int64
+	finished    bool
+}
+
+func (l *progressLog) start(desc string, total int64) stage.Progress {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := &bar{desc: desc, total: total}
+	l.bars = append(l.bars, b)
+	return &barHandle{l, b}
+}
+
+type barHandle struct {
+	l *progressLog
+	b *bar
+}
+
+func (h *barHandle) Add(n int64) { h.l.mu.Lock(); h.b.done += n; h.l.mu.Unlock() }
+func (h *barHandle) Done()       { h.l.mu.Lock(); h.b.finished = true; h.l.mu.Unlock() }
+
+// check asserts that exactly the named displays ran, in order, each
+// counted up to its total and finished.
+func (l *progressLog) check(t testing.TB, descs ...string) {
+	t.Helper()
+	if len(l.bars) != len(descs) {
+		t.Fatalf("%d progress displays, want %d (%q)", len(l.bars), len(descs), descs)
+	}
+	for i, b := range l.bars {
+		if b.desc != descs[i] || b.total <= 0 || b.done != b.total || !b.finished {
+			t.Errorf("progress %d: %+v, want %q counted to its total and done", i, *b, descs[i])
+		}
+	}
 }
 
 // judgedOnly writes the part of a run whose queries have judgments.

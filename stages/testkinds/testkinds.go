@@ -1,7 +1,8 @@
 // Package testkinds provides small deterministic stage kinds for testing
 // the pipeline engine: a slow chunked writer that resumes from its
 // checkpoint directory, a concatenation, a directory splitter, a scorer
-// that reports metrics, and a stage that always fails.
+// that reports metrics, a lister of a model directory (local or "hf:"),
+// and a stage that always fails.
 //
 // Nothing registers them by default: tests call Register, and
 // `go build -tags irflowtest ./cmd/irflow` links them into the binary
@@ -87,6 +88,15 @@ func Kinds() []*stage.Kind {
 			},
 			Outputs: []stage.Output{{Name: "metrics", Path: "metrics.json"}},
 			Run:     runScore,
+		},
+		{
+			Block: "test_list", Method: Method, Version: 1,
+			Doc: "Lists the files of a directory (a path or an hf:org/name reference) with their sizes.",
+			Params: []stage.Param{
+				{Name: "model", Type: stage.Input, Required: true, Schemes: []string{"hf:"}},
+			},
+			Outputs: []stage.Output{{Name: "list", Path: "list.txt"}},
+			Run:     runList,
 		},
 		{
 			Block: "test_fail", Method: Method, Version: 1,
@@ -268,4 +278,26 @@ func runScore(ctx context.Context, job *stage.Job) error {
 		return err
 	}
 	return os.WriteFile(filepath.Join(job.OutDir, "metrics.json"), append(enc, '\n'), 0o644)
+}
+
+func runList(ctx context.Context, job *stage.Job) error {
+	logExecution(job)
+	dir := job.String("model")
+	var lines []byte
+	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		info, err := os.Stat(path) // hub snapshots hold symlinks to blobs
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, path)
+		lines = fmt.Appendf(lines, "%s\t%d\n", filepath.ToSlash(rel), info.Size())
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(job.OutDir, "list.txt"), lines, 0o644)
 }
