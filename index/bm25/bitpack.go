@@ -66,3 +66,14 @@ func unpack(dst []uint32, src []byte, n int, width uint8) {
 		pos += w
 	}
 }
+
+// unpackOne decodes value i of values packed at width bits (the same
+// padding rule as unpack applies).
+func unpackOne(src []byte, i int, width uint8) uint32 {
+	if width == 0 {
+		return 0
+	}
+	pos := uint(i) * uint(width)
+	word := binary.LittleEndian.Uint64(src[pos>>3:])
+	return uint32(word>>(pos&7)) & (1<<width - 1)
+}

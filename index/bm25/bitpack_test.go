@@ -19,6 +19,9 @@ func roundTrip(t testing.TB, vals []uint32) {
 		if got[i] != v {
 			t.Fatalf("width %d: value %d = %d after round trip, want %d", w, i, got[i], v)
 		}
+		if one := unpackOne(buf, i, w); one != v {
+			t.Fatalf("width %d: unpackOne(%d) = %d, want %d", w, i, one, v)
+		}
 	}
 }
 

@@ -294,11 +294,13 @@ type Postings struct {
 	sb      int         // block found by the last ShallowAdvance (targets only grow)
 	decoded bool
 	docs    [BlockSize]uint32
-	tfs     [BlockSize]uint32
 	n, i    int
-	tfsDone bool
-	hdr     blockHeader
-	doc     uint32
+	// The current block's packed frequencies: read one at a time, since
+	// a probed clause needs one frequency of the 128.
+	tfData []byte
+	tfBits uint8
+	hdr    blockHeader
+	doc    uint32
 }
 
 // Postings positions p before the first posting of ti.
@@ -325,16 +327,7 @@ func (p *Postings) Doc() uint32 { return p.doc }
 
 // Freq is the term frequency in the current document.
 func (p *Postings) Freq() uint32 {
-	if !p.tfsDone {
-		h := &p.hdr
-		off := h.dataOff + uint32(packedLen(int(h.count), h.docBits))
-		unpack(p.tfs[:], p.data[off:], p.n, h.tfBits)
-		for j := 0; j < p.n; j++ {
-			p.tfs[j]++
-		}
-		p.tfsDone = true
-	}
-	return p.tfs[p.i]
+	return unpackOne(p.tfData, p.i, p.tfBits) + 1
 }
 
 func (p *Postings) header(b int) blockHeader {
@@ -371,7 +364,8 @@ func (p *Postings) decodeBlock(b int) {
 	}
 	p.n = n
 	p.i = 0
-	p.tfsDone = false
+	p.tfData = p.data[h.dataOff+uint32(packedLen(n, h.docBits)):]
+	p.tfBits = h.tfBits
 	p.decoded = true
 }
 

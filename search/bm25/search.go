@@ -148,6 +148,9 @@ type Scratch struct {
 	rows    []float32 // windowSize × clauses contributions
 	masks   []uint64  // per window doc: clauses that matched
 	touched []uint32  // window offsets with a non-zero mask
+	wOrder  []int     // clauses by ascending bound over the window
+	wBound  []float64 // each clause's bound over the window
+	wPrefix []float64 // running sums of wBound in wOrder
 }
 
 // QueryTerms analyses text into distinct terms (first-occurrence order)

@@ -36,12 +36,15 @@ func (s *Searcher) totalRow(sc *Scratch, mask uint64, row []float32) float32 {
 }
 
 // maxScoreWindows is MaxScore evaluated a window of documents at a time,
-// like Lucene's MaxScoreBulkScorer: the essential clauses are scored
-// term-at-a-time into per-document rows (no per-document merging of
-// cursors), then the window's candidates are visited in document order,
-// bounded with the non-essential clauses' block maxima, completed by
-// probing them, and offered to the top k. Results equal maxScore's and
-// exhaustive scoring's (same contributions, summed in clause order).
+// like Lucene's MaxScoreBulkScorer. Each window's clauses are partitioned
+// anew by their block-max bounds over the window: those whose summed
+// bounds cannot reach the top k are non-essential there. The essential
+// clauses are scored term-at-a-time into per-document rows (no
+// per-document merging of cursors), then the window's candidates are
+// visited in document order, bounded with the non-essential clauses' block
+// maxima, completed by probing them, and offered to the top k. Results
+// equal maxScore's and exhaustive scoring's (same contributions, summed in
+// clause order).
 func (s *Searcher) maxScoreWindows(sc *Scratch) {
 	n := len(sc.clauses)
 	if n == 0 {
@@ -62,6 +65,16 @@ func (s *Searcher) maxScoreWindows(sc *Scratch) {
 		sc.masks = make([]uint64, windowSize)
 	}
 	masks := sc.masks
+	// The window's partition: clauses by ascending bound over the window,
+	// and the running sums of those bounds.
+	if cap(sc.wOrder) < n {
+		sc.wOrder = make([]int, n)
+		sc.wBound = make([]float64, n)
+		sc.wPrefix = make([]float64, n)
+	}
+	wOrder, wBound, wPrefix := sc.wOrder[:n], sc.wBound[:n], sc.wPrefix[:n]
+	// Globally non-essential clauses (order[:firstEssential]) cannot lift
+	// a document on their own: candidates come from the others.
 	firstEssential := 0
 	limit := math.Inf(-1)
 	update := func() {
@@ -70,41 +83,66 @@ func (s *Searcher) maxScoreWindows(sc *Scratch) {
 			firstEssential++
 		}
 	}
+	next := uint32(0) // windows so far ended before next
 	for firstEssential < n {
 		d0 := index.NoMoreDocs
 		for _, ci := range order[firstEssential:] {
-			d0 = min(d0, sc.clauses[ci].p.Doc())
+			p := &sc.clauses[ci].p
+			doc := p.Doc()
+			if doc < next {
+				doc = p.Advance(next)
+			}
+			d0 = min(d0, doc)
 		}
 		if d0 == index.NoMoreDocs {
 			return
 		}
 		wEnd := uint64(d0) + windowSize // exclusive
-		if sc.heap.full() {
-			// Block-max skip: no document in [d0, upTo] can enter if the
-			// sum of every clause's block bound there is below the limit.
-			upTo := index.NoMoreDocs - 1
+		ess := 0                        // window-essential clauses: wOrder[ess:]
+		if !sc.heap.full() {
+			for i := range wOrder {
+				wOrder[i] = i
+			}
+		} else {
+			// The window ends at the first block end of the candidate
+			// clauses (rare terms' blocks span many documents; bounding
+			// by every clause would make windows tiny).
+			for _, ci := range order[firstEssential:] {
+				if last, _, ok := sc.clauses[ci].blockBound(d0); ok {
+					wEnd = min(wEnd, uint64(last)+1)
+				}
+			}
 			var ub float64
 			for i := range sc.clauses {
-				if last, b, ok := sc.clauses[i].blockBound(d0); ok {
-					ub += b
-					upTo = min(upTo, last)
-				}
+				wBound[i] = sc.clauses[i].windowBound(d0, uint32(wEnd-1))
+				ub += wBound[i]
+				wOrder[i] = i
 			}
-			if ub < limit {
-				for _, ci := range order[firstEssential:] {
-					if p := &sc.clauses[ci].p; p.Doc() <= upTo {
-						p.Advance(upTo + 1)
-					}
-				}
+			if ub < limit { // no document of the window can enter
+				next = uint32(wEnd)
 				continue
 			}
+			sortByBound(wOrder, wBound)
+			var sum float64
+			for i, ci := range wOrder {
+				sum += wBound[ci]
+				wPrefix[i] = sum
+			}
+			for ess < n && wPrefix[ess] < limit {
+				ess++
+			}
 		}
-		// Term at a time: essential clauses over the window.
+		next = uint32(wEnd)
+		// Term at a time: window-essential clauses over the window.
 		touched := sc.touched[:0]
-		for _, ci := range order[firstEssential:] {
+		for _, ci := range wOrder[ess:] {
 			c := &sc.clauses[ci]
 			bit := uint64(1) << uint(ci)
-			for doc := c.p.Doc(); uint64(doc) < wEnd; doc = c.p.Next() {
+			doc := c.p.Doc()
+			if doc < d0 {
+				doc = c.p.Advance(d0)
+			}
+			for ; uint64(doc) < wEnd; doc = c.p.Next() {
 				r := doc - d0
 				if masks[r] == 0 {
 					touched = append(touched, r)
@@ -116,7 +154,7 @@ func (s *Searcher) maxScoreWindows(sc *Scratch) {
 		if len(touched) > windowSize/16 {
 			// Dense window: collect offsets in order by scanning the masks.
 			touched = touched[:0]
-			for r := range uint32(min(uint64(windowSize), wEnd-uint64(d0))) {
+			for r := range uint32(wEnd - uint64(d0)) {
 				if masks[r] != 0 {
 					touched = append(touched, r)
 				}
@@ -125,7 +163,6 @@ func (s *Searcher) maxScoreWindows(sc *Scratch) {
 			slices.Sort(touched)
 		}
 		sc.touched = touched
-		ess := firstEssential // non-essential clauses of this window: order[:ess]
 		for _, r := range touched {
 			d := d0 + r
 			mask := masks[r]
@@ -136,8 +173,9 @@ func (s *Searcher) maxScoreWindows(sc *Scratch) {
 				partial += float64(row[bits.TrailingZeros64(m)])
 			}
 			if ess > 0 && sc.heap.full() {
+				// Block-max bound of the non-essential clauses at d.
 				ub := partial
-				for _, ci := range order[:ess] {
+				for _, ci := range wOrder[:ess] {
 					if _, b, ok := sc.clauses[ci].blockBound(d); ok {
 						ub += b
 					}
@@ -148,11 +186,11 @@ func (s *Searcher) maxScoreWindows(sc *Scratch) {
 			}
 			skipped := false
 			for j := ess - 1; j >= 0; j-- {
-				if sc.heap.full() && partial+prefix[j] < limit {
+				if sc.heap.full() && partial+wPrefix[j] < limit {
 					skipped = true
 					break
 				}
-				ci := order[j]
+				ci := wOrder[j]
 				c := &sc.clauses[ci]
 				doc := c.p.Doc()
 				if doc < d {
@@ -170,6 +208,36 @@ func (s *Searcher) maxScoreWindows(sc *Scratch) {
 			if sc.heap.offer(entry{score: s.totalRow(sc, mask, row), rank: s.ranks[d], doc: d}) {
 				update()
 			}
+		}
+	}
+}
+
+// windowBound bounds the clause's score for any document in [from, to]:
+// the largest block bound of the blocks holding them, and never more than
+// the term's maximum.
+func (c *clause) windowBound(from, to uint32) float64 {
+	last, b, ok := c.blockBound(from)
+	if !ok {
+		return 0
+	}
+	bound := b
+	for last < to {
+		l, tf, norm, ok := c.p.ShallowAdvance(last + 1)
+		if !ok {
+			break
+		}
+		bound = max(bound, float64(c.bound(tf, norm)))
+		last = l
+	}
+	return min(bound, float64(c.maxScore))
+}
+
+// sortByBound sorts clause indexes by ascending bound, stably (insertion
+// sort: queries have few clauses).
+func sortByBound(idx []int, bound []float64) {
+	for i := 1; i < len(idx); i++ {
+		for j := i; j > 0 && bound[idx[j]] < bound[idx[j-1]]; j-- {
+			idx[j], idx[j-1] = idx[j-1], idx[j]
 		}
 	}
 }

@@ -55,7 +55,7 @@ func IndexKind() *stage.Kind {
 			{Name: "fields", Type: stage.String, Default: LayoutFlat, Doc: `"flat" (title and text in one field "contents") or "multifield" ("contents" = text, "title").`},
 			{Name: "stemmer", Type: stage.String, Default: analysis.StemmerPorter, Doc: `"porter", "snowball" or "none".`},
 			{Name: "stopwords", Type: stage.Bool, Default: true, Doc: "Remove Lucene's 33 English stop words."},
-			{Name: "memory_mb", Type: stage.Number, Default: 512.0, Meta: true, Doc: "In-memory postings budget before spilling a sorted run."},
+			{Name: "memory_mb", Type: stage.Number, Default: 512.0, Meta: true, Doc: "Memory budget of the build, in MiB: postings are spilled to sorted runs and the Go heap is limited so that peak RSS stays within it."},
 		},
 		Outputs: []stage.Output{{Name: "index", Path: "index/", Doc: "The index directory (docs/bm25.md)."}},
 		Run:     runIndex,
@@ -148,11 +148,14 @@ func runIndex(ctx context.Context, job *stage.Job) error {
 		defer os.RemoveAll(tmp)
 		opts.CheckpointDir = tmp
 	}
-	// Hold the Go heap to the budget while building (the GC collects
-	// earlier instead of letting the heap double); restored afterwards.
+	// Hold the Go runtime under the budget while building (the GC collects
+	// earlier instead of letting the heap double), leaving a reserve for
+	// what the runtime does not count: the binary's pages, file pages of
+	// the runs being merged. Restored afterwards.
 	if budget := opts.MemoryBudget; budget > 0 {
-		if old := debug.SetMemoryLimit(-1); budget < old {
-			debug.SetMemoryLimit(budget)
+		limit := budget - min(32<<20, budget/4)
+		if old := debug.SetMemoryLimit(-1); limit < old {
+			debug.SetMemoryLimit(limit)
 			defer debug.SetMemoryLimit(old)
 		}
 	}
