@@ -7,8 +7,10 @@ import (
 	"io"
 	"iter"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -179,11 +181,12 @@ func TestIndexMatchesNaiveInversion(t *testing.T) {
 			if ti.MaxTF != maxTF || ti.MinNorm != minNorm {
 				t.Fatalf("%q: maxTF %d minNorm %d, want %d %d", term, ti.MaxTF, ti.MinNorm, maxTF, minNorm)
 			}
+			checkImpacts(t, ix, f, term, ti, w)
 			// Advance to every third posting's doc from a fresh cursor.
 			ix.Postings(ti, &p)
 			for i := 2; i < len(w); i += 3 {
-				if lastDoc, mtf, _, ok := p.ShallowAdvance(w[i].doc); !ok || lastDoc < w[i].doc || mtf < w[i].tf {
-					t.Fatalf("%q: ShallowAdvance(%d) = %d,%d,%v", term, w[i].doc, lastDoc, mtf, ok)
+				if lastDoc, imp, ok := p.ShallowAdvance(w[i].doc); !ok || lastDoc < w[i].doc || imp[2].TF < w[i].tf {
+					t.Fatalf("%q: ShallowAdvance(%d) = %d,%v,%v", term, w[i].doc, lastDoc, imp, ok)
 				}
 				if d := p.Advance(w[i].doc); d != w[i].doc || p.Freq() != w[i].tf {
 					t.Fatalf("%q: Advance(%d) = %d", term, w[i].doc, d)
@@ -334,5 +337,104 @@ func TestEmptyDocuments(t *testing.T) {
 	}
 	if n := ix.Norms(0); n[1] != 0 || n[2] != 0 || n[0] != 2 {
 		t.Fatalf("norms %v", n)
+	}
+}
+
+// checkImpacts: every posting is dominated (tf ≤, norm ≥) by one of its
+// block's impacts; the first impact has the block's smallest norm and the
+// last its largest tf.
+func checkImpacts(t *testing.T, ix *Index, field int, term string, ti TermInfo, want []posting) {
+	t.Helper()
+	var p Postings
+	ix.Postings(ti, &p)
+	norms := ix.Norms(field)
+	for i, e := range want {
+		_, imp, ok := p.ShallowAdvance(e.doc)
+		if !ok {
+			t.Fatalf("%q: no block for doc %d", term, e.doc)
+		}
+		if !dominated(Impact{e.tf, norms[e.doc]}, imp) {
+			t.Fatalf("%q: posting (tf %d, norm %d) of doc %d above its block's impacts %v", term, e.tf, norms[e.doc], e.doc, imp)
+		}
+		if ti.DocFreq <= BlockSize {
+			continue
+		}
+		start := i / BlockSize * BlockSize
+		maxTF, minNorm := uint32(0), byte(255)
+		for _, b := range want[start:min(len(want), start+BlockSize)] {
+			maxTF, minNorm = max(maxTF, b.tf), min(minNorm, norms[b.doc])
+		}
+		if imp[0].Norm != minNorm || imp[2].TF != maxTF {
+			t.Fatalf("%q block %d: impacts %v, want first norm %d and last tf %d", term, i/BlockSize, imp, minNorm, maxTF)
+		}
+	}
+}
+
+func dominated(p Impact, imp Impacts) bool {
+	for _, m := range imp {
+		if p.TF <= m.TF && p.Norm >= m.Norm {
+			return true
+		}
+	}
+	return false
+}
+
+// TestImpactsBoundEveryPosting: on random blocks, the three stored impacts
+// dominate every posting; when the Pareto frontier has at most three
+// pairs they are exactly that frontier (no bound is loosened).
+func TestImpactsBoundEveryPosting(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	norms := make([]byte, 4096)
+	for i := range norms {
+		norms[i] = byte(1 + r.IntN(255))
+	}
+	w := &postingsWriter{}
+	w.startField(norms)
+	for trial := range 2000 {
+		n := 1 + r.IntN(BlockSize)
+		maxTF := 1 + r.IntN([]int{2, 5, 40, 100000}[trial%4])
+		docs := r.Perm(len(norms))[:n]
+		slices.Sort(docs)
+		for i, d := range docs {
+			w.docs[i], w.tfs[i] = uint32(d), uint32(1+r.IntN(maxTF))
+		}
+		var h blockHeader
+		w.setImpacts(&h, n)
+		var buf [blockHeaderSize]byte
+		h.maxTF = 0
+		h.minNorm = 255
+		for i := 0; i < n; i++ {
+			h.maxTF, h.minNorm = max(h.maxTF, w.tfs[i]), min(h.minNorm, norms[w.docs[i]])
+		}
+		h.put(buf[:])
+		got := getBlockHeader(buf[:])
+		imp := got.impacts()
+		var front []Impact
+		for i := 0; i < n; i++ {
+			p := Impact{w.tfs[i], norms[w.docs[i]]}
+			if !dominated(p, imp) {
+				t.Fatalf("trial %d: posting %v above impacts %v", trial, p, imp)
+			}
+			onFront := true
+			for j := 0; j < n; j++ {
+				q := Impact{w.tfs[j], norms[w.docs[j]]}
+				if q != p && q.TF >= p.TF && q.Norm <= p.Norm {
+					onFront = false
+				}
+			}
+			if onFront && !slices.Contains(front, p) {
+				front = append(front, p)
+			}
+		}
+		if imp[0].Norm != h.minNorm || imp[2].TF != h.maxTF {
+			t.Fatalf("trial %d: impacts %v, want first norm %d, last tf %d", trial, imp, h.minNorm, h.maxTF)
+		}
+		if len(front) <= 3 && maxTF < 0xFFFF {
+			for _, p := range front {
+				if !slices.Contains(imp[:], p) {
+					t.Fatalf("trial %d: frontier %v, impacts %v lack %v", trial, front, imp, p)
+				}
+			}
+		}
 	}
 }

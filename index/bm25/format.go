@@ -31,7 +31,7 @@ import (
 // others.
 const (
 	FormatName    = "irflow-bm25"
-	FormatVersion = 2
+	FormatVersion = 3
 )
 
 // File names inside an index directory.
@@ -114,29 +114,69 @@ func (e *termEntry) single() bool { return e.docFreq <= BlockSize }
 //	13 docBits  uint8   width of the packed doc gaps
 //	14 tfBits   uint8   width of the packed frequencies minus one
 //	15 count    uint8   postings in the block (1..128)
+//	16 tf0      uint16  \ the block's impacts: three (tf, norm) pairs
+//	18 tf1      uint16  | (tf0, minNorm), (tf1, norm1), (maxTF, norm2)
+//	20 norm1    uint8   | such that every posting has tf ≤ and norm ≥
+//	21 norm2    uint8   / those of one of them; tf 0xFFFF means maxTF
 //
 // Block data is count doc gaps (the first relative to the previous block's
 // lastDoc+1, or to 0; then doc[i]-doc[i-1]-1) followed by count
 // frequencies minus one.
-const blockHeaderSize = 16
+const blockHeaderSize = 22
 
 type blockHeader struct {
 	lastDoc, dataOff, maxTF         uint32
 	minNorm, docBits, tfBits, count uint8
+	tf0, tf1                        uint32
+	norm1, norm2                    uint8
 }
+
+// satTF is the stored form of an impact's tf: 0xFFFF (read back as the
+// block's maxTF, still an upper bound) when it does not fit.
+func satTF(tf uint32) uint16 { return uint16(min(tf, 0xFFFF)) }
 
 func (h *blockHeader) put(b []byte) {
 	binary.LittleEndian.PutUint32(b[0:], h.lastDoc)
 	binary.LittleEndian.PutUint32(b[4:], h.dataOff)
 	binary.LittleEndian.PutUint32(b[8:], h.maxTF)
 	b[12], b[13], b[14], b[15] = h.minNorm, h.docBits, h.tfBits, h.count
+	binary.LittleEndian.PutUint16(b[16:], satTF(h.tf0))
+	binary.LittleEndian.PutUint16(b[18:], satTF(h.tf1))
+	b[20], b[21] = h.norm1, h.norm2
 }
 
 func getBlockHeader(b []byte) blockHeader {
-	return blockHeader{
+	h := blockHeader{
 		lastDoc: binary.LittleEndian.Uint32(b[0:]),
 		dataOff: binary.LittleEndian.Uint32(b[4:]),
 		maxTF:   binary.LittleEndian.Uint32(b[8:]),
 		minNorm: b[12], docBits: b[13], tfBits: b[14], count: b[15],
+		tf0:   uint32(binary.LittleEndian.Uint16(b[16:])),
+		tf1:   uint32(binary.LittleEndian.Uint16(b[18:])),
+		norm1: b[20], norm2: b[21],
 	}
+	if h.tf0 == 0xFFFF {
+		h.tf0 = h.maxTF
+	}
+	if h.tf1 == 0xFFFF {
+		h.tf1 = h.maxTF
+	}
+	return h
+}
+
+// Impact is a (term frequency, norm byte) pair: a BM25 score bound for
+// every posting with at most that frequency and at least that norm (a
+// document at least as long), whatever k1, b and the field's average
+// length (Lucene's impacts).
+type Impact struct {
+	TF   uint32
+	Norm byte
+}
+
+// Impacts bound the postings of one block: each is dominated by one of
+// them.
+type Impacts [3]Impact
+
+func (h *blockHeader) impacts() Impacts {
+	return Impacts{{h.tf0, h.minNorm}, {h.tf1, h.norm1}, {h.maxTF, h.norm2}}
 }

@@ -150,6 +150,7 @@ func merge(ctx context.Context, runs []*run, outDir string, opts BuildOptions) (
 	heap.Init(h)
 	var key []byte
 	nterms := 0
+	pwField := -1
 	for h.Len() > 0 {
 		if nterms%4096 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -161,7 +162,11 @@ func merge(ctx context.Context, runs []*run, outDir string, opts BuildOptions) (
 		if int(field) >= nf {
 			return nil, fmt.Errorf("bm25: run %s names field %d of %d", (*h)[0].rr.path, field, nf)
 		}
-		pw.startTerm(norms[int(field)*numDocs : (int(field)+1)*numDocs])
+		if int(field) != pwField {
+			pw.startField(norms[int(field)*numDocs : (int(field)+1)*numDocs])
+			pwField = int(field)
+		}
+		pw.startTerm()
 		for h.Len() > 0 && (*h)[0].rr.field == field && (*h)[0].rr.term == term {
 			c := (*h)[0]
 			if err := decodeRunPostings(c.rr, pw); err != nil {

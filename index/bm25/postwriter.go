@@ -2,8 +2,11 @@ package bm25
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/binary"
 	"fmt"
+	"math"
+	"slices"
 )
 
 // postingsWriter turns one term's (doc, tf) stream, in increasing doc
@@ -14,6 +17,9 @@ type postingsWriter struct {
 	postings *bufio.Writer
 	blocks   *bufio.Writer
 	norms    []byte // this field's norms, for the per-block minimum
+	// lengthWeight[norm] ∝ 1/((1−b)+b·length/avgdl) at Lucene's default
+	// b: it only chooses how a block's impacts are merged into three.
+	lengthWeight [256]float32
 
 	postOff  uint64 // bytes written to postings.bin
 	blockOff uint64 // headers written to blocks.bin
@@ -32,8 +38,28 @@ type postingsWriter struct {
 	hdr [blockHeaderSize]byte
 }
 
-func (w *postingsWriter) startTerm(norms []byte) {
+// startField prepares the writer for the terms of one field.
+func (w *postingsWriter) startField(norms []byte) {
 	w.norms = norms
+	var sum float64
+	var n int
+	for _, nb := range norms {
+		if nb != 0 {
+			sum += float64(LengthTable[nb])
+			n++
+		}
+	}
+	avgdl := float32(1)
+	if n > 0 {
+		avgdl = float32(sum / float64(n))
+	}
+	const b = 0.4
+	for i := range w.lengthWeight {
+		w.lengthWeight[i] = 1 / ((1 - b) + b*LengthTable[i]/avgdl)
+	}
+}
+
+func (w *postingsWriter) startTerm() {
 	w.n, w.nblocks = 0, 0
 	w.prevLast, w.lastDoc = -1, -1
 	w.entry = termEntry{postOff: w.postOff, blockOff: w.blockOff, minNorm: 255}
@@ -87,6 +113,7 @@ func (w *postingsWriter) flushBlock() error {
 			h.minNorm = nb
 		}
 	}
+	w.setImpacts(&h, n)
 	h.docBits = bitWidth(gaps[:n])
 	h.tfBits = bitWidth(tfm[:n])
 	w.buf = pack(w.buf[:0], gaps[:n], h.docBits)
@@ -176,4 +203,51 @@ func (d *dictWriter) add(key []byte, e *termEntry) error {
 	d.prevKey = append(d.prevKey[:0], key...)
 	d.n++
 	return nil
+}
+
+// setImpacts stores the block's impacts: the Pareto frontier of its
+// (tf, norm) pairs (no other posting has a higher tf and a lower norm),
+// merged into three consecutive groups, each bounded by (its largest tf,
+// its smallest norm). The split minimises the largest group bound at
+// Lucene's default b; any split is a valid bound.
+func (w *postingsWriter) setImpacts(h *blockHeader, n int) {
+	var pairs [BlockSize]Impact
+	for i := 0; i < n; i++ {
+		pairs[i] = Impact{w.tfs[i], w.norms[w.docs[i]]}
+	}
+	ps := pairs[:n]
+	slices.SortFunc(ps, func(a, b Impact) int {
+		if a.Norm != b.Norm {
+			return cmp.Compare(a.Norm, b.Norm)
+		}
+		return cmp.Compare(b.TF, a.TF)
+	})
+	front := ps[:0]
+	for _, p := range ps { // ascending norm: keep each that raises the tf
+		if len(front) == 0 || p.TF > front[len(front)-1].TF {
+			front = append(front, p)
+		}
+	}
+	r := len(front)
+	bound := func(lo, hi int) float32 { // group front[lo..hi]
+		return float32(front[hi].TF) * w.lengthWeight[front[lo].Norm]
+	}
+	// Groups [0..i], [i+1..j], [j+1..r-1]; with r ≤ 3 each pair is its own.
+	bi, bj := min(0, r-1), min(1, r-1)
+	if r > 3 {
+		best := float32(math.Inf(1))
+		for i := 0; i < r-2; i++ {
+			for j := i + 1; j < r-1; j++ {
+				if m := max(bound(0, i), bound(i+1, j), bound(j+1, r-1)); m < best {
+					best, bi, bj = m, i, j
+				}
+			}
+		}
+	}
+	h.tf0 = front[bi].TF
+	if r <= 3 {
+		h.tf1, h.norm1, h.norm2 = front[bj].TF, front[bj].Norm, front[r-1].Norm
+		return
+	}
+	h.tf1, h.norm1, h.norm2 = front[bj].TF, front[bi+1].Norm, front[bj+1].Norm
 }

@@ -311,7 +311,8 @@ func (ix *Index) Postings(ti TermInfo, p *Postings) {
 	if p.single {
 		p.headers = nil
 		// The last doc is unknown; Advance checks the block's end instead.
-		p.sh = blockHeader{lastDoc: NoMoreDocs - 1, maxTF: math.MaxUint32, docBits: ti.docBits, tfBits: ti.tfBits, count: uint8(ti.DocFreq)}
+		p.sh = blockHeader{lastDoc: NoMoreDocs - 1, maxTF: math.MaxUint32, tf0: math.MaxUint32, tf1: math.MaxUint32,
+			docBits: ti.docBits, tfBits: ti.tfBits, count: uint8(ti.DocFreq)}
 	} else {
 		p.headers = ix.blocks[ti.blockOff*blockHeaderSize : (ti.blockOff+uint64(ti.nblocks))*blockHeaderSize]
 	}
@@ -420,9 +421,10 @@ func (p *Postings) exhaust() uint32 {
 }
 
 // ShallowAdvance returns the block that would hold target without
-// decoding it: its last doc, max frequency and min norm. ok is false
-// when target is past the last posting.
-func (p *Postings) ShallowAdvance(target uint32) (lastDoc, maxTF uint32, minNorm byte, ok bool) {
+// decoding it: its last doc and impacts. ok is false when target is past
+// the last posting. A single-block term reports impacts of tf
+// math.MaxUint32 and norm 0 (no stored bound).
+func (p *Postings) ShallowAdvance(target uint32) (lastDoc uint32, imp Impacts, ok bool) {
 	b := max(p.block, 0)
 	if p.sb > b && p.blockLastDoc(p.sb-1) < target {
 		b = p.sb
@@ -432,8 +434,8 @@ func (p *Postings) ShallowAdvance(target uint32) (lastDoc, maxTF uint32, minNorm
 	}
 	p.sb = b
 	if b >= p.nblocks {
-		return NoMoreDocs, 0, 0, false
+		return NoMoreDocs, Impacts{}, false
 	}
 	h := p.header(b)
-	return h.lastDoc, h.maxTF, h.minNorm, true
+	return h.lastDoc, h.impacts(), true
 }

@@ -104,15 +104,27 @@ func (c *clause) blockBound(d uint32) (last uint32, bound float64, ok bool) {
 	if int64(d) > c.bFirst && int64(d) <= c.bLast {
 		return uint32(c.bLast), c.bBound, c.bOK
 	}
-	l, maxTF, minNorm, ok := c.p.ShallowAdvance(d)
+	l, imp, ok := c.p.ShallowAdvance(d)
 	c.bFirst, c.bLast, c.bOK = int64(d)-1, int64(l), ok
 	if !ok {
 		c.bLast = int64(index.NoMoreDocs)
 		c.bBound = 0
 		return l, 0, false
 	}
-	c.bBound = float64(c.bound(maxTF, minNorm))
+	c.bBound = float64(c.impactBound(imp))
 	return l, c.bBound, true
+}
+
+// impactBound bounds the clause's score over a block by its impacts: BM25
+// grows with tf · normInverse, so the largest product gives the bound.
+func (c *clause) impactBound(imp index.Impacts) float32 {
+	best, bestX := 0, float32(-1)
+	for i, m := range imp {
+		if x := float32(m.TF) * c.cache[m.Norm]; x > bestX {
+			best, bestX = i, x
+		}
+	}
+	return min(c.bound(imp[best].TF, imp[best].Norm), c.maxScore)
 }
 
 func (c *clause) score(tf uint32, doc uint32) float32 {

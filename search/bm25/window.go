@@ -222,11 +222,11 @@ func (c *clause) windowBound(from, to uint32) float64 {
 	}
 	bound := b
 	for last < to {
-		l, tf, norm, ok := c.p.ShallowAdvance(last + 1)
+		l, imp, ok := c.p.ShallowAdvance(last + 1)
 		if !ok {
 			break
 		}
-		bound = max(bound, float64(c.bound(tf, norm)))
+		bound = max(bound, float64(c.impactBound(imp)))
 		last = l
 	}
 	return min(bound, float64(c.maxScore))

@@ -48,7 +48,7 @@ func init() {
 // IndexKind describes the `index` block, method "bm25".
 func IndexKind() *stage.Kind {
 	return &stage.Kind{
-		Block: "index", Method: Method, Version: 1,
+		Block: "index", Method: Method, Version: 2,
 		Doc: "Builds a BM25 inverted index (Lucene-compatible norms) from TSV or BEIR JSONL documents.",
 		Params: []stage.Param{
 			{Name: "docs", Type: stage.Input, Required: true, Doc: "Documents: id<TAB>text (.tsv) or BEIR JSONL (.jsonl), optionally .gz."},
