@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -163,8 +164,8 @@ func (f *engineFlags) fetchRemote(ref string) (string, error) {
 		hub.Offline = true
 	}
 	dir, err := hub.ResolveModel(context.Background(), ref)
-	if err != nil && !f.fetch {
-		err = fmt.Errorf("%w (only `irflow run` downloads)", err)
+	if errors.Is(err, hf.ErrNotCached) && !f.fetch {
+		err = fmt.Errorf("not in the Hugging Face cache %s yet: `irflow run` downloads it (the other commands never do)", hub.CacheDir)
 	}
 	return dir, err
 }

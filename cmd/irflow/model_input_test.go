@@ -105,10 +105,13 @@ func TestUnfetchableModelIsARecipeError(t *testing.T) {
 	c := newCLI(t)
 	c.env = []string{"HF_HUB_CACHE=" + filepath.Join(c.dir, "hub"), "HF_HUB_OFFLINE=1"}
 	r := c.write("r.hcl", "test_list \"x\" {\n  model = \"hf:org/missing\"\n}\n")
-	for _, cmd := range []string{"run", "plan"} {
+	for cmd, says := range map[string]string{
+		"run":  "org/missing@main: config.json is not in the cache",
+		"plan": "hf:org/missing: not in the Hugging Face cache " + filepath.Join(c.dir, "hub") + " yet: `irflow run` downloads it",
+	} {
 		res := c.irflow(cmd, r)
-		if res.code != 3 || !strings.Contains(res.stderr, r+":2:11: Cannot fetch input") || !strings.Contains(res.stderr, "org/missing") {
-			t.Errorf("irflow %s: exit %d\n%s", cmd, res.code, res.stderr)
+		if res.code != 3 || !strings.Contains(res.stderr, r+":2:11: Cannot fetch input") || !strings.Contains(res.stderr, says) {
+			t.Errorf("irflow %s: exit %d, want 3 and %q\n%s", cmd, res.code, says, res.stderr)
 		}
 	}
 	if _, err := os.Stat(filepath.Join(c.cache, "objects")); err == nil {

@@ -77,6 +77,9 @@ func truthy(s string) bool {
 // ErrNotFound says the hub has no such repository, revision or file.
 var ErrNotFound = errors.New("not found on the hub")
 
+// ErrNotCached says an offline hub lacks a file in its cache.
+var ErrNotCached = errors.New("not in the cache")
+
 var (
 	repoRe   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?$`)
 	commitRe = regexp.MustCompile(`^[0-9a-f]{40}$`)
@@ -128,7 +131,7 @@ func (h *Hub) Download(ctx context.Context, repo, revision, file string) (string
 		}
 	}
 	if h.Offline {
-		return "", fmt.Errorf("%s@%s: %s is not in the cache %s and HF_HUB_OFFLINE is set", repo, revision, file, h.CacheDir)
+		return "", fmt.Errorf("%s@%s: %s is %w %s and the hub is offline (HF_HUB_OFFLINE)", repo, revision, file, ErrNotCached, h.CacheDir)
 	}
 	p, err := h.fetch(ctx, repo, revision, file)
 	if err != nil && cached != "" && !errors.Is(err, ErrNotFound) {
