@@ -115,6 +115,32 @@ func (m *Model) forEachBatch(ctx context.Context, batches []batch, fn func(s *to
 	return firstErr
 }
 
+// forwardEach runs the encoder over encs in length-sorted, padded batches
+// (plan, forEachBatch) and hands fn each batch's hidden states and
+// attention mask.
+func (m *Model) forwardEach(ctx context.Context, encs []tokenizer.Encoding, fn func(s *torch.Scope, b batch, hidden, mask *torch.Tensor) error) error {
+	lengths := make([]int, len(encs))
+	for i, e := range encs {
+		lengths[i] = e.Len()
+	}
+	pad := m.tok.Specials().PAD
+	return m.forEachBatch(ctx, plan(lengths, m.opts.BatchSize, m.opts.MaxBatchTokens, 1), func(s *torch.Scope, b batch) error {
+		be := make([]tokenizer.Encoding, len(b.idx))
+		for i, j := range b.idx {
+			be[i] = encs[j]
+		}
+		ids, types, mask, err := tensors(s, be, pad, b.seqLen)
+		if err != nil {
+			return err
+		}
+		hidden, err := m.enc.Forward(s, ids, types, mask)
+		if err != nil {
+			return err
+		}
+		return fn(s, b, hidden, mask)
+	})
+}
+
 // tensors builds the ids, type ids and attention mask of one batch.
 func tensors(s *torch.Scope, encs []tokenizer.Encoding, padID, seqLen int) (ids, types, mask *torch.Tensor, err error) {
 	idv, tv, mv, B, L := tokenizer.PadBatch(encs, padID, 1)
@@ -196,10 +222,6 @@ func (m *Model) encode(ctx context.Context, texts []string, query bool) (*Embedd
 		return nil, fmt.Errorf("%s: a cross-encoder (%s) scores query–document pairs and has no separate embeddings", m.Dir, m.Head.Architecture)
 	}
 	encs := m.encodeTexts(texts, query)
-	lengths := make([]int, len(encs))
-	for i, e := range encs {
-		lengths[i] = e.Len()
-	}
 	multi := m.Head.MultiVector()
 	masked := m.docMasked
 	expansion := m.Head.DocExpansion
@@ -211,20 +233,7 @@ func (m *Model) encode(ctx context.Context, texts []string, query bool) (*Embedd
 		out.Mask = make([][]bool, len(texts))
 	}
 	var mu sync.Mutex
-	pad := m.tok.Specials().PAD
-	err := m.forEachBatch(ctx, plan(lengths, m.opts.BatchSize, m.opts.MaxBatchTokens, 1), func(s *torch.Scope, b batch) error {
-		be := make([]tokenizer.Encoding, len(b.idx))
-		for i, j := range b.idx {
-			be[i] = encs[j]
-		}
-		ids, types, mask, err := tensors(s, be, pad, b.seqLen)
-		if err != nil {
-			return err
-		}
-		hidden, err := m.enc.Forward(s, ids, types, mask)
-		if err != nil {
-			return err
-		}
+	err := m.forwardEach(ctx, encs, func(s *torch.Scope, b batch, hidden, mask *torch.Tensor) error {
 		emb, err := m.head.Embed(s, hidden, mask, query)
 		if err != nil {
 			return err

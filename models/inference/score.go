@@ -121,30 +121,16 @@ func (m *Model) truncateSide(text string, n int) string {
 
 func (m *Model) crossScore(ctx context.Context, query string, docs []string) ([]float32, error) {
 	encs := make([]tokenizer.Encoding, len(docs))
-	lengths := make([]int, len(docs))
 	for i, d := range docs {
 		e, err := m.pairEncoding(query, d)
 		if err != nil {
 			return nil, fmt.Errorf("document %d: %w", i, err)
 		}
-		encs[i], lengths[i] = e, e.Len()
+		encs[i] = e
 	}
 	scores := make([]float32, len(docs))
 	var mu sync.Mutex
-	pad := m.tok.Specials().PAD
-	err := m.forEachBatch(ctx, plan(lengths, m.opts.BatchSize, m.opts.MaxBatchTokens, 1), func(s *torch.Scope, b batch) error {
-		be := make([]tokenizer.Encoding, len(b.idx))
-		for i, j := range b.idx {
-			be[i] = encs[j]
-		}
-		ids, types, mask, err := tensors(s, be, pad, b.seqLen)
-		if err != nil {
-			return err
-		}
-		hidden, err := m.enc.Forward(s, ids, types, mask)
-		if err != nil {
-			return err
-		}
+	err := m.forwardEach(ctx, encs, func(s *torch.Scope, b batch, hidden, mask *torch.Tensor) error {
 		sc, err := m.head.CrossScore(s, hidden, mask)
 		if err != nil {
 			return err
