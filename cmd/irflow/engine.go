@@ -170,8 +170,13 @@ func (f *engineFlags) fetchRemote(ref string) (string, error) {
 	return dir, err
 }
 
-// oneRecipe checks that exactly one recipe file was given.
+// oneRecipe parses a command's flags (interleaved with its arguments) and
+// checks that exactly one recipe file was given.
 func oneRecipe(fs *flag.FlagSet, args []string) (string, error) {
+	args, err := parseInterleaved(fs, args)
+	if err != nil {
+		return "", err
+	}
 	if len(args) != 1 {
 		return "", usageError(fs, "expected one recipe file, got %d arguments", len(args))
 	}

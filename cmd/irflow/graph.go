@@ -10,11 +10,7 @@ func graphCommand(args []string) error {
 	fs := newFlagSet("graph", "RECIPE")
 	ef := addEngineFlags(fs, true)
 	format := fs.String("format", "dot", "output format: dot or mermaid")
-	rest, err := parseInterleaved(fs, args)
-	if err != nil {
-		return err
-	}
-	path, err := oneRecipe(fs, rest)
+	path, err := oneRecipe(fs, args)
 	if err != nil {
 		return err
 	}

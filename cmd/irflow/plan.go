@@ -14,11 +14,7 @@ func init() {
 func planCommand(args []string) error {
 	fs := newFlagSet("plan", "RECIPE")
 	ef := addEngineFlags(fs, true)
-	rest, err := parseInterleaved(fs, args)
-	if err != nil {
-		return err
-	}
-	path, err := oneRecipe(fs, rest)
+	path, err := oneRecipe(fs, args)
 	if err != nil {
 		return err
 	}

@@ -27,11 +27,7 @@ func runCommand(args []string) error {
 	progress := fs.String("progress", "auto", "progress display: auto (bars on a terminal), bars, lines or off")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
 	verify := fs.Bool("verify", false, "re-hash cached artifacts before using them; corrupt ones are rebuilt")
-	rest, err := parseInterleaved(fs, args)
-	if err != nil {
-		return err
-	}
-	path, err := oneRecipe(fs, rest)
+	path, err := oneRecipe(fs, args)
 	if err != nil {
 		return err
 	}

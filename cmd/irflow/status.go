@@ -16,11 +16,7 @@ func statusCommand(args []string) error {
 	fs := newFlagSet("status", "RECIPE")
 	ef := addEngineFlags(fs, true)
 	verify := fs.Bool("verify", false, "re-hash every cached artifact and check it against its manifest")
-	rest, err := parseInterleaved(fs, args)
-	if err != nil {
-		return err
-	}
-	path, err := oneRecipe(fs, rest)
+	path, err := oneRecipe(fs, args)
 	if err != nil {
 		return err
 	}
