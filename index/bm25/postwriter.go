@@ -244,10 +244,8 @@ func (w *postingsWriter) setImpacts(h *blockHeader, n int) {
 			}
 		}
 	}
-	h.tf0 = front[bi].TF
-	if r <= 3 {
-		h.tf1, h.norm1, h.norm2 = front[bj].TF, front[bj].Norm, front[r-1].Norm
-		return
-	}
-	h.tf1, h.norm1, h.norm2 = front[bj].TF, front[bi+1].Norm, front[bj+1].Norm
+	// A group starts after the previous one ends (clamped: with r < 3 the
+	// later groups repeat the last pair).
+	h.tf0, h.tf1 = front[bi].TF, front[bj].TF
+	h.norm1, h.norm2 = front[min(bi+1, r-1)].Norm, front[min(bj+1, r-1)].Norm
 }

@@ -299,7 +299,6 @@ type Postings struct {
 	// a probed clause needs one frequency of the 128.
 	tfData []byte
 	tfBits uint8
-	hdr    blockHeader
 	doc    uint32
 }
 
@@ -350,7 +349,6 @@ func (p *Postings) blockLastDoc(b int) uint32 {
 func (p *Postings) decodeBlock(b int) {
 	p.block = b
 	h := p.header(b)
-	p.hdr = h
 	n := int(h.count)
 	unpack(p.docs[:], p.data[h.dataOff:], n, h.docBits)
 	base := uint32(0)

@@ -211,7 +211,9 @@ func (l *loader) misusedOutput(ref string, rng hcl.Range) bool {
 }
 
 // decodeInput turns one input string into an upstream reference (when it
-// is a stage output's placeholder) or an absolute path that must exist.
+// is a stage output's placeholder), a fetched remote reference (when it
+// starts with one of p's Schemes) or an absolute path that must exist;
+// param names the input in messages ("runs[1]").
 func (l *loader) decodeInput(s string, rng hcl.Range, p stage.Param, param, addr string) (Input, bool) {
 	if ref, ok := l.placeholders[s]; ok {
 		return Input{From: &ref, Range: rng}, true
@@ -224,13 +226,14 @@ func (l *loader) decodeInput(s string, rng hcl.Range, p stage.Param, param, addr
 		}
 		return Input{}, l.misusedOutput("a stage output", rng)
 	}
+	what := fmt.Sprintf("input %s of %s", param, addr)
 	for _, scheme := range p.Schemes {
 		if strings.HasPrefix(s, scheme) {
-			dir, ok := l.fetch(s, rng, fmt.Sprintf("input %s of %s", param, addr))
+			dir, ok := l.fetch(s, rng, what)
 			return Input{Path: dir, Ref: s, Range: rng}, ok
 		}
 	}
-	abs, ok := l.resolvePath(s, rng, fmt.Sprintf("input %s of %s", param, addr))
+	abs, ok := l.resolvePath(s, rng, what)
 	return Input{Path: abs, Range: rng}, ok
 }
 
