@@ -1,7 +1,6 @@
 package analysis
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
@@ -162,19 +161,8 @@ func sharedTexts(t testing.TB) []sample {
 	return out
 }
 
+// eachLine is testenv.EachLine with a CR before the line break dropped.
 func eachLine(t testing.TB, path string, fn func(line int, text string)) {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<26)
-	for line := 1; sc.Scan(); line++ {
-		fn(line, strings.TrimSuffix(sc.Text(), "\r"))
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
+	testenv.EachLine(t, path, func(n int, text string) { fn(n, strings.TrimSuffix(text, "\r")) })
 }

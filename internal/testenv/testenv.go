@@ -5,6 +5,7 @@
 package testenv
 
 import (
+	"bufio"
 	"bytes"
 	"os"
 	"os/exec"
@@ -109,4 +110,24 @@ func runPython(t testing.TB, py, script string, args ...string) []byte {
 		t.Fatalf("python oracle failed: %v\n%s", err, stderr.String())
 	}
 	return stdout.Bytes()
+}
+
+// EachLine calls fn with every line of a text file (numbered from 1,
+// without its "\n"; lines up to 64 MiB), failing the test if the file
+// cannot be read.
+func EachLine(t testing.TB, path string, fn func(n int, line string)) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	for n := 1; sc.Scan(); n++ {
+		fn(n, sc.Text())
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
 }

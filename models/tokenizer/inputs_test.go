@@ -1,7 +1,6 @@
 package tokenizer_test
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -26,23 +25,13 @@ type corpus struct {
 // readTSV returns the ids and texts of a two-column TSV file.
 func readTSV(t testing.TB, path string) (ids, texts []string) {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
-	for n := 1; sc.Scan(); n++ {
-		id, text, ok := strings.Cut(sc.Text(), "\t")
+	testenv.EachLine(t, path, func(n int, line string) {
+		id, text, ok := strings.Cut(line, "\t")
 		if !ok {
 			t.Fatalf("%s:%d: no tab", path, n)
 		}
 		ids, texts = append(ids, id), append(texts, text)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
+	})
 	return ids, texts
 }
 
@@ -125,23 +114,14 @@ func loadCorpus(t testing.TB) *corpus {
 	return c
 }
 
+// forEachLine is testenv.EachLine without blank lines.
 func forEachLine(t testing.TB, path string, fn func(line string, n int)) {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
-	for n := 1; sc.Scan(); n++ {
-		if strings.TrimSpace(sc.Text()) != "" {
-			fn(sc.Text(), n)
+	testenv.EachLine(t, path, func(n int, line string) {
+		if strings.TrimSpace(line) != "" {
+			fn(line, n)
 		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
+	})
 }
 
 // splitSentences cuts after '.', '!' or '?' followed by whitespace, and at
