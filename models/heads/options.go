@@ -7,7 +7,9 @@ package heads
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -170,4 +172,61 @@ func ExpandMaskTokens(tokens []string) []string {
 		out = append(out, t)
 	}
 	return out
+}
+
+// Override sets head options by their config names (the json tags of
+// Options, which are Lightning IR's names: "doc_length", "similarity",
+// "query_pooling", …) from recipe strings: numbers parse as integers,
+// booleans as true/false, token lists as comma-separated values. Unknown
+// names and unparsable values are errors naming the option.
+func (o *Options) Override(kv map[string]string) error {
+	names := make([]string, 0, len(kv))
+	for k := range kv {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	v := reflect.ValueOf(o).Elem()
+	fields := map[string]int{}
+	var known []string
+	for i := 0; i < v.NumField(); i++ {
+		tag := strings.Split(v.Type().Field(i).Tag.Get("json"), ",")[0]
+		if tag != "" && tag != "architecture" {
+			fields[tag] = i
+			known = append(known, tag)
+		}
+	}
+	for _, name := range names {
+		i, ok := fields[name]
+		if !ok {
+			slices.Sort(known)
+			return fmt.Errorf("unknown head option %q (known: %s)", name, strings.Join(known, ", "))
+		}
+		raw := strings.TrimSpace(kv[name])
+		f := v.Field(i)
+		switch f.Kind() {
+		case reflect.String:
+			f.SetString(raw)
+		case reflect.Int:
+			n, err := strconv.Atoi(raw)
+			if err != nil {
+				return fmt.Errorf("head option %s = %q: want an integer", name, kv[name])
+			}
+			f.SetInt(int64(n))
+		case reflect.Bool:
+			b, err := strconv.ParseBool(raw)
+			if err != nil {
+				return fmt.Errorf("head option %s = %q: want true or false", name, kv[name])
+			}
+			f.SetBool(b)
+		case reflect.Slice:
+			var list []string
+			for _, t := range strings.Split(raw, ",") {
+				if t = strings.TrimSpace(t); t != "" {
+					list = append(list, t)
+				}
+			}
+			f.Set(reflect.ValueOf(list))
+		}
+	}
+	return nil
 }

@@ -143,3 +143,38 @@ func TestFromConfigSentenceTransformersAndClassifier(t *testing.T) {
 		t.Errorf("plain backbone: ok %v err %v", ok, err)
 	}
 }
+
+func TestOverride(t *testing.T) {
+	cases := []struct {
+		name    string
+		kv      map[string]string
+		check   func(o Options) bool
+		wantErr string
+	}{
+		{"int", map[string]string{"doc_length": "256"}, func(o Options) bool { return o.DocLength == 256 }, ""},
+		{"string", map[string]string{"similarity": "cosine"}, func(o Options) bool { return o.Similarity == "cosine" }, ""},
+		{"bool", map[string]string{"add_marker_tokens": "true"}, func(o Options) bool { return o.AddMarkerTokens }, ""},
+		{"list", map[string]string{"doc_mask_scoring_tokens": "punctuation, [SEP]"}, func(o Options) bool {
+			return len(o.DocMaskScoringTokens) == 2 && o.DocMaskScoringTokens[1] == "[SEP]"
+		}, ""},
+		{"unknown name", map[string]string{"doc_len": "1"}, nil, `unknown head option "doc_len"`},
+		{"architecture is not an option", map[string]string{"architecture": "dpr"}, nil, `unknown head option "architecture"`},
+		{"bad int", map[string]string{"query_length": "long"}, nil, "query_length = \"long\": want an integer"},
+		{"bad bool", map[string]string{"query_expansion": "yes please"}, nil, "want true or false"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			o, _ := Preset(Col, 384)
+			err := o.Override(c.kv)
+			if c.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+					t.Fatalf("err = %v, want %q", err, c.wantErr)
+				}
+				return
+			}
+			if err != nil || !c.check(o) {
+				t.Fatalf("err = %v, options %+v", err, o)
+			}
+		})
+	}
+}

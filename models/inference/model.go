@@ -32,6 +32,9 @@ type Options struct {
 	Head string
 	// HeadOptions, when non-nil, replaces the head options entirely.
 	HeadOptions *heads.Options
+	// HeadOverrides sets single head options by name on top of the
+	// resolved head (heads.Options.Override), e.g. {"doc_length": "256"}.
+	HeadOverrides map[string]string
 	// InitHead creates missing head weights (a linear projection) with
 	// PyTorch's default initialisation seeded by Seed, for a preset put on
 	// a plain backbone. Without it, missing head weights are an error.
@@ -87,6 +90,14 @@ func Load(ctx context.Context, dir string, o Options) (*Model, error) {
 	head, err := resolveHead(dir, cfg, o)
 	if err != nil {
 		return nil, err
+	}
+	if len(o.HeadOverrides) > 0 {
+		if err := head.Override(o.HeadOverrides); err != nil {
+			return nil, fmt.Errorf("%s: %w", dir, err)
+		}
+		if err := head.Validate(); err != nil {
+			return nil, fmt.Errorf("%s: %w", dir, err)
+		}
 	}
 	tok, err := tokenizer.Load(dir)
 	if err != nil {
@@ -260,4 +271,14 @@ func (m *Model) Save(dir string) error {
 		}
 	}
 	return nil
+}
+
+// SetMaxBatchTokens changes the cap on batch × padded length for later
+// calls (n ≤ 0 restores the default), e.g. once the head shows that its
+// per-token output is vocabulary-sized.
+func (m *Model) SetMaxBatchTokens(n int) {
+	if n <= 0 {
+		n = 16384
+	}
+	m.opts.MaxBatchTokens = n
 }

@@ -2,6 +2,7 @@ package exec
 
 import (
 	"io"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -51,6 +52,8 @@ func (f *progressFactory) forJob(address string, logger *log.Logger) func(desc s
 					progressbar.OptionSetWriter(f.out),
 					progressbar.OptionSetDescription(address+" "+desc),
 					progressbar.OptionShowCount(),
+					progressbar.OptionShowIts(),
+					progressbar.OptionSetItsString("it"),
 					progressbar.OptionSetPredictTime(true),
 					progressbar.OptionThrottle(100*time.Millisecond),
 					progressbar.OptionClearOnFinish(),
@@ -108,11 +111,23 @@ func (p *lineProgress) Add(n int64) {
 	p.emit(done)
 }
 
+// emit logs the count, the rate since the start and, with a known total,
+// the estimated time left at that rate.
 func (p *lineProgress) emit(done int64) {
+	secs := time.Since(p.start).Seconds()
+	rate := 0.0
+	if secs > 0 {
+		rate = float64(done) / secs
+	}
+	perS := strconv.FormatFloat(rate, 'f', 1, 64)
 	if p.total > 0 {
-		p.log.Info(p.desc, "done", done, "total", p.total, "pct", int(100*done/p.total))
+		kv := []any{"done", done, "total", p.total, "pct", int(100 * done / p.total), "per_s", perS}
+		if rate > 0 && done < p.total {
+			kv = append(kv, "eta", (time.Duration(float64(p.total-done)/rate) * time.Second).Round(time.Second))
+		}
+		p.log.Info(p.desc, kv...)
 	} else {
-		p.log.Info(p.desc, "done", done)
+		p.log.Info(p.desc, "done", done, "per_s", perS)
 	}
 }
 
