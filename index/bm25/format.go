@@ -27,6 +27,13 @@ import (
 	"encoding/binary"
 )
 
+// BlockSize is the number of postings in one compressed block. Each block
+// stores doc-id gaps and term frequencies bit-packed at the width of its
+// largest value (package index/internal/bitpack), so a reader decodes 128
+// postings with a tight loop and can skip whole blocks through their
+// headers without decoding them.
+const BlockSize = 128
+
 // FormatName and FormatVersion identify the on-disk layout; Open refuses
 // others.
 const (

@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+
+	"github.com/irflow/irflow/index/internal/bitpack"
 )
 
 // outFile is one buffered output file of the index.
@@ -195,7 +197,7 @@ func merge(ctx context.Context, runs []*run, outDir string, opts BuildOptions) (
 		fs.SumDocFreq += int64(e.docFreq)
 		fs.SumTotalTermFreq += int64(pw.totalTF)
 	}
-	if _, err := postings.w.Write(make([]byte, packPadding)); err != nil {
+	if _, err := postings.w.Write(make([]byte, bitpack.Padding)); err != nil {
 		return nil, err
 	}
 	for _, o := range files {

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+
+	"github.com/irflow/irflow/index/internal/bitpack"
 )
 
 // postingsWriter turns one term's (doc, tf) stream, in increasing doc
@@ -101,10 +103,8 @@ func (w *postingsWriter) flushBlock() error {
 	}
 	h := blockHeader{lastDoc: w.docs[n-1], dataOff: uint32(w.postOff - w.entry.postOff), count: uint8(n), minNorm: 255}
 	var gaps, tfm [BlockSize]uint32
-	prev := w.prevLast
+	bitpack.Gaps(gaps[:n], w.docs[:n], uint32(w.prevLast+1))
 	for i := 0; i < n; i++ {
-		gaps[i] = uint32(int64(w.docs[i]) - prev - 1)
-		prev = int64(w.docs[i])
 		tfm[i] = w.tfs[i] - 1
 		if w.tfs[i] > h.maxTF {
 			h.maxTF = w.tfs[i]
@@ -114,10 +114,10 @@ func (w *postingsWriter) flushBlock() error {
 		}
 	}
 	w.setImpacts(&h, n)
-	h.docBits = bitWidth(gaps[:n])
-	h.tfBits = bitWidth(tfm[:n])
-	w.buf = pack(w.buf[:0], gaps[:n], h.docBits)
-	w.buf = pack(w.buf, tfm[:n], h.tfBits)
+	h.docBits = bitpack.Width(gaps[:n])
+	h.tfBits = bitpack.Width(tfm[:n])
+	w.buf = bitpack.Pack(w.buf[:0], gaps[:n], h.docBits)
+	w.buf = bitpack.Pack(w.buf, tfm[:n], h.tfBits)
 	if _, err := w.postings.Write(w.buf); err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"unsafe"
 
+	"github.com/irflow/irflow/index/internal/bitpack"
 	"golang.org/x/sys/unix"
 )
 
@@ -71,7 +72,7 @@ func Open(dir string) (*Index, error) {
 	}
 	ix.numGroups = (ix.numTerms + dictGroupSize - 1) / dictGroupSize
 	if len(ix.dictIdx) != dictIdxSize*ix.numGroups || len(offs) != 4*(n+1) || len(rank) != 4*n ||
-		len(ix.norms) != n*len(ix.Meta.Fields) || len(ix.postings) < packPadding {
+		len(ix.norms) != n*len(ix.Meta.Fields) || len(ix.postings) < bitpack.Padding {
 		ix.Close()
 		return nil, fmt.Errorf("bm25: %s: index files are truncated or inconsistent", dir)
 	}
@@ -327,7 +328,7 @@ func (p *Postings) Doc() uint32 { return p.doc }
 
 // Freq is the term frequency in the current document.
 func (p *Postings) Freq() uint32 {
-	return unpackOne(p.tfData, p.i, p.tfBits) + 1
+	return bitpack.UnpackOne(p.tfData, p.i, p.tfBits) + 1
 }
 
 func (p *Postings) header(b int) blockHeader {
@@ -350,20 +351,15 @@ func (p *Postings) decodeBlock(b int) {
 	p.block = b
 	h := p.header(b)
 	n := int(h.count)
-	unpack(p.docs[:], p.data[h.dataOff:], n, h.docBits)
+	bitpack.Unpack(p.docs[:], p.data[h.dataOff:], n, h.docBits)
 	base := uint32(0)
 	if b > 0 {
 		base = p.blockLastDoc(b-1) + 1
 	}
-	d := base + p.docs[0]
-	p.docs[0] = d
-	for j := 1; j < n; j++ {
-		d += p.docs[j] + 1
-		p.docs[j] = d
-	}
+	bitpack.Undo(p.docs[:], n, base)
 	p.n = n
 	p.i = 0
-	p.tfData = p.data[h.dataOff+uint32(packedLen(n, h.docBits)):]
+	p.tfData = p.data[h.dataOff+uint32(bitpack.Len(n, h.docBits)):]
 	p.tfBits = h.tfBits
 	p.decoded = true
 }

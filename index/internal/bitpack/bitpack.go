@@ -1,0 +1,101 @@
+// Package bitpack is the block coding shared by irflow's inverted indexes
+// (index/bm25, index/sparse): values bit-packed at the width of the
+// largest one, and document numbers coded as gaps, so a reader decodes a
+// block of postings with tight loops and skips whole blocks through their
+// headers without decoding them.
+package bitpack
+
+import (
+	"encoding/binary"
+	"math/bits"
+)
+
+// Padding is the number of zero bytes a file must hold after its last
+// packed block, so that Unpack and UnpackOne may always load 8 bytes.
+const Padding = 8
+
+// Width is the number of bits needed for the largest of vals.
+func Width(vals []uint32) uint8 {
+	var or uint32
+	for _, v := range vals {
+		or |= v
+	}
+	return uint8(bits.Len32(or))
+}
+
+// Len is the number of bytes Pack writes for n values of width bits.
+func Len(n int, width uint8) int { return (n*int(width) + 7) / 8 }
+
+// Pack appends vals, each in width bits (LSB first), to dst.
+func Pack(dst []byte, vals []uint32, width uint8) []byte {
+	if width == 0 {
+		return dst
+	}
+	var acc uint64
+	var nbits uint
+	for _, v := range vals {
+		acc |= uint64(v) << nbits
+		nbits += uint(width)
+		for nbits >= 8 {
+			dst = append(dst, byte(acc))
+			acc >>= 8
+			nbits -= 8
+		}
+	}
+	if nbits > 0 {
+		dst = append(dst, byte(acc))
+	}
+	return dst
+}
+
+// Unpack decodes n values of width bits from src into dst[:n]. src must
+// extend at least 8 bytes past the start of its last value's byte (files
+// end with Padding bytes for that reason).
+func Unpack(dst []uint32, src []byte, n int, width uint8) {
+	if width == 0 {
+		clear(dst[:n])
+		return
+	}
+	mask := uint64(1)<<width - 1
+	w := uint(width)
+	pos := uint(0)
+	for i := 0; i < n; i++ {
+		word := binary.LittleEndian.Uint64(src[pos>>3:])
+		dst[i] = uint32((word >> (pos & 7)) & mask)
+		pos += w
+	}
+}
+
+// UnpackOne decodes value i of values packed at width bits (the padding
+// rule of Unpack applies).
+func UnpackOne(src []byte, i int, width uint8) uint32 {
+	if width == 0 {
+		return 0
+	}
+	pos := uint(i) * uint(width)
+	word := binary.LittleEndian.Uint64(src[pos>>3:])
+	return uint32(word>>(pos&7)) & (1<<width - 1)
+}
+
+// Gaps writes the gaps of increasing document numbers docs into dst: the
+// first relative to base (the previous block's last document + 1, or 0),
+// then docs[i] − docs[i−1] − 1. Strictly increasing documents give no
+// wasted zero gap.
+func Gaps(dst, docs []uint32, base uint32) {
+	prev := base
+	for i, d := range docs {
+		dst[i] = d - prev
+		prev = d + 1
+	}
+}
+
+// Undo turns the n gaps in docs back into document numbers, in place
+// (the inverse of Gaps with the same base).
+func Undo(docs []uint32, n int, base uint32) {
+	d := base
+	for i := 0; i < n; i++ {
+		d += docs[i]
+		docs[i] = d
+		d++
+	}
+}
