@@ -34,6 +34,9 @@ type Manifest struct {
 	// canonical identity parameters the key was computed from.
 	Params    map[string]any             `json:"params"`
 	KeyParams map[string]json.RawMessage `json:"key_params"`
+	// Components holds the versions of the components and formats the key
+	// was computed from (plan.Parts.Components).
+	Components map[string]string `json:"components,omitempty"`
 	// Inputs holds the content digest of every input, by parameter name.
 	Inputs map[string]string `json:"inputs"`
 	Files  []File            `json:"files"`

@@ -14,8 +14,9 @@ import (
 )
 
 // SchemaVersion is part of every cache key: bump it when what goes into a
-// key changes, so old artifacts are not mistaken for new ones.
-const SchemaVersion = 1
+// key changes, so old artifacts are not mistaken for new ones (and update
+// the literals of TestGoldenKey deliberately). 2: Components.
+const SchemaVersion = 2
 
 // Parts are the components a cache key is the hash of. Paths are not among
 // them — only content — so a recipe yields the same keys on every machine.
@@ -30,6 +31,9 @@ type Parts struct {
 	// Inputs holds the content digest of each input by parameter name;
 	// list elements are named "runs[0]", "runs[1]", ….
 	Inputs map[string]string `json:"inputs"`
+	// Components holds the version of every component the kind uses and
+	// of every format it writes, by name (stage.KeyComponents).
+	Components map[string]string `json:"components"`
 }
 
 // Key is the hex sha256 of the canonical JSON of the parts (encoding/json
@@ -48,13 +52,18 @@ func (p Parts) Key() string {
 // PartsFor computes the key parts of a stage from the digests of its
 // inputs (see InputDigests).
 func PartsFor(st *recipe.Stage, inputs map[string]string) (Parts, error) {
+	comps, err := stage.KeyComponents(st.Kind)
+	if err != nil {
+		return Parts{}, fmt.Errorf("%s: %w", st.Address, err)
+	}
 	p := Parts{
-		Schema:  SchemaVersion,
-		Block:   st.Kind.Block,
-		Method:  st.Kind.Method,
-		Version: st.Kind.Version,
-		Params:  map[string]json.RawMessage{},
-		Inputs:  map[string]string{},
+		Schema:     SchemaVersion,
+		Block:      st.Kind.Block,
+		Method:     st.Kind.Method,
+		Version:    st.Kind.Version,
+		Params:     map[string]json.RawMessage{},
+		Inputs:     map[string]string{},
+		Components: comps,
 	}
 	for _, param := range st.Kind.Params {
 		if param.Meta || param.Type == stage.Input || param.Type == stage.InputList {
@@ -111,6 +120,9 @@ func Explain(old *Parts, cur Parts) []string {
 	} else if old.Version != cur.Version {
 		why = append(why, fmt.Sprintf("implementation version of %s changed from %d to %d", methodName(cur), old.Version, cur.Version))
 	}
+	if old.Schema == cur.Schema {
+		why = append(why, diffMap("component", old.Components, cur.Components, shortValue)...)
+	}
 	why = append(why, diffMap("parameter", rawStrings(old.Params), rawStrings(cur.Params), shortValue)...)
 	why = append(why, diffMap("input", old.Inputs, cur.Inputs, shortDigest)...)
 	if len(why) == 0 {
@@ -162,9 +174,12 @@ func diffMap(what string, old, cur map[string]string, show func(string) string) 
 		case !hasCur:
 			why = append(why, fmt.Sprintf("%s %s removed (was %s)", what, k, show(o)))
 		case o != c:
-			if what == "input" {
+			switch what {
+			case "input":
 				why = append(why, fmt.Sprintf("input %s changed (content %s → %s)", k, show(o), show(c)))
-			} else {
+			case "component":
+				why = append(why, fmt.Sprintf("component %s changed from %s to %s", k, show(o), show(c)))
+			default:
 				why = append(why, fmt.Sprintf("parameter %s changed from %s to %s", k, show(o), show(c)))
 			}
 		}

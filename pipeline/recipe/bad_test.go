@@ -9,6 +9,12 @@ import (
 	"github.com/irflow/irflow/pipeline/recipe"
 	"github.com/irflow/irflow/pipeline/recipe/recipetest"
 	"github.com/irflow/irflow/stages/testkinds"
+
+	// The real kinds too, as irflow links them: the fixtures check their
+	// declarations (formats, enums, ranges) as the CLI test does.
+	_ "github.com/irflow/irflow/stages/bm25"
+	_ "github.com/irflow/irflow/stages/evaluate"
+	_ "github.com/irflow/irflow/stages/rerank"
 )
 
 func init() { testkinds.Register() }

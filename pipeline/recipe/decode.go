@@ -60,7 +60,7 @@ func (l *loader) decodeInstance(sb *stageBlock, inst *instance, valid map[string
 			if diags.HasErrors() {
 				continue
 			}
-			decoded, state := l.decodeParam(p, v, a.Expr, st.Address)
+			decoded, state := l.decodeParam(sb.kind, p, v, a.Expr, ctx, st.Address)
 			if state == paramInvalid {
 				continue
 			}
@@ -99,8 +99,9 @@ const (
 )
 
 // decodeParam converts an attribute value to the Go value of its
-// parameter type.
-func (l *loader) decodeParam(p stage.Param, v cty.Value, expr hcl.Expression, addr string) (any, paramState) {
+// parameter type and checks it against the parameter's declarations
+// (stage.Param: Enum, Min, Max, Integer, Check, Accepts).
+func (l *loader) decodeParam(kind *stage.Kind, p stage.Param, v cty.Value, expr hcl.Expression, ctx *hcl.EvalContext, addr string) (any, paramState) {
 	rng := expr.Range()
 	if !v.IsWhollyKnown() {
 		return nil, paramInvalid // follows from an error reported elsewhere
@@ -134,19 +135,25 @@ func (l *loader) decodeParam(p stage.Param, v cty.Value, expr hcl.Expression, ad
 		}
 		return true
 	}
+	checked := func(v any) (any, paramState) {
+		if !l.checkValue(p, v, expr, ctx, addr) {
+			return nil, paramInvalid
+		}
+		return v, paramSet
+	}
 	switch p.Type {
 	case stage.String:
 		if c, ok := conv(cty.String); ok {
-			return c.AsString(), paramSet
+			return checked(c.AsString())
 		}
 	case stage.Number:
 		if c, ok := conv(cty.Number); ok {
 			f, _ := c.AsBigFloat().Float64()
-			return f, paramSet
+			return checked(f)
 		}
 	case stage.Bool:
 		if c, ok := conv(cty.Bool); ok {
-			return c.True(), paramSet
+			return checked(c.True())
 		}
 	case stage.StringList:
 		if c, ok := conv(cty.List(cty.String)); ok && noNulls(c) {
@@ -154,7 +161,7 @@ func (l *loader) decodeParam(p stage.Param, v cty.Value, expr hcl.Expression, ad
 			for _, el := range c.AsValueSlice() {
 				out = append(out, el.AsString())
 			}
-			return out, paramSet
+			return checked(out)
 		}
 	case stage.StringMap:
 		if c, ok := conv(cty.Map(cty.String)); ok && noNulls(c) {
@@ -162,11 +169,11 @@ func (l *loader) decodeParam(p stage.Param, v cty.Value, expr hcl.Expression, ad
 			for k, el := range c.AsValueMap() {
 				out[k] = el.AsString()
 			}
-			return out, paramSet
+			return checked(out)
 		}
 	case stage.Input:
 		if c, ok := conv(cty.String); ok {
-			in, ok := l.decodeInput(c.AsString(), rng, p, p.Name, addr)
+			in, ok := l.decodeInput(c.AsString(), rng, kind, p, p.Name, addr)
 			if ok && in.From == nil && len(refs) > 0 {
 				ok = l.misusedOutput(refs[0], rng)
 			}
@@ -182,7 +189,7 @@ func (l *loader) decodeParam(p stage.Param, v cty.Value, expr hcl.Expression, ad
 			used := map[string]bool{}
 			valid := true
 			for i, el := range els {
-				in, ok := l.decodeInput(el.AsString(), ranges[i], p, fmt.Sprintf("%s[%d]", p.Name, i), addr)
+				in, ok := l.decodeInput(el.AsString(), ranges[i], kind, p, fmt.Sprintf("%s[%d]", p.Name, i), addr)
 				valid = valid && ok
 				if in.From != nil {
 					used[in.From.String()] = true
@@ -212,9 +219,18 @@ func (l *loader) misusedOutput(ref string, rng hcl.Range) bool {
 
 // decodeInput turns one input string into an upstream reference (when it
 // is a stage output's placeholder), a fetched remote reference (when it
-// starts with one of p's Schemes) or an absolute path that must exist;
-// param names the input in messages ("runs[1]").
-func (l *loader) decodeInput(s string, rng hcl.Range, p stage.Param, param, addr string) (Input, bool) {
+// starts with one of p's Schemes) or an absolute path that must exist,
+// and checks its format against p.Accepts; param names the input in
+// messages ("runs[1]").
+func (l *loader) decodeInput(s string, rng hcl.Range, kind *stage.Kind, p stage.Param, param, addr string) (Input, bool) {
+	in, ok := l.resolveInput(s, rng, p, param, addr)
+	if ok {
+		ok = l.checkFormat(p, kind, in, s, param, addr)
+	}
+	return in, ok
+}
+
+func (l *loader) resolveInput(s string, rng hcl.Range, p stage.Param, param, addr string) (Input, bool) {
 	if ref, ok := l.placeholders[s]; ok {
 		return Input{From: &ref, Range: rng}, true
 	}

@@ -105,6 +105,7 @@ func (l *loader) evalInput(ib *inputBlock) {
 			continue
 		}
 		vals[field] = cty.StringVal(abs)
+		l.noteCollectionFormat(typ, field, address, abs)
 		f := &InputFile{Address: address, Path: abs, Range: a.Expr.Range()}
 		files[field], exists[field] = f, ok
 		l.r.Inputs = append(l.r.Inputs, f)

@@ -54,20 +54,23 @@ func Load(path string, opts Options) (*Recipe, hcl.Diagnostics) {
 	}
 	r := &Recipe{Path: abs, Dir: filepath.Dir(abs), byAddress: map[string]*Stage{}}
 	l := &loader{
-		r:            r,
-		given:        path,
-		opts:         opts,
-		parser:       hclparse.NewParser(),
-		funcs:        functions(r.Dir),
-		vars:         map[string]*variable{},
-		varVals:      map[string]cty.Value{},
-		locals:       map[string]*hcl.Attribute{},
-		localVals:    map[string]cty.Value{},
-		inputs:       map[string]map[string]*inputBlock{BlockCollection: {}, BlockFile: {}},
-		stageIndex:   map[string]map[string]*stageBlock{},
-		placeholders: map[string]OutputRef{},
-		reported:     map[string]bool{},
-		fetched:      map[string]string{},
+		r:             r,
+		given:         path,
+		opts:          opts,
+		parser:        hclparse.NewParser(),
+		funcs:         functions(r.Dir),
+		vars:          map[string]*variable{},
+		varVals:       map[string]cty.Value{},
+		locals:        map[string]*hcl.Attribute{},
+		localVals:     map[string]cty.Value{},
+		inputs:        map[string]map[string]*inputBlock{BlockCollection: {}, BlockFile: {}},
+		stageIndex:    map[string]map[string]*stageBlock{},
+		placeholders:  map[string]OutputRef{},
+		reported:      map[string]bool{},
+		fetched:       map[string]string{},
+		outputFormats: map[string]string{},
+		pathFormats:   map[string]*knownFormat{},
+		sniffed:       map[string][]string{},
 	}
 	if l.opts.Hasher == nil {
 		l.opts.Hasher = plainHasher{}
@@ -105,6 +108,12 @@ type loader struct {
 	// fetched maps remote references to their local directory ("" when
 	// fetching failed and was reported).
 	fetched map[string]string
+	// outputFormats maps "<address>.<output>" to the output's format;
+	// pathFormats the paths of collection attributes to the formats their
+	// names give; sniffed remembers what other paths' content looked like.
+	outputFormats map[string]string
+	pathFormats   map[string]*knownFormat
+	sniffed       map[string][]string
 }
 
 func (l *loader) add(d hcl.Diagnostics) { l.diags = append(l.diags, d...) }
@@ -331,7 +340,9 @@ func (l *loader) stageObject(sb *stageBlock) cty.Value {
 		addr := Address(sb.block.Type, name, inst.key, inst.hasKey)
 		attrs := map[string]cty.Value{}
 		for _, o := range sb.kind.Outputs {
-			attrs[o.Name] = l.placeholder(OutputRef{Address: addr, Output: o.Name})
+			ref := OutputRef{Address: addr, Output: o.Name}
+			attrs[o.Name] = l.placeholder(ref)
+			l.outputFormats[ref.String()] = o.Format
 		}
 		return cty.ObjectVal(attrs)
 	}

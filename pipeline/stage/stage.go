@@ -73,6 +73,29 @@ type Param struct {
 	// keys the cache on its content like any other input.
 	Schemes []string
 	Doc     string
+
+	// The declarations below are checked by the recipe loader, so a wrong
+	// value is a file:line:col error from `irflow plan` rather than a
+	// failure after the upstream stages ran. Run may rely on them.
+
+	// Accepts (Input, InputList) names the formats the parameter takes
+	// (FormatDocs, FormatRun, "index/bm25", …; see Format). An upstream
+	// output of another format, or a collection file or path known or
+	// sniffed to be of another format, is refused. Empty accepts anything.
+	Accepts []string
+	// Enum (String, and each element of a StringList) lists the allowed
+	// values.
+	Enum []string
+	// Min and Max bound a Number (nil: unbounded); see AtLeast, Above,
+	// AtMost, Below.
+	Min, Max *Bound
+	// Integer requires a Number to be a whole number.
+	Integer bool
+	// Check validates what the fields above cannot express (a measure's
+	// syntax, the numbers inside a map). It gets the decoded value and
+	// returns a message-ready error; an *ElementError names the list
+	// element or map key at fault, so the loader can point at it.
+	Check func(v any) error
 }
 
 // Output is one named artifact a stage writes; other blocks reference it
@@ -82,7 +105,13 @@ type Output struct {
 	// Path is relative to the stage's output directory: a file
 	// ("run.trec") or a directory ("index/").
 	Path string
-	Doc  string
+	// Format names what the output is (a registered Format such as
+	// FormatRun or "index/bm25"), so the loader can check it against the
+	// Accepts of the parameters it is given to. The format's version is
+	// part of the producing stage's cache key: bumping it re-runs every
+	// stage that writes the format. "" is unknown (test kinds).
+	Format string
+	Doc    string
 }
 
 // Kind is one registered stage implementation.
@@ -93,9 +122,17 @@ type Kind struct {
 	// (index "x" { method = "bm25" }). Every block type has one default
 	// method (DefaultMethod) used when the attribute is absent.
 	Method string
-	// Version is the implementation version, part of the cache key:
-	// bump it whenever results would change.
+	// Version is the version of the kind's own code, part of the cache
+	// key: bump it whenever that code would change results. Libraries and
+	// formats it depends on are not covered by it but by Uses and the
+	// outputs' formats.
 	Version int
+	// Uses names the registered Components (analysis, tokenizer, libtorch,
+	// a format the stage reads, …) whose versions the results depend on.
+	// Their versions, and those of the outputs' formats, enter the cache
+	// key, so a new libtorch or a new analysis version re-runs exactly the
+	// stages using it, without hand-bumped kind versions.
+	Uses    []string
 	Params  []Param
 	Outputs []Output
 	Doc     string
@@ -184,9 +221,14 @@ var (
 )
 
 // Register adds a kind. The first kind registered for a block type is its
-// default method unless SetDefault says otherwise. It panics on duplicates:
-// registration happens in init and a duplicate is a programming error.
+// default method unless SetDefault says otherwise. It panics on duplicates
+// and on declarations Validate refuses: registration happens in init, and
+// either is a programming error. The components and formats a kind names
+// must be registered first (import the package that registers them).
 func Register(k *Kind) {
+	if err := Validate(k); err != nil {
+		panic(err.Error())
+	}
 	regMu.Lock()
 	defer regMu.Unlock()
 	if registry[k.Block] == nil {

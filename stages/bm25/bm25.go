@@ -7,13 +7,17 @@ package bm25
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"iter"
+	"maps"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -23,6 +27,7 @@ import (
 	"github.com/irflow/irflow/ir/trec"
 	"github.com/irflow/irflow/pipeline/stage"
 	search "github.com/irflow/irflow/search/bm25"
+	"github.com/irflow/irflow/stages/components"
 )
 
 // Method is the method name of both kinds.
@@ -38,7 +43,19 @@ const (
 	LayoutMultifield = "multifield"
 )
 
+// Format is the format of the index output: index/bm25 (index/bm25's
+// on-disk layout, whose version enters the index stage's cache key).
+const Format = "index/bm25"
+
+// Field names an index of this kind can have.
+const (
+	FieldContents = "contents"
+	FieldTitle    = "title"
+)
+
 func init() {
+	stage.RegisterFormat(stage.Format{Name: Format, Version: strconv.Itoa(index.FormatVersion),
+		Doc: "a BM25 index made by index method bm25", Sniff: isIndex})
 	stage.Register(IndexKind())
 	stage.Register(SearchKind())
 	stage.SetDefault("index", Method)
@@ -49,15 +66,16 @@ func init() {
 func IndexKind() *stage.Kind {
 	return &stage.Kind{
 		Block: "index", Method: Method, Version: 2,
-		Doc: "Builds a BM25 inverted index (Lucene-compatible norms) from TSV or BEIR JSONL documents.",
+		Uses: []string{components.Analysis},
+		Doc:  "Builds a BM25 inverted index (Lucene-compatible norms) from TSV or BEIR JSONL documents.",
 		Params: []stage.Param{
-			{Name: "docs", Type: stage.Input, Required: true, Doc: "Documents: id<TAB>text (.tsv) or BEIR JSONL (.jsonl), optionally .gz."},
-			{Name: "fields", Type: stage.String, Default: LayoutFlat, Doc: `"flat" (title and text in one field "contents") or "multifield" ("contents" = text, "title").`},
-			{Name: "stemmer", Type: stage.String, Default: analysis.StemmerPorter, Doc: `"porter", "snowball" or "none".`},
+			{Name: "docs", Type: stage.Input, Required: true, Accepts: []string{stage.FormatDocs}, Doc: "Documents: id<TAB>text (.tsv) or BEIR JSONL (.jsonl), optionally .gz."},
+			{Name: "fields", Type: stage.String, Default: LayoutFlat, Enum: []string{LayoutFlat, LayoutMultifield}, Doc: `"flat" (title and text in one field "contents") or "multifield" ("contents" = text, "title").`},
+			{Name: "stemmer", Type: stage.String, Default: analysis.StemmerPorter, Enum: []string{analysis.StemmerPorter, analysis.StemmerSnowball, analysis.StemmerNone}, Doc: `"porter", "snowball" or "none".`},
 			{Name: "stopwords", Type: stage.Bool, Default: true, Doc: "Remove Lucene's 33 English stop words."},
-			{Name: "memory_mb", Type: stage.Number, Default: 512.0, Meta: true, Doc: "Memory budget of the build, in MiB: postings are spilled to sorted runs and the Go heap is limited so that peak RSS stays within it."},
+			{Name: "memory_mb", Type: stage.Number, Default: 512.0, Min: stage.Above(0), Meta: true, Doc: "Memory budget of the build, in MiB: postings are spilled to sorted runs and the Go heap is limited so that peak RSS stays within it."},
 		},
-		Outputs: []stage.Output{{Name: "index", Path: "index/", Doc: "The index directory (docs/bm25.md)."}},
+		Outputs: []stage.Output{{Name: "index", Path: "index/", Format: Format, Doc: "The index directory (docs/bm25.md)."}},
 		Run:     runIndex,
 	}
 }
@@ -66,19 +84,54 @@ func IndexKind() *stage.Kind {
 func SearchKind() *stage.Kind {
 	return &stage.Kind{
 		Block: "search", Method: Method, Version: 1,
-		Doc: "Exact top-k BM25 retrieval (Lucene BM25Similarity scores and Anserini's tie order) for every query.",
+		Uses: []string{components.Analysis}, // queries are analysed as the index's documents were
+		Doc:  "Exact top-k BM25 retrieval (Lucene BM25Similarity scores and Anserini's tie order) for every query.",
 		Params: []stage.Param{
-			{Name: "index", Type: stage.Input, Required: true, Doc: "An index made by index method bm25."},
-			{Name: "queries", Type: stage.Input, Required: true, Doc: "Queries: id<TAB>text (.tsv) or BEIR JSONL."},
-			{Name: "k", Type: stage.Number, Default: 1000.0, Doc: "Hits per query."},
-			{Name: "k1", Type: stage.Number, Default: search.DefaultK1},
-			{Name: "b", Type: stage.Number, Default: search.DefaultB},
-			{Name: "fields", Type: stage.StringMap, Default: map[string]string{}, Doc: `Field boosts, e.g. { contents = "1.0", title = "1.0" }; empty = every field, boost 1.`},
+			{Name: "index", Type: stage.Input, Required: true, Accepts: []string{Format}, Doc: "An index made by index method bm25."},
+			{Name: "queries", Type: stage.Input, Required: true, Accepts: []string{stage.FormatQueries}, Doc: "Queries: id<TAB>text (.tsv) or BEIR JSONL."},
+			{Name: "k", Type: stage.Number, Default: 1000.0, Integer: true, Min: stage.Above(0), Doc: "Hits per query."},
+			{Name: "k1", Type: stage.Number, Default: search.DefaultK1, Min: stage.AtLeast(0)},
+			{Name: "b", Type: stage.Number, Default: search.DefaultB, Min: stage.AtLeast(0), Max: stage.AtMost(1)},
+			{Name: "fields", Type: stage.StringMap, Default: map[string]string{}, Check: checkBoosts, Doc: `Field boosts, e.g. { contents = "1.0", title = "1.0" }; empty = every field, boost 1. Fields are "contents" and, in a multifield index, "title"; boosts are numbers ≥ 0.`},
 			{Name: "remove_query", Type: stage.Bool, Default: false, Doc: "Drop a hit whose id equals the query id (Pyserini's --remove-query for BEIR)."},
 		},
-		Outputs: []stage.Output{{Name: "run", Path: "run.trec", Doc: "TREC run, trec_eval order."}},
+		Outputs: []stage.Output{{Name: "run", Path: "run.trec", Format: stage.FormatRun, Doc: "TREC run, trec_eval order."}},
 		Run:     runSearch,
 	}
+}
+
+// checkBoosts refuses field names no bm25 index has and boosts that are
+// not finite numbers ≥ 0.
+func checkBoosts(v any) error {
+	m, _ := v.(map[string]string)
+	for _, f := range slices.Sorted(maps.Keys(m)) {
+		if f != FieldContents && f != FieldTitle {
+			return &stage.ElementError{Key: f, Err: fmt.Errorf("a bm25 index has no field %q: its fields are %q and, if multifield, %q", f, FieldContents, FieldTitle)}
+		}
+		b, err := strconv.ParseFloat(m[f], 32)
+		if err != nil || !(b >= 0) || math.IsInf(b, 0) {
+			return &stage.ElementError{Key: f, Err: fmt.Errorf("fields[%q] = %q: a boost is a number ≥ 0", f, m[f])}
+		}
+	}
+	return nil
+}
+
+// isIndex recognises an index directory (or a stage output holding one
+// in index/) by its meta.json.
+func isIndex(dir string) bool {
+	for _, d := range []string{dir, filepath.Join(dir, "index")} {
+		b, err := os.ReadFile(filepath.Join(d, "meta.json"))
+		if err != nil {
+			continue
+		}
+		var m struct {
+			Format string `json:"format"`
+		}
+		if json.Unmarshal(b, &m) == nil && m.Format == index.FormatName {
+			return true
+		}
+	}
+	return false
 }
 
 // analyzerConfig reads the analysis options of the index kind.
@@ -94,20 +147,15 @@ func configFromMeta(m map[string]any) analysis.Config {
 	return c
 }
 
+// runIndex builds the index. The loader has checked fields and stemmer
+// against their declarations.
 func runIndex(ctx context.Context, job *stage.Job) error {
 	layout := job.String("fields")
-	fields := []string{"contents"}
-	switch layout {
-	case LayoutFlat:
-	case LayoutMultifield:
-		fields = []string{"contents", "title"}
-	default:
-		return fmt.Errorf("%s: fields = %q: want %q or %q", job.Address, layout, LayoutFlat, LayoutMultifield)
+	fields := []string{FieldContents}
+	if layout == LayoutMultifield {
+		fields = []string{FieldContents, FieldTitle}
 	}
 	cfg := analyzerConfig(job)
-	if _, err := analysis.New(cfg); err != nil {
-		return fmt.Errorf("%s: %w", job.Address, err)
-	}
 	docsPath := job.String("docs")
 	format := collection.FormatOf(docsPath)
 	if layout == LayoutMultifield && format != collection.JSONL {
@@ -241,9 +289,6 @@ func runSearch(ctx context.Context, job *stage.Job) error {
 		return fmt.Errorf("%s: index %s was built with analyzer %q, which this irflow cannot re-create (it has %q)", job.Address, ixDir, ix.Meta.Analyzer, cfg.Identity())
 	}
 	k := job.Int("k")
-	if k <= 0 {
-		return fmt.Errorf("%s: k = %v: want a positive number", job.Address, job.Float("k"))
-	}
 	params := search.Params{K1: float32(job.Float("k1")), B: float32(job.Float("b"))}
 	boosts := job.StringMap("fields")
 	names := make([]string, 0, len(boosts))

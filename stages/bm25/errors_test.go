@@ -4,8 +4,11 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/irflow/irflow/pipeline/stage"
 )
 
 // TestIndexErrorsNameFileAndLine: bad input is reported with its file and line.
@@ -30,26 +33,74 @@ func TestIndexErrorsNameFileAndLine(t *testing.T) {
 	}
 }
 
-func TestSearchRejectsBadParams(t *testing.T) {
+func TestSearchRejectsFieldsTheIndexLacks(t *testing.T) {
 	ixDir := buildIndex(t, "vaswani", LayoutFlat)
 	queries := filepath.Join(t.TempDir(), "q.tsv")
 	os.WriteFile(queries, []byte("1\tmagnetic fields\n"), 0o644)
+	p := map[string]any{"index": ixDir, "queries": queries, "fields": map[string]string{"title": "1"}}
+	err := SearchKind().Run(context.Background(), newJob(t, SearchKind(), p))
+	if err == nil || !strings.Contains(err.Error(), `no field "title"`) {
+		t.Errorf("got %v, want an error naming the missing field", err)
+	}
+}
+
+// TestDeclarationsRefuseBadValues: what the kinds declare (enums, ranges,
+// boosts) refuses bad values before anything runs; the recipe loader
+// reports them at their position (pipeline/recipe/testdata/bad).
+func TestDeclarationsRefuseBadValues(t *testing.T) {
+	for _, k := range []*stage.Kind{IndexKind(), SearchKind()} {
+		if err := stage.Validate(k); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for _, tc := range []struct {
-		params map[string]any
-		want   string
+		kind  *stage.Kind
+		param string
+		value any
+		want  string // "" = accepted
 	}{
-		{map[string]any{"k": 0.0}, "k = 0"},
-		{map[string]any{"b": 1.5}, "b must be in [0, 1]"},
-		{map[string]any{"fields": map[string]string{"title": "1"}}, `no field "title"`},
-		{map[string]any{"fields": map[string]string{"contents": "x"}}, `fields["contents"] = "x" is not a number`},
+		{SearchKind(), "k", 1000.0, ""},
+		{SearchKind(), "k", 0.0, "k = 0 is out of range: want integer > 0"},
+		{SearchKind(), "k", -5.0, "k = -5 is out of range"},
+		{SearchKind(), "k", 2.5, "k = 2.5 is out of range: want integer > 0"},
+		{SearchKind(), "k1", 0.0, ""},
+		{SearchKind(), "k1", -0.1, "want number ≥ 0"},
+		{SearchKind(), "b", 1.0, ""},
+		{SearchKind(), "b", 1.5, "b = 1.5 is out of range: want number ≥ 0 and ≤ 1"},
+		{SearchKind(), "fields", map[string]string{"contents": "1.0", "title": "0.5"}, ""},
+		{SearchKind(), "fields", map[string]string{"titel": "1"}, `a bm25 index has no field "titel"`},
+		{SearchKind(), "fields", map[string]string{"contents": "x"}, `fields["contents"] = "x": a boost is a number ≥ 0`},
+		{SearchKind(), "fields", map[string]string{"contents": "-1"}, `a boost is a number ≥ 0`},
+		{IndexKind(), "fields", LayoutMultifield, ""},
+		{IndexKind(), "fields", "multifeild", `"multifeild" is not a valid fields: want one of "flat", "multifield"`},
+		{IndexKind(), "stemmer", "porter2", `want one of "porter", "snowball", "none"`},
+		{IndexKind(), "memory_mb", 0.0, "memory_mb = 0 is out of range"},
 	} {
-		p := map[string]any{"index": ixDir, "queries": queries}
-		for k, v := range tc.params {
-			p[k] = v
+		var p stage.Param
+		for _, q := range tc.kind.Params {
+			if q.Name == tc.param {
+				p = q
+			}
 		}
-		err := SearchKind().Run(context.Background(), newJob(t, SearchKind(), p))
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%v: got %v, want %q", tc.params, err, tc.want)
+		err := stage.CheckValue(p, tc.value)
+		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("%s %s = %v: got %v, want %q", tc.kind.Block, tc.param, tc.value, err, tc.want)
 		}
+	}
+}
+
+// TestIndexFormatIsSniffed: a directory holding a bm25 index (directly, or
+// in index/ as the stage output does) is recognised; other things are not.
+func TestIndexFormatIsSniffed(t *testing.T) {
+	ixDir := buildIndex(t, "vaswani", LayoutFlat)
+	queries := filepath.Join(t.TempDir(), "q.tsv")
+	os.WriteFile(queries, []byte("1\tmagnetic fields\n"), 0o644)
+	for path, want := range map[string]bool{ixDir: true, filepath.Dir(ixDir): filepath.Base(ixDir) == "index", queries: false, t.TempDir(): false} {
+		if got := isIndex(path); got != want {
+			t.Errorf("isIndex(%s) = %v, want %v", path, got, want)
+		}
+	}
+	if got := stage.SniffFormats(ixDir); !slices.Contains(got, Format) {
+		t.Errorf("SniffFormats(index) = %v", got)
 	}
 }

@@ -7,6 +7,7 @@ package evaluate
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -25,7 +26,17 @@ const Method = "trec_eval"
 // DefaultMetrics are measured when the block does not list any.
 var DefaultMetrics = []string{"nDCG@10", "RR@10", "R@100"}
 
-func init() { stage.Register(Kind()) }
+// Formats of the outputs.
+const (
+	FormatMetrics = "metrics"     // metrics.json (Result)
+	FormatTable   = "metrics/tsv" // measure<TAB>query<TAB>value, as trec_eval -q
+)
+
+func init() {
+	stage.RegisterFormat(stage.Format{Name: FormatMetrics, Version: "1", Doc: "measures by query, as metrics.json of evaluate"})
+	stage.RegisterFormat(stage.Format{Name: FormatTable, Version: "1", Doc: "a measure<TAB>query<TAB>value table as trec_eval -q prints"})
+	stage.Register(Kind())
+}
 
 // Kind describes the `evaluate` block.
 func Kind() *stage.Kind {
@@ -34,17 +45,17 @@ func Kind() *stage.Kind {
 		Doc: "Evaluates a TREC run against qrels with trec_eval's conventions (pytrec_eval-exact); " +
 			"averages over queries in both the run and the qrels.",
 		Params: []stage.Param{
-			{Name: "run", Type: stage.Input, Required: true, Doc: "TREC run (qid Q0 docid rank score tag)."},
-			{Name: "qrels", Type: stage.Input, Required: true, Doc: "Judgments: TREC qrels or BEIR qrels TSV (with its header)."},
-			{Name: "metrics", Type: stage.StringList, Default: DefaultMetrics,
+			{Name: "run", Type: stage.Input, Required: true, Accepts: []string{stage.FormatRun}, Doc: "TREC run (qid Q0 docid rank score tag)."},
+			{Name: "qrels", Type: stage.Input, Required: true, Accepts: []string{stage.FormatQrels}, Doc: "Judgments: TREC qrels or BEIR qrels TSV (with its header)."},
+			{Name: "metrics", Type: stage.StringList, Default: DefaultMetrics, Check: checkMetrics,
 				Doc: `Measures in ir-measures syntax: nDCG@10, nDCG, RR@10, AP, AP(rel=2), R@100, P(rel=2)@10, Judged@10 (docs/evaluation.md).`},
 			// The artifact always holds per-query values; this only
 			// chooses whether they are also logged, so it is meta.
 			{Name: "per_query", Type: stage.Bool, Default: false, Meta: true, Doc: "Also log every query's values."},
 		},
 		Outputs: []stage.Output{
-			{Name: "metrics", Path: "metrics.json", Doc: `{"measures", "queries", "mean", "per_query", "run_only", "qrels_only"}.`},
-			{Name: "table", Path: "metrics.tsv", Doc: "measure<TAB>query<TAB>value lines like trec_eval -q, means under \"all\"."},
+			{Name: "metrics", Path: "metrics.json", Format: FormatMetrics, Doc: `{"measures", "queries", "mean", "per_query", "run_only", "qrels_only"}.`},
+			{Name: "table", Path: "metrics.tsv", Format: FormatTable, Doc: "measure<TAB>query<TAB>value lines like trec_eval -q, means under \"all\"."},
 		},
 		Run: run,
 	}
@@ -61,11 +72,30 @@ type Result struct {
 	QrelsOnly []string                      `json:"qrels_only"` // judged queries missing from the run (ignored)
 }
 
+// checkMetrics refuses an empty list, a measure ir/metrics cannot parse
+// and a measure given twice, naming the element at fault.
+func checkMetrics(v any) error {
+	names, _ := v.([]string)
+	if len(names) == 0 {
+		return errors.New("metrics is empty: name at least one measure, e.g. [\"nDCG@10\"]")
+	}
+	seen := map[metrics.Measure]int{}
+	for i, n := range names {
+		m, err := metrics.Parse(strings.TrimSpace(n))
+		if err != nil {
+			return &stage.ElementError{Index: i, Err: fmt.Errorf("metrics[%d]: %w", i, err)}
+		}
+		if j, dup := seen[m]; dup {
+			return &stage.ElementError{Index: i, Err: fmt.Errorf("metrics[%d] = %q measures what metrics[%d] = %q does", i, n, j, names[j])}
+		}
+		seen[m] = i
+	}
+	return nil
+}
+
+// run evaluates; the loader has checked the metrics (checkMetrics).
 func run(ctx context.Context, job *stage.Job) error {
 	names := slices.Clone(job.Strings("metrics"))
-	if len(names) == 0 {
-		return fmt.Errorf("%s: metrics is empty", job.Address)
-	}
 	for i := range names {
 		names[i] = strings.TrimSpace(names[i])
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -127,7 +128,6 @@ func TestEvaluateStageErrors(t *testing.T) {
 		msg    string
 	}{
 		{map[string]any{"run": good, "qrels": qrels, "metrics": []string{"nDCG@ten"}}, `evaluate.test: metrics: measure "nDCG@ten"`},
-		{map[string]any{"run": good, "qrels": qrels, "metrics": []string{}}, "metrics is empty"},
 		{map[string]any{"run": bad, "qrels": qrels}, bad + ":1: run line has 5 columns"},
 		{map[string]any{"run": good, "qrels": testenv.Collection(t, "vaswani", "qrels.txt")}, "no query is in both"},
 	} {
@@ -139,6 +139,45 @@ func TestEvaluateStageErrors(t *testing.T) {
 		}
 		if len(j.Metrics()) != 0 {
 			t.Errorf("metrics set on failure: %v", j.Metrics())
+		}
+	}
+}
+
+// TestMetricsAreCheckedByDeclaration: the loader refuses bad measure lists
+// before anything runs, naming the element at fault.
+func TestMetricsAreCheckedByDeclaration(t *testing.T) {
+	k := evaluate.Kind()
+	if err := stage.Validate(k); err != nil {
+		t.Fatal(err)
+	}
+	var p stage.Param
+	for _, q := range k.Params {
+		if q.Name == "metrics" {
+			p = q
+		}
+	}
+	for _, tc := range []struct {
+		metrics []string
+		index   int // -1: the whole list
+		msg     string
+	}{
+		{[]string{"nDCG@10", " RR(rel=2)@10 ", "AP"}, 0, ""},
+		{[]string{}, -1, "metrics is empty"},
+		{[]string{"nDCG@10", "nDCG@ten"}, 1, `metrics[1]: measure "nDCG@ten"`},
+		{[]string{"P@10", "nDCG@10", "P(rel=1)@10"}, 2, `metrics[2] = "P(rel=1)@10" measures what metrics[0] = "P@10" does`},
+	} {
+		err := stage.CheckValue(p, tc.metrics)
+		if tc.msg == "" {
+			if err != nil {
+				t.Errorf("%q: %v", tc.metrics, err)
+			}
+			continue
+		}
+		var el *stage.ElementError
+		if err == nil || !strings.Contains(err.Error(), tc.msg) {
+			t.Errorf("%q: err = %v, want %q", tc.metrics, err, tc.msg)
+		} else if errors.As(err, &el) != (tc.index >= 0) || el != nil && el.Index != tc.index {
+			t.Errorf("%q: element %+v, want index %d", tc.metrics, el, tc.index)
 		}
 	}
 }

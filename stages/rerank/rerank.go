@@ -11,7 +11,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"sync/atomic"
 
 	"github.com/irflow/irflow/ir/collection"
@@ -20,6 +19,7 @@ import (
 	"github.com/irflow/irflow/models/hf"
 	"github.com/irflow/irflow/models/inference"
 	"github.com/irflow/irflow/pipeline/stage"
+	"github.com/irflow/irflow/stages/components"
 )
 
 // Method is the kind's method name (the default of block re_rank).
@@ -36,29 +36,26 @@ func init() {
 func Kind() *stage.Kind {
 	return &stage.Kind{
 		Block: "re_rank", Method: Method, Version: 2,
-		Doc: "Re-scores the top `depth` hits of each query with a transformer ranking model (Lightning IR heads: DPR, Col, SPLADE, sentence-transformers, mono).",
+		Uses: []string{components.Libtorch, components.Tokenizer},
+		Doc:  "Re-scores the top `depth` hits of each query with a transformer ranking model (Lightning IR heads: DPR, Col, SPLADE, sentence-transformers, mono).",
 		Params: []stage.Param{
-			{Name: "run", Type: stage.Input, Required: true, Doc: "The TREC run to re-rank."},
-			{Name: "queries", Type: stage.Input, Required: true, Doc: "Queries: id<TAB>text (.tsv) or BEIR JSONL."},
-			{Name: "docs", Type: stage.Input, Required: true, Doc: "Documents: id<TAB>text (.tsv) or BEIR JSONL (title and text are joined by a space)."},
-			{Name: "model", Type: stage.Input, Required: true, Schemes: []string{hf.ModelScheme}, Doc: `A model directory, or "hf:org/name[@revision]" fetched through the Hugging Face cache by ` + "`irflow run`" + `. Either way the files' content is part of the cache key.`},
-			{Name: "head", Type: stage.String, Default: "", Doc: `Head preset overriding the model's own: "dpr", "col", "splade", "sentence-transformers" or "mono"; "" = from the model directory.`},
-			{Name: "depth", Type: stage.Number, Default: 100.0, Doc: "Hits per query to re-score; the rest are dropped."},
-			{Name: "batch_size", Type: stage.Number, Default: 8.0, Meta: true, Doc: "Texts (or pairs) per forward pass."},
+			{Name: "run", Type: stage.Input, Required: true, Accepts: []string{stage.FormatRun}, Doc: "The TREC run to re-rank."},
+			{Name: "queries", Type: stage.Input, Required: true, Accepts: []string{stage.FormatQueries}, Doc: "Queries: id<TAB>text (.tsv) or BEIR JSONL."},
+			{Name: "docs", Type: stage.Input, Required: true, Accepts: []string{stage.FormatDocs}, Doc: "Documents: id<TAB>text (.tsv) or BEIR JSONL (title and text are joined by a space)."},
+			{Name: "model", Type: stage.Input, Required: true, Schemes: []string{hf.ModelScheme}, Accepts: []string{stage.FormatModel}, Doc: `A model directory, or "hf:org/name[@revision]" fetched through the Hugging Face cache by ` + "`irflow run`" + `. Either way the files' content is part of the cache key.`},
+			{Name: "head", Type: stage.String, Default: "", Enum: append([]string{""}, heads.Architectures()...), Doc: `Head preset overriding the model's own: "dpr", "col", "splade", "sentence-transformers" or "mono"; "" = from the model directory.`},
+			{Name: "depth", Type: stage.Number, Default: 100.0, Integer: true, Min: stage.Above(0), Doc: "Hits per query to re-score; the rest are dropped."},
+			{Name: "batch_size", Type: stage.Number, Default: 8.0, Integer: true, Min: stage.Above(0), Meta: true, Doc: "Texts (or pairs) per forward pass."},
 		},
-		Outputs: []stage.Output{{Name: "run", Path: "run.trec", Doc: "The re-scored run, trec_eval order."}},
+		Outputs: []stage.Output{{Name: "run", Path: "run.trec", Format: stage.FormatRun, Doc: "The re-scored run, trec_eval order."}},
 		Run:     run,
 	}
 }
 
+// run re-ranks; the loader has checked depth, head and the inputs'
+// formats against their declarations.
 func run(ctx context.Context, job *stage.Job) error {
 	depth := job.Int("depth")
-	if depth <= 0 {
-		return fmt.Errorf("%s: depth = %d: want > 0", job.Address, depth)
-	}
-	if a := job.String("head"); a != "" && !slices.Contains(heads.Architectures(), a) {
-		return fmt.Errorf("%s: head = %q: want one of %q", job.Address, a, heads.Architectures())
-	}
 	runFile, err := trec.ReadRunFile(job.String("run"))
 	if err != nil {
 		return err

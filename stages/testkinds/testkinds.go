@@ -54,8 +54,8 @@ func Kinds() []*stage.Kind {
 			Doc: "Writes chunks*chunk_bytes deterministic pseudo-random bytes derived from seed, one checkpointed chunk at a time.",
 			Params: []stage.Param{
 				{Name: "seed", Type: stage.String, Required: true},
-				{Name: "chunks", Type: stage.Number, Default: 8.0},
-				{Name: "chunk_bytes", Type: stage.Number, Default: 1024.0},
+				{Name: "chunks", Type: stage.Number, Default: 8.0, Integer: true, Min: stage.AtLeast(0)},
+				{Name: "chunk_bytes", Type: stage.Number, Default: 1024.0, Integer: true, Min: stage.Above(0)},
 				delay,
 			},
 			Outputs: []stage.Output{{Name: "data", Path: "data.bin"}},
@@ -73,7 +73,7 @@ func Kinds() []*stage.Kind {
 			Doc: "Splits its input into a directory of parts.",
 			Params: []stage.Param{
 				{Name: "input", Type: stage.Input, Required: true},
-				{Name: "parts", Type: stage.Number, Default: 3.0},
+				{Name: "parts", Type: stage.Number, Default: 3.0, Integer: true, Min: stage.Above(0)},
 			},
 			Outputs: []stage.Output{{Name: "parts", Path: "parts/"}},
 			Run:     runSplit,
