@@ -9,10 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"unsafe"
 
 	"github.com/irflow/irflow/index/internal/bitpack"
-	"golang.org/x/sys/unix"
+	"github.com/irflow/irflow/index/internal/mmapfile"
 )
 
 // Index is an opened index. Its methods are safe for concurrent use; the
@@ -46,7 +45,7 @@ func Open(dir string) (*Index, error) {
 		ix.fieldIdx[f.Name] = i
 	}
 	load := func(name string) ([]byte, error) {
-		b, err := mapFile(filepath.Join(dir, name))
+		b, err := mmapfile.Map(filepath.Join(dir, name))
 		if err != nil {
 			return nil, fmt.Errorf("bm25: open index: %w", err)
 		}
@@ -76,8 +75,8 @@ func Open(dir string) (*Index, error) {
 		ix.Close()
 		return nil, fmt.Errorf("bm25: %s: index files are truncated or inconsistent", dir)
 	}
-	ix.idOffs = u32s(offs)
-	ix.idRank = u32s(rank)
+	ix.idOffs = mmapfile.U32s(offs)
+	ix.idRank = mmapfile.U32s(rank)
 	return ix, nil
 }
 
@@ -85,46 +84,12 @@ func Open(dir string) (*Index, error) {
 func (ix *Index) Close() error {
 	var first error
 	for _, m := range ix.maps {
-		if err := unix.Munmap(m); err != nil && first == nil {
+		if err := mmapfile.Unmap(m); err != nil && first == nil {
 			first = err
 		}
 	}
 	ix.maps = nil
 	return first
-}
-
-func mapFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if st.Size() == 0 {
-		return []byte{}, nil
-	}
-	return unix.Mmap(int(f.Fd()), 0, int(st.Size()), unix.PROT_READ, unix.MAP_SHARED)
-}
-
-var littleEndian = func() bool { x := uint16(1); return *(*byte)(unsafe.Pointer(&x)) == 1 }()
-
-// u32s views little-endian bytes as []uint32 without copying where the
-// machine allows it.
-func u32s(b []byte) []uint32 {
-	if len(b) == 0 {
-		return nil
-	}
-	if littleEndian && uintptr(unsafe.Pointer(&b[0]))%4 == 0 {
-		return unsafe.Slice((*uint32)(unsafe.Pointer(&b[0])), len(b)/4)
-	}
-	out := make([]uint32, len(b)/4)
-	for i := range out {
-		out[i] = binary.LittleEndian.Uint32(b[4*i:])
-	}
-	return out
 }
 
 // NumDocs is the number of documents.
