@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	index "github.com/irflow/irflow/index/bm25"
+	"github.com/irflow/irflow/search/internal/topk"
 )
 
 // Analyzer turns query text into terms; it must be the analyzer the index
@@ -149,7 +150,7 @@ type Scratch struct {
 	order   []int // clause indexes by ascending maxScore
 	contrib []float32
 	hit     []bool
-	heap    topK
+	heap    topk.Heap
 	terms   []string
 	counts  map[string]int
 
@@ -268,7 +269,7 @@ func (s *Searcher) SearchTerms(terms []string, counts []int, k int, sc *Scratch)
 		return nil
 	}
 	s.prepare(terms, counts, sc)
-	sc.heap.reset(k)
+	sc.heap.Reset(k)
 	postings := 0
 	for i := range sc.clauses {
 		postings += int(sc.clauses[i].df)
@@ -291,7 +292,7 @@ func (s *Searcher) SearchExhaustive(terms []string, counts []int, k int, sc *Scr
 		return nil
 	}
 	s.prepare(terms, counts, sc)
-	sc.heap.reset(k)
+	sc.heap.Reset(k)
 	s.exhaustive(sc)
 	return s.hits(sc)
 }
@@ -320,15 +321,15 @@ func (s *Searcher) exhaustive(sc *Scratch) {
 				c.p.Next()
 			}
 		}
-		sc.heap.offer(entry{score: s.total(sc), rank: s.ranks[d], doc: d})
+		sc.heap.Offer(topk.Entry{Score: float64(s.total(sc)), Rank: s.ranks[d], Doc: d})
 	}
 }
 
 func (s *Searcher) hits(sc *Scratch) []Hit {
-	es := sc.heap.sorted()
+	es := sc.heap.Sorted()
 	out := make([]Hit, len(es))
 	for i, e := range es {
-		out[i] = Hit{Doc: e.doc, ID: s.ix.DocID(e.doc), Score: e.score}
+		out[i] = Hit{Doc: e.Doc, ID: s.ix.DocID(e.Doc), Score: float32(e.Score)}
 	}
 	return out
 }
@@ -371,10 +372,10 @@ func (s *Searcher) maxScore(sc *Scratch) {
 	// were found competitive.
 	winEnd := int64(-1)
 	update := func() {
-		if !sc.heap.full() {
+		if !sc.heap.Full() {
 			return
 		}
-		limit = s.cutoff(sc.heap.worst().score)
+		limit = s.cutoff(float32(sc.heap.Worst().Score))
 		for firstEssential < n && prefix[firstEssential] < limit {
 			firstEssential++
 		}
@@ -391,7 +392,7 @@ func (s *Searcher) maxScore(sc *Scratch) {
 		if d == index.NoMoreDocs {
 			return
 		}
-		if sc.heap.full() && int64(d) > winEnd {
+		if sc.heap.Full() && int64(d) > winEnd {
 			// Block-max window: bound every document in [d, upTo] by the
 			// sum of all clauses' block bounds; skip the window if even
 			// that cannot enter the top k.
@@ -423,7 +424,7 @@ func (s *Searcher) maxScore(sc *Scratch) {
 				c.p.Next()
 			}
 		}
-		if firstEssential > 0 && sc.heap.full() {
+		if firstEssential > 0 && sc.heap.Full() {
 			// Block-max bound of the non-essential clauses at d.
 			ub := partial
 			for _, ci := range order[:firstEssential] {
@@ -442,7 +443,7 @@ func (s *Searcher) maxScore(sc *Scratch) {
 		for j := firstEssential - 1; j >= 0; j-- {
 			ci := order[j]
 			c := &sc.clauses[ci]
-			if sc.heap.full() && partial+prefix[j] < limit {
+			if sc.heap.Full() && partial+prefix[j] < limit {
 				for _, cj := range order[:j+1] {
 					sc.hit[cj] = false
 				}
@@ -462,7 +463,7 @@ func (s *Searcher) maxScore(sc *Scratch) {
 		if skipped || partial < limit {
 			continue
 		}
-		if sc.heap.offer(entry{score: s.total(sc), rank: s.ranks[d], doc: d}) {
+		if sc.heap.Offer(topk.Entry{Score: float64(s.total(sc)), Rank: s.ranks[d], Doc: d}) {
 			update()
 		}
 	}
