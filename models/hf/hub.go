@@ -80,27 +80,43 @@ var ErrNotFound = errors.New("not found on the hub")
 // ErrNotCached says an offline hub lacks a file in its cache.
 var ErrNotCached = errors.New("not in the cache")
 
-var (
-	repoRe   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?$`)
-	commitRe = regexp.MustCompile(`^[0-9a-f]{40}$`)
-)
+var commitRe = regexp.MustCompile(`^[0-9a-f]{40}$`)
 
 // RepoDir is the cache directory of a model repository.
 func (h *Hub) RepoDir(repo string) string {
 	return filepath.Join(h.CacheDir, "models--"+strings.ReplaceAll(repo, "/", "--"))
 }
 
+// repoPath joins slash path parts below the repository's cache directory,
+// checking that the result stays there (see inside).
+func (h *Hub) repoPath(repo string, parts ...string) (string, error) {
+	root := h.RepoDir(repo)
+	p := root
+	for _, part := range parts {
+		p = filepath.Join(p, filepath.FromSlash(part))
+	}
+	return inside(root, p)
+}
+
 // cachedCommit resolves a revision to a commit id through refs/, or returns
-// the revision itself when it is a commit id.
+// the revision itself when it is a commit id. A ref that does not hold a
+// commit id is ignored (the revision is then not cached).
 func (h *Hub) cachedCommit(repo, revision string) string {
 	if commitRe.MatchString(revision) {
 		return revision
 	}
-	b, err := os.ReadFile(filepath.Join(h.RepoDir(repo), "refs", revision))
+	ref, err := h.repoPath(repo, "refs", revision)
 	if err != nil {
 		return ""
 	}
-	return strings.TrimSpace(string(b))
+	b, err := os.ReadFile(ref)
+	if err != nil {
+		return ""
+	}
+	if c := strings.TrimSpace(string(b)); commitRe.MatchString(c) {
+		return c
+	}
+	return ""
 }
 
 // Download returns the local path of one file of repo at revision
@@ -112,16 +128,16 @@ func (h *Hub) Download(ctx context.Context, repo, revision, file string) (string
 	if revision == "" {
 		revision = "main"
 	}
-	if !repoRe.MatchString(repo) {
-		return "", fmt.Errorf("invalid model repository %q (want org/name)", repo)
-	}
-	if file == "" || strings.HasPrefix(file, "/") || strings.Contains(file, "..") {
-		return "", fmt.Errorf("invalid file name %q", file)
+	if err := errors.Join(checkRepo(repo), checkRevision(revision), checkFile(file)); err != nil {
+		return "", err
 	}
 	var cached string
 	if commit := h.cachedCommit(repo, revision); commit != "" {
-		p := filepath.Join(h.RepoDir(repo), "snapshots", commit, filepath.FromSlash(file))
-		if exists(p) {
+		p, err := h.repoPath(repo, "snapshots", commit, file)
+		if err != nil {
+			return "", fmt.Errorf("%s@%s: %s: %w", repo, revision, file, err)
+		}
+		if regularFile(p) {
 			cached = p
 		} else if h.Offline && exists(filepath.Join(h.RepoDir(repo), ".no_exist", commit, filepath.FromSlash(file))) {
 			return "", fmt.Errorf("%s@%s: %s: %w (cached answer)", repo, revision, file, ErrNotFound)
@@ -177,8 +193,11 @@ func (h *Hub) fetch(ctx context.Context, repo, revision, file string) (string, e
 	if !commitRe.MatchString(commit) {
 		return "", fmt.Errorf("%s@%s: %s: invalid commit id %q from the hub", repo, revision, file, commit)
 	}
-	dst := filepath.Join(h.RepoDir(repo), "snapshots", commit, filepath.FromSlash(file))
-	if exists(dst) { // the branch still points at a commit we have: skip the body
+	dst, err := h.repoPath(repo, "snapshots", commit, file)
+	if err != nil {
+		return "", fmt.Errorf("%s@%s: %s: %w", repo, revision, file, err)
+	}
+	if regularFile(dst) { // the branch still points at a commit we have: skip the body
 		h.writeRef(repo, revision, commit)
 		return dst, nil
 	}
@@ -211,14 +230,29 @@ func (h *Hub) fetch(ctx context.Context, repo, revision, file string) (string, e
 }
 
 // writeRef records which commit a branch or tag resolved to, best effort
-// (a failure only costs a later re-check).
+// (a failure only costs a later re-check). The ref is replaced by a rename,
+// never written through: a link there is replaced, not followed.
 func (h *Hub) writeRef(repo, revision, commit string) {
 	if revision == commit {
 		return
 	}
-	ref := filepath.Join(h.RepoDir(repo), "refs", filepath.FromSlash(revision))
-	if err := os.MkdirAll(filepath.Dir(ref), 0o755); err == nil {
-		_ = os.WriteFile(ref, []byte(commit), 0o644)
+	ref, err := h.repoPath(repo, "refs", revision)
+	if err != nil {
+		return
+	}
+	if err := os.MkdirAll(filepath.Dir(ref), 0o755); err != nil {
+		return
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(ref), ".ref-*")
+	if err != nil {
+		return
+	}
+	_, err = tmp.WriteString(commit)
+	if err = errors.Join(err, tmp.Close()); err == nil {
+		err = os.Rename(tmp.Name(), ref)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
 	}
 }
 
@@ -273,10 +307,13 @@ const ModelScheme = "hf:"
 
 // ResolveModel turns a model reference into a local directory: a path is
 // returned as is (it must hold config.json); "hf:org/name[@revision]" is
-// fetched through the hub cache.
+// fetched through the hub cache, after checking the name and revision
+// against the hub's rules (a recipe's reference is untrusted).
 func (h *Hub) ResolveModel(ctx context.Context, ref string) (string, error) {
-	if rest, ok := strings.CutPrefix(ref, ModelScheme); ok {
-		repo, rev, _ := strings.Cut(rest, "@")
+	if repo, rev, ok, err := ParseModelRef(ref); ok {
+		if err != nil {
+			return "", err
+		}
 		return h.Snapshot(ctx, repo, rev)
 	}
 	if !exists(filepath.Join(ref, ConfigFile)) {

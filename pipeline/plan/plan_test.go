@@ -213,10 +213,16 @@ func TestKeyFollowsImplementationVersion(t *testing.T) {
 	}
 }
 
+func withComponents(p plan.Parts, c map[string]string) *plan.Parts {
+	p.Components = c
+	return &p
+}
+
 func TestExplain(t *testing.T) {
 	p := func(version int, params, inputs map[string]string) plan.Parts {
 		pp := plan.Parts{Schema: plan.SchemaVersion, Block: "search", Method: "bm25", Version: version,
-			Params: map[string]json.RawMessage{}, Inputs: inputs}
+			Params: map[string]json.RawMessage{}, Inputs: inputs,
+			Components: map[string]string{"analysis/english": "v1", "run/trec": "1"}}
 		for k, v := range params {
 			pp.Params[k] = json.RawMessage(v)
 		}
@@ -225,6 +231,9 @@ func TestExplain(t *testing.T) {
 	params := map[string]string{"k": "1000", "k1": "0.9"}
 	inputs := map[string]string{"index": "aaaaaaaaaaaaaaaa", "queries": "bbbbbbbbbbbbbbbb"}
 	cur := p(1, params, inputs)
+	if withComponents(p(1, params, inputs), map[string]string{"analysis/english": "v0", "run/trec": "1"}).Key() == cur.Key() {
+		t.Fatal("a component's version is not part of the key")
+	}
 	tests := []struct {
 		name string
 		old  *plan.Parts
@@ -244,6 +253,12 @@ func TestExplain(t *testing.T) {
 			[]string{"implementation version of search/bm25 changed from 0 to 1"}},
 		{"two things changed", ptr(p(0, map[string]string{"k": "10", "k1": "0.9"}, inputs)),
 			[]string{"implementation version of search/bm25 changed from 0 to 1", "parameter k changed from 10 to 1000"}},
+		{"component changed", withComponents(p(1, params, inputs), map[string]string{"analysis/english": "v0", "run/trec": "1"}),
+			[]string{"component analysis/english changed from v0 to v1"}},
+		{"component added", withComponents(p(1, params, inputs), map[string]string{"run/trec": "1"}),
+			[]string{"component analysis/english added (v1)"}},
+		{"schema changed: components not listed", &plan.Parts{Schema: 1, Block: "search", Method: "bm25", Version: 1, Params: cur.Params, Inputs: inputs},
+			[]string{"cache key schema changed from 1 to 2"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -20,6 +20,7 @@ import (
 	"github.com/irflow/irflow/models/inference"
 	"github.com/irflow/irflow/pipeline/stage"
 	"github.com/irflow/irflow/stages/components"
+	"github.com/irflow/irflow/stages/components/libtorch"
 )
 
 // Method is the kind's method name (the default of block re_rank).
@@ -36,7 +37,7 @@ func init() {
 func Kind() *stage.Kind {
 	return &stage.Kind{
 		Block: "re_rank", Method: Method, Version: 2,
-		Uses: []string{components.Libtorch, components.Tokenizer},
+		Uses: []string{libtorch.Name, components.Tokenizer},
 		Doc:  "Re-scores the top `depth` hits of each query with a transformer ranking model (Lightning IR heads: DPR, Col, SPLADE, sentence-transformers, mono).",
 		Params: []stage.Param{
 			{Name: "run", Type: stage.Input, Required: true, Accepts: []string{stage.FormatRun}, Doc: "The TREC run to re-rank."},

@@ -1,6 +1,6 @@
 //go:build !torch
 
-package components
+package libtorch
 
-// libtorchVersion is the pinned version: this build loads no libtorch.
-func libtorchVersion() string { return PinnedLibtorch }
+// version is the pinned version: this build loads no libtorch.
+func version() string { return Pinned }

@@ -1,8 +1,8 @@
 //go:build torch
 
-package components
+package libtorch
 
 import "github.com/irflow/irflow/backends/torch"
 
-// libtorchVersion is the version of the libtorch this process loaded.
-func libtorchVersion() string { return torch.Version() }
+// version is the version of the libtorch this process loaded.
+func version() string { return torch.Version() }
