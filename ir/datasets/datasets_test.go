@@ -339,3 +339,46 @@ func TestFromEnv(t *testing.T) {
 		t.Errorf("HOME: %s", st.Dir)
 	}
 }
+
+// TestLayoutPathsStayInTheStore: a layout path that would leave the store
+// (or the mirror) is refused before anything is read or written.
+func TestLayoutPathsStayInTheStore(t *testing.T) {
+	parent := t.TempDir()
+	st := &datasets.Store{Dir: filepath.Join(parent, "store"), Mirror: testenv.SharedData(t)}
+	for _, p := range []string{"../escape.txt", "/tmp/escape.txt", "adi/../../escape.txt", `adi\..\escape.txt`, "adi//qrels.txt", "./adi/qrels.txt"} {
+		_, err := st.Fetch(context.Background(), datasets.File{Path: p, Size: 1, SHA256: strings.Repeat("a", 64)})
+		if err == nil || !strings.Contains(err.Error(), "invalid layout path") {
+			t.Errorf("%q: err = %v", p, err)
+		}
+	}
+	if entries, _ := os.ReadDir(parent); len(entries) != 0 {
+		t.Errorf("created %v", entries)
+	}
+}
+
+// TestPartialDownloadLinkIsRefused: the store never writes through a
+// symbolic link planted where its partial download goes.
+func TestPartialDownloadLinkIsRefused(t *testing.T) {
+	st := store(t, testenv.SharedData(t))
+	d, _ := datasets.Lookup("adi")
+	var qrels datasets.File
+	for _, f := range d.Files() {
+		if f.Path == d.Qrels {
+			qrels = f
+		}
+	}
+	target := filepath.Join(t.TempDir(), "target")
+	os.WriteFile(target, []byte("keep"), 0o644)
+	part := filepath.Join(st.Dir, filepath.FromSlash(qrels.Path)) + ".part"
+	os.MkdirAll(filepath.Dir(part), 0o755)
+	if err := os.Symlink(target, part); err != nil {
+		t.Fatal(err)
+	}
+	_, err := st.Fetch(context.Background(), qrels)
+	if err == nil || !strings.Contains(err.Error(), "symbolic link") {
+		t.Errorf("err = %v", err)
+	}
+	if b, _ := os.ReadFile(target); string(b) != "keep" {
+		t.Errorf("written through the link: %q", b)
+	}
+}

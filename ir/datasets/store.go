@@ -131,6 +131,9 @@ func (s *Store) judgedQueries(d *Dataset, p *Paths) (string, error) {
 	if len(judged) == len(qs) {
 		return p.Queries, nil
 	}
+	if err := checkLayoutPath(d.Name); err != nil {
+		return "", err
+	}
 	out := filepath.Join(s.Dir, filepath.FromSlash(d.Name), "queries.tsv")
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		return "", err
@@ -154,6 +157,9 @@ func (s *Store) judgedQueries(d *Dataset, p *Paths) (string, error) {
 func (s *Store) Fetch(ctx context.Context, f File) (string, error) {
 	if f.Path == "" || f.SHA256 == "" {
 		return "", fmt.Errorf("datasets: file %q is not in the catalog", f.Path)
+	}
+	if err := checkLayoutPath(f.Path); err != nil {
+		return "", err
 	}
 	final := filepath.Join(s.Dir, filepath.FromSlash(f.Path))
 	if st, err := os.Stat(final); err == nil && st.Size() == f.Size {
@@ -276,12 +282,15 @@ func (s *Store) transfer(ctx context.Context, f File, src, part string) (resumed
 		return false, err
 	}
 	defer body.Close()
-	flags := os.O_WRONLY | os.O_CREATE | os.O_APPEND
+	flags := os.O_WRONLY | os.O_CREATE | os.O_APPEND | unix.O_NOFOLLOW
 	if start == 0 {
-		flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+		flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC | unix.O_NOFOLLOW
 	}
 	out, err := os.OpenFile(part, flags, 0o644)
 	if err != nil {
+		if errors.Is(err, unix.ELOOP) {
+			return false, &permanentError{fmt.Errorf("%s is a symbolic link; the store never writes through one", part)}
+		}
 		return false, err
 	}
 	if have > 0 && start == have {
@@ -376,9 +385,9 @@ func verify(f File, path string) error {
 // lock takes an exclusive flock on path, so concurrent processes (or
 // stages) fetching the same file do not interleave their writes.
 func lock(ctx context.Context, path string) (func(), error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|unix.O_NOFOLLOW, 0o644)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("datasets: lock %s: %w", path, err)
 	}
 	for {
 		err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
@@ -396,6 +405,21 @@ func lock(ctx context.Context, path string) (func(), error) {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// checkLayoutPath refuses a layout path that would leave the store (or a
+// mirror) when joined to it: it must be a relative slash path without
+// empty, "." or ".." components. Catalog paths are irflow's own, but the
+// store is the one place that joins them into the file system.
+func checkLayoutPath(p string) error {
+	ok := p != "" && !strings.HasPrefix(p, "/") && !strings.ContainsAny(p, "\\\x00")
+	for _, c := range strings.Split(p, "/") {
+		ok = ok && c != "" && c != "." && c != ".."
+	}
+	if !ok {
+		return fmt.Errorf("datasets: invalid layout path %q (want a relative slash path without . or ..)", p)
+	}
+	return nil
 }
 
 func (s *Store) logf(format string, args ...any) {
