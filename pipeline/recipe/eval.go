@@ -166,6 +166,10 @@ func (l *loader) evalForEach(sb *stageBlock) {
 	sb.instances, sb.broken, sb.evaluated = insts, !ok, ok
 }
 
+// MaxInstances bounds the instances of one for_each block: a sweep larger
+// than this is a mistake (or a hostile recipe), not an experiment.
+const MaxInstances = 100000
+
 const forEachHint = `For a sweep over several parameters, build a map, e.g. for_each = { for p in setproduct([0.9, 1.2], [0.4, 0.75]) : "k1=${p[0]},b=${p[1]}" => { k1 = p[0], b = p[1] } }.`
 
 func (l *loader) forEachInstances(v cty.Value, rng hcl.Range) ([]instance, bool) {
@@ -209,6 +213,9 @@ func (l *loader) forEachInstances(v cty.Value, rng hcl.Range) ([]instance, bool)
 		}
 	default:
 		return bad("for_each must be a map, or a set or list of strings, not %s. %s", ty.FriendlyName(), forEachHint)
+	}
+	if len(insts) > MaxInstances {
+		return bad("for_each makes %d instances; a block may have at most %d.", len(insts), MaxInstances)
 	}
 	sort.Slice(insts, func(i, j int) bool { return insts[i].key < insts[j].key })
 	return insts, true

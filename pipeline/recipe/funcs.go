@@ -78,6 +78,9 @@ func functions(dir string) map[string]function.Function {
 	}
 }
 
+// maxFileFuncSize bounds what file() reads.
+const maxFileFuncSize = 16 << 20
+
 // makeFileFunc reads a UTF-8 text file; relative paths are resolved
 // against the recipe's directory so a recipe reads the same file from any
 // working directory.
@@ -93,6 +96,15 @@ func makeFileFunc(dir string) function.Function {
 			p := args[0].AsString()
 			if !filepath.IsAbs(p) {
 				p = filepath.Join(dir, p)
+			}
+			// A shared recipe is untrusted: a device or pipe would block the
+			// loader, a huge file exhaust its memory.
+			info, err := os.Stat(p)
+			if err != nil {
+				return cty.NilVal, function.NewArgErrorf(0, "cannot read %s: %s", p, unwrapPathError(err))
+			}
+			if !info.Mode().IsRegular() || info.Size() > maxFileFuncSize {
+				return cty.NilVal, function.NewArgErrorf(0, "%s is not a regular file of at most %d MiB", p, maxFileFuncSize>>20)
 			}
 			data, err := os.ReadFile(p)
 			if err != nil {

@@ -423,7 +423,16 @@ func (l *loader) resolvePath(p string, rng hcl.Range, what string) (string, bool
 		abs = filepath.Join(l.r.Dir, p)
 	}
 	abs = filepath.Clean(abs)
-	if _, err := os.Stat(abs); err != nil {
+	info, err := os.Stat(abs)
+	if err == nil && !info.IsDir() && !info.Mode().IsRegular() {
+		// A device or pipe would never finish hashing.
+		if !l.reported[abs] {
+			l.reported[abs] = true
+			l.errorf(rng.Ptr(), "Not a file or directory", "%s: %s is a %s, not a regular file or a directory.", what, abs, specialKind(info.Mode()))
+		}
+		return abs, false
+	}
+	if err != nil {
 		if !l.reported[abs] {
 			l.reported[abs] = true
 			detail := fmt.Sprintf("%s: %s does not exist", what, abs)
@@ -438,6 +447,19 @@ func (l *loader) resolvePath(p string, rng hcl.Range, what string) (string, bool
 		return abs, false
 	}
 	return abs, true
+}
+
+// specialKind names a file that is neither regular nor a directory.
+func specialKind(m os.FileMode) string {
+	switch {
+	case m&os.ModeNamedPipe != 0:
+		return "named pipe"
+	case m&os.ModeSocket != 0:
+		return "socket"
+	case m&os.ModeDevice != 0:
+		return "device"
+	}
+	return "special file"
 }
 
 // itemRanges returns where each item of an object constructor such as
