@@ -8,6 +8,8 @@
 #        scripts/bench/anserini.sh index  NAME CORPUS_JSONL flat|multifield [THREADS]
 #        scripts/bench/anserini.sh search NAME QUERIES_TSV  flat|multifield RUN [THREADS] [remove-query]
 #        scripts/bench/anserini.sh latency NAME QUERIES_TSV flat|multifield   (single-thread, per query)
+#        scripts/bench/anserini.sh impact-index NAME VECTORS_JSONL [THREADS]    (JsonVectorCollection -impact -pretokenized)
+#        scripts/bench/anserini.sh impact-latency NAME TOPICS_TSV K [RUN_OUT]   (single-thread, per query)
 #        scripts/bench/anserini.sh java ARGS...                               (the pinned JVM)
 #        scripts/bench/anserini.sh golden    (re-creates stages/bm25/testdata/anserini)
 # Indexes go to bench-out/anserini/NAME-MODE. Everything is idempotent.
@@ -37,11 +39,13 @@ setup() {
       -Dartifact="io.anserini:anserini:$ANSERINI_VERSION:jar:fatjar"
   fi
   # The latency harness only uses Lucene's API, so JDK 17's javac compiles it.
-  local cls=$CACHE/anserini-latency
-  if [ ! -f "$cls/AnseriniLatency.class" ] || [ scripts/bench/AnseriniLatency.java -nt "$cls/AnseriniLatency.class" ]; then
-    mkdir -p "$cls"
-    javac -nowarn --release 17 -cp "$JAR" -d "$cls" scripts/bench/AnseriniLatency.java
-  fi
+  local cls=$CACHE/anserini-latency h
+  for h in AnseriniLatency AnseriniImpactLatency; do
+    if [ ! -f "$cls/$h.class" ] || [ scripts/bench/$h.java -nt "$cls/$h.class" ]; then
+      mkdir -p "$cls"
+      javac -nowarn --release 17 -cp "$JAR" -d "$cls" scripts/bench/$h.java
+    fi
+  done
   flock -u 8
 }
 
@@ -79,6 +83,24 @@ latency() {
   run_java AnseriniLatency "$OUT/$name-$mode" "$(realpath "$queries")" "$fields" 1000
 }
 
+# impact_index builds a learned-sparse impact index the way Anserini's SPLADE
+# regressions do (integer weights; each token repeated weight times).
+impact_index() {
+  local name=$1 vectors=$2 threads=${3:-2}
+  local in=$OUT/input/$name idx=$OUT/$name-impact
+  mkdir -p "$in"
+  rm -f "$in"/*
+  ln -sf "$(realpath "$vectors")" "$in/vectors.jsonl"
+  rm -rf "$idx"
+  run_java io.anserini.index.IndexCollection -collection JsonVectorCollection -input "$in" -index "$idx" \
+    -generator DefaultLuceneDocumentGenerator -impact -pretokenized -threads "$threads"
+}
+
+impact_latency() {
+  local name=$1 topics=$2 k=$3 runout=${4:-}
+  run_java AnseriniImpactLatency "$OUT/$name-impact" "$(realpath "$topics")" "$k" $runout
+}
+
 # golden writes the top 100 of Anserini's runs used by stages/bm25's parity test.
 golden() {
   local data=$ROOT/../shared/data dst=$ROOT/stages/bm25/testdata/anserini
@@ -104,7 +126,9 @@ case "$cmd" in
   index) setup; index "$@" ;;
   search) setup; search "$@" ;;
   latency) setup; latency "$@" ;;
+  impact-index) setup; impact_index "$@" ;;
+  impact-latency) setup; impact_latency "$@" ;;
   java) setup; run_java "$@" ;;
   golden) setup; golden ;;
-  *) sed -n 2,14p "$0"; exit 2 ;;
+  *) sed -n 2,16p "$0"; exit 2 ;;
 esac

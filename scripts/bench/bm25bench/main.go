@@ -21,21 +21,18 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"runtime/pprof"
-	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/irflow/irflow/analysis"
 	index "github.com/irflow/irflow/index/bm25"
 	"github.com/irflow/irflow/ir/collection"
 	"github.com/irflow/irflow/pipeline/stage"
+	"github.com/irflow/irflow/scripts/bench/internal/benchproc"
 	search "github.com/irflow/irflow/search/bm25"
 	stagebm25 "github.com/irflow/irflow/stages/bm25"
 )
@@ -209,74 +206,12 @@ func latencyCmd(args []string) error {
 			lat[i] = time.Since(t0)
 		}
 	}
-	var sum time.Duration
-	for _, d := range lat {
-		sum += d
-	}
-	slices.Sort(lat)
-	ms := func(d time.Duration) float64 { return float64(d) / 1e6 }
-	fmt.Printf("queries=%d mean_ms=%.4f p50_ms=%.4f p99_ms=%.4f\n", len(qs), ms(sum)/float64(len(qs)),
-		ms(lat[(len(lat)-1)*50/100]), ms(lat[(len(lat)-1)*99/100]))
+	l := benchproc.Summarize(lat)
+	fmt.Println(benchproc.LatencyLine(len(qs), l.Mean, l.P50, l.P99))
 	return nil
 }
 
 // ---- side by side ----------------------------------------------------------
-
-type measured struct {
-	wall   time.Duration
-	cpu    time.Duration // user + system of the child
-	maxRSS int64         // bytes
-	out    string
-}
-
-// runChild runs a command and reports its wall time and peak RSS.
-func runChild(name string, args ...string) (measured, error) {
-	cmd := exec.Command(name, args...)
-	var out strings.Builder
-	cmd.Stdout = io.MultiWriter(&out)
-	cmd.Stderr = io.Discard
-	if os.Getenv("BENCH_VERBOSE") != "" {
-		cmd.Stderr = os.Stderr
-	}
-	t0 := time.Now()
-	err := cmd.Run()
-	m := measured{wall: time.Since(t0), out: out.String()}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		m.maxRSS = ru.Maxrss * 1024
-		m.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	}
-	if err != nil {
-		return m, fmt.Errorf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out.String())
-	}
-	return m, nil
-}
-
-func dirSize(dir string) int64 {
-	var n int64
-	filepath.Walk(dir, func(_ string, fi os.FileInfo, err error) error {
-		if err == nil && !fi.IsDir() {
-			n += fi.Size()
-		}
-		return nil
-	})
-	return n
-}
-
-var latRe = regexp.MustCompile(`queries=(\d+) mean_ms=([\d.]+) p50_ms=([\d.]+) p99_ms=([\d.]+)`)
-
-type latency struct{ mean, p50, p99 float64 }
-
-func parseLatency(s string) (latency, error) {
-	m := latRe.FindStringSubmatch(s)
-	if m == nil {
-		return latency{}, fmt.Errorf("no latency line in %q", s)
-	}
-	var l latency
-	l.mean, _ = strconv.ParseFloat(m[2], 64)
-	l.p50, _ = strconv.ParseFloat(m[3], 64)
-	l.p99, _ = strconv.ParseFloat(m[4], 64)
-	return l, nil
-}
 
 type result struct {
 	Collection      string  `json:"collection"`
@@ -333,45 +268,45 @@ func compare(args []string) error {
 		}
 		fmt.Fprintf(os.Stderr, "%s: irflow index …\n", c.name)
 		ixDir := filepath.Join(out, c.name+"-irflow")
-		m, err := runChild(self, "index", "-docs", c.corpus, "-out", ixDir, "-memory-mb", fmt.Sprint(*memMB), "-threads", fmt.Sprint(*threads))
+		m, err := benchproc.RunChild(self, "index", "-docs", c.corpus, "-out", ixDir, "-memory-mb", fmt.Sprint(*memMB), "-threads", fmt.Sprint(*threads))
 		if err != nil {
 			return err
 		}
-		r := result{Collection: c.name, Docs: docs, System: "irflow", IndexSeconds: m.wall.Seconds(),
-			DocsPerSecond: float64(docs) / m.wall.Seconds(), IndexCPUSeconds: m.cpu.Seconds(), DocsPerCPUSec: float64(docs) / m.cpu.Seconds(), IndexBytes: dirSize(filepath.Join(ixDir, "index")),
-			IndexPeakRSS: m.maxRSS, MemoryBudgetMiB: *memMB}
+		r := result{Collection: c.name, Docs: docs, System: "irflow", IndexSeconds: m.Wall.Seconds(),
+			DocsPerSecond: float64(docs) / m.Wall.Seconds(), IndexCPUSeconds: m.CPU.Seconds(), DocsPerCPUSec: float64(docs) / m.CPU.Seconds(), IndexBytes: benchproc.DirSize(filepath.Join(ixDir, "index")),
+			IndexPeakRSS: m.MaxRSS, MemoryBudgetMiB: *memMB}
 		fmt.Fprintf(os.Stderr, "%s: irflow latency …\n", c.name)
-		lm, err := runChild(self, "latency", "-index", filepath.Join(ixDir, "index"), "-queries", c.queries)
+		lm, err := benchproc.RunChild(self, "latency", "-index", filepath.Join(ixDir, "index"), "-queries", c.queries)
 		if err != nil {
 			return err
 		}
-		l, err := parseLatency(lm.out)
+		l, err := benchproc.ParseLatency(lm.Out)
 		if err != nil {
 			return err
 		}
-		r.LatencyMeanMs, r.LatencyP50Ms, r.LatencyP99Ms = l.mean, l.p50, l.p99
+		r.LatencyMeanMs, r.LatencyP50Ms, r.LatencyP99Ms = l.Mean, l.P50, l.P99
 		results = append(results, r)
 
 		if *skipAnserini {
 			continue
 		}
 		fmt.Fprintf(os.Stderr, "%s: Anserini index …\n", c.name)
-		m, err = runChild("bash", "scripts/bench/anserini.sh", "index", "bench-"+c.name, c.corpus, "flat", fmt.Sprint(*threads))
+		m, err = benchproc.RunChild("bash", "scripts/bench/anserini.sh", "index", "bench-"+c.name, c.corpus, "flat", fmt.Sprint(*threads))
 		if err != nil {
 			return err
 		}
-		ar := result{Collection: c.name, Docs: docs, System: "anserini", IndexSeconds: m.wall.Seconds(),
-			DocsPerSecond: float64(docs) / m.wall.Seconds(), IndexCPUSeconds: m.cpu.Seconds(), DocsPerCPUSec: float64(docs) / m.cpu.Seconds(), IndexBytes: dirSize(filepath.Join("bench-out/anserini", "bench-"+c.name+"-flat")),
-			IndexPeakRSS: m.maxRSS}
+		ar := result{Collection: c.name, Docs: docs, System: "anserini", IndexSeconds: m.Wall.Seconds(),
+			DocsPerSecond: float64(docs) / m.Wall.Seconds(), IndexCPUSeconds: m.CPU.Seconds(), DocsPerCPUSec: float64(docs) / m.CPU.Seconds(), IndexBytes: benchproc.DirSize(filepath.Join("bench-out/anserini", "bench-"+c.name+"-flat")),
+			IndexPeakRSS: m.MaxRSS}
 		fmt.Fprintf(os.Stderr, "%s: Anserini latency …\n", c.name)
-		lm, err = runChild("bash", "scripts/bench/anserini.sh", "latency", "bench-"+c.name, c.queries, "flat")
+		lm, err = benchproc.RunChild("bash", "scripts/bench/anserini.sh", "latency", "bench-"+c.name, c.queries, "flat")
 		if err != nil {
 			return err
 		}
-		if l, err = parseLatency(lm.out); err != nil {
+		if l, err = benchproc.ParseLatency(lm.Out); err != nil {
 			return err
 		}
-		ar.LatencyMeanMs, ar.LatencyP50Ms, ar.LatencyP99Ms = l.mean, l.p50, l.p99
+		ar.LatencyMeanMs, ar.LatencyP50Ms, ar.LatencyP99Ms = l.Mean, l.P50, l.P99
 		results = append(results, ar)
 	}
 	js, _ := json.MarshalIndent(results, "", "  ")

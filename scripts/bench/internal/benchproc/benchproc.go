@@ -1,0 +1,103 @@
+// Package benchproc is what the benchmark drivers share: running a child
+// process with its wall time, CPU time and peak RSS, reading the latency
+// line every latency harness prints, and sizing an index directory.
+package benchproc
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Measured is what RunChild observed.
+type Measured struct {
+	Wall   time.Duration
+	CPU    time.Duration // user + system of the child
+	MaxRSS int64         // bytes
+	Out    string        // standard output
+}
+
+// RunChild runs a command (its stderr shown only with BENCH_VERBOSE set)
+// and reports its wall time, CPU time and peak RSS.
+func RunChild(name string, args ...string) (Measured, error) {
+	cmd := exec.Command(name, args...)
+	var out strings.Builder
+	cmd.Stdout = &out
+	cmd.Stderr = io.Discard
+	if os.Getenv("BENCH_VERBOSE") != "" {
+		cmd.Stderr = os.Stderr
+	}
+	t0 := time.Now()
+	err := cmd.Run()
+	m := Measured{Wall: time.Since(t0), Out: out.String()}
+	if cmd.ProcessState != nil {
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			m.MaxRSS = ru.Maxrss * 1024
+			m.CPU = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+		}
+	}
+	if err != nil {
+		return m, fmt.Errorf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out.String())
+	}
+	return m, nil
+}
+
+// DirSize is the total size of the files under dir.
+func DirSize(dir string) int64 {
+	var n int64
+	filepath.Walk(dir, func(_ string, fi os.FileInfo, err error) error {
+		if err == nil && !fi.IsDir() {
+			n += fi.Size()
+		}
+		return nil
+	})
+	return n
+}
+
+// LatencyLine formats the line ParseLatency reads.
+func LatencyLine(queries int, meanMs, p50Ms, p99Ms float64) string {
+	return fmt.Sprintf("queries=%d mean_ms=%.4f p50_ms=%.4f p99_ms=%.4f", queries, meanMs, p50Ms, p99Ms)
+}
+
+var latRe = regexp.MustCompile(`queries=(\d+) mean_ms=([\d.]+) p50_ms=([\d.]+) p99_ms=([\d.]+)`)
+
+// Latency is a harness's per-query latency summary.
+type Latency struct{ Mean, P50, P99 float64 }
+
+// ParseLatency finds the latency line in a harness's output.
+func ParseLatency(s string) (Latency, error) {
+	m := latRe.FindStringSubmatch(s)
+	if m == nil {
+		return Latency{}, fmt.Errorf("no latency line in %q", s)
+	}
+	var l Latency
+	l.Mean, _ = strconv.ParseFloat(m[2], 64)
+	l.P50, _ = strconv.ParseFloat(m[3], 64)
+	l.P99, _ = strconv.ParseFloat(m[4], 64)
+	return l, nil
+}
+
+// Summarize turns per-query durations into the latency line's numbers
+// (mean, and the nearest-rank p50 and p99 the harnesses use); it sorts
+// lat.
+func Summarize(lat []time.Duration) Latency {
+	var sum time.Duration
+	for _, d := range lat {
+		sum += d
+	}
+	slices.Sort(lat)
+	ms := func(d time.Duration) float64 { return float64(d) / 1e6 }
+	n := len(lat)
+	if n == 0 {
+		return Latency{}
+	}
+	return Latency{Mean: ms(sum) / float64(n), P50: ms(lat[(n-1)*50/100]), P99: ms(lat[(n-1)*99/100])}
+}
