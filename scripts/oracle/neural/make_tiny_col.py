@@ -1,0 +1,42 @@
+# Builds a tiny random Lightning IR 0.0.6 `col` (multi-vector) model and saves
+# it with save_pretrained: a 2-layer, hidden-32 BertModel with all-MiniLM-L6-v2's
+# vocabulary (so its tokenizer is real), ColConfig(embedding_dim=16), every
+# weight perturbed from its initial value, fixed seed.
+# usage: make_tiny_col.py OUT_DIR MINILM_DIR [SEED]
+# Self-contained on purpose: internal/modeloracle.Built can run it with
+# `python -c` (OUT_DIR first, as for make_tiny.py).
+import os, sys, tempfile, warnings
+
+warnings.filterwarnings("ignore")
+import torch
+import transformers.modeling_utils as mu
+from transformers import BertConfig, BertModel
+
+# Eager attention: recent transformers refuse SDPA on torch 2.1.0 instead of
+# falling back; the math is the same.
+if hasattr(mu.PreTrainedModel, "_check_and_adjust_attn_implementation"):
+    mu.PreTrainedModel._check_and_adjust_attn_implementation = lambda self, impl, is_init_check=False: "eager"
+from lightning_ir.models import ColConfig, ColModel, ColTokenizer
+
+out, minilm = sys.argv[1], sys.argv[2]
+seed = int(sys.argv[3]) if len(sys.argv) > 3 else 4711
+torch.manual_seed(seed)
+backbone = BertModel(BertConfig(vocab_size=30522, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+                                intermediate_size=37, layer_norm_eps=1e-12, hidden_act="gelu"), add_pooling_layer=False)
+with torch.no_grad():
+    for p in backbone.parameters():
+        p.add_(torch.randn_like(p) * 0.05)
+cfg = ColConfig(embedding_dim=16)
+with tempfile.TemporaryDirectory() as tmp:
+    backbone.save_pretrained(tmp)
+    model = ColModel.from_pretrained(tmp, config=cfg).eval()
+# The fresh projection is small (std 0.02): make the token vectors large
+# enough that scoring errors show well above fp32 noise.
+torch.manual_seed(seed + 1)
+with torch.no_grad():
+    for p in model.projection.parameters():
+        p.add_(torch.randn_like(p) * 0.5)
+tok = ColTokenizer.from_pretrained(minilm, **cfg.get_tokenizer_kwargs(ColTokenizer))
+os.makedirs(out, exist_ok=True)
+model.save_pretrained(out)
+tok.save_pretrained(out)
