@@ -2,29 +2,37 @@
 
 #include "textflag.h"
 
-// func dot4x3(a *float32, lda int, b *float32, ldb int, k int, out *[12]float32)
+// func dot4x3n(a *float32, lda int, b *float32, ldb int, k int, n int, out *float32, ldo int)
 //
-// out[3*i+j] = Σ_{t<k} a[i*lda+t]·b[j*ldb+t] for i < 4, j < 3; k is a
-// multiple of 8, lda and ldb count float32s. Twelve YMM accumulators, one
-// register for the current row of a, three for the rows of b: 7 loads per
-// 12 FMAs, so the loop runs at the FMA units' rate.
-TEXT ·dot4x3(SB), NOSPLIT, $0-48
+// For the four rows of a and n triples of rows of b: out[j*ldo+i] =
+// Σ_{t<k} a[i*lda+t]·b[j*ldb+t], i < 4, j < 3n; k is a multiple of 8 and
+// the strides count float32s. Per triple, twelve YMM accumulators, one
+// register for the current row of a and three for the rows of b: 7 loads
+// per 12 FMAs, so the loop runs at the FMA units' rate. Each output is
+// reduced as ((l0+l1)+(l2+l3))+((l4+l5)+(l6+l7)) over its eight lanes, the
+// order every kernel here uses.
+TEXT ·dot4x3n(SB), NOSPLIT, $0-64
 	MOVQ a+0(FP), SI
 	MOVQ lda+8(FP), AX
 	SHLQ $2, AX
+	LEAQ (SI)(AX*1), R8  // a row 1
+	LEAQ (SI)(AX*2), R9  // a row 2
+	LEAQ (R8)(AX*2), R10 // a row 3
 	MOVQ b+16(FP), DI
 	MOVQ ldb+24(FP), BX
 	SHLQ $2, BX
 	MOVQ k+32(FP), CX
 	SHLQ $2, CX
-	MOVQ out+40(FP), DX
+	MOVQ n+40(FP), AX
+	MOVQ out+48(FP), DX
+	MOVQ ldo+56(FP), R15
+	SHLQ $2, R15
 
-	LEAQ (SI)(AX*1), R8  // a row 1
-	LEAQ (SI)(AX*2), R9  // a row 2
-	LEAQ (R8)(AX*2), R10 // a row 3
-	LEAQ (DI)(BX*1), R11 // b row 1
-	LEAQ (DI)(BX*2), R12 // b row 2
-
+tile:
+	TESTQ AX, AX
+	JLE   end
+	LEAQ  (DI)(BX*1), R11 // b row 1
+	LEAQ  (DI)(BX*2), R12 // b row 2
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -39,9 +47,9 @@ TEXT ·dot4x3(SB), NOSPLIT, $0-48
 	VXORPS Y11, Y11, Y11
 	XORQ   R13, R13
 
-loop4x3:
-	CMPQ R13, CX
-	JGE  done4x3
+loop:
+	CMPQ        R13, CX
+	JGE         reduce
 	VMOVUPS     (DI)(R13*1), Y12
 	VMOVUPS     (R11)(R13*1), Y13
 	VMOVUPS     (R12)(R13*1), Y14
@@ -62,28 +70,38 @@ loop4x3:
 	VFMADD231PS Y13, Y15, Y10
 	VFMADD231PS Y14, Y15, Y11
 	ADDQ        $32, R13
-	JMP         loop4x3
+	JMP         loop
 
-done4x3:
-	// Horizontal sums, four accumulators at a time into one XMM.
-	VHADDPS      Y1, Y0, Y0
-	VHADDPS      Y3, Y2, Y2
-	VHADDPS      Y2, Y0, Y0
+reduce:
+	// Accumulator 3i+j holds a_i·b_j. Reduce the four of each b row into
+	// one XMM [a0·bj, a1·bj, a2·bj, a3·bj] and store it at out[j*ldo].
+	VHADDPS      Y3, Y0, Y0
+	VHADDPS      Y9, Y6, Y6
+	VHADDPS      Y6, Y0, Y0
 	VEXTRACTF128 $1, Y0, X12
 	VADDPS       X12, X0, X0
 	VMOVUPS      X0, (DX)
-	VHADDPS      Y5, Y4, Y4
-	VHADDPS      Y7, Y6, Y6
-	VHADDPS      Y6, Y4, Y4
-	VEXTRACTF128 $1, Y4, X12
-	VADDPS       X12, X4, X4
-	VMOVUPS      X4, 16(DX)
-	VHADDPS      Y9, Y8, Y8
-	VHADDPS      Y11, Y10, Y10
-	VHADDPS      Y10, Y8, Y8
-	VEXTRACTF128 $1, Y8, X12
-	VADDPS       X12, X8, X8
-	VMOVUPS      X8, 32(DX)
+	VHADDPS      Y4, Y1, Y1
+	VHADDPS      Y10, Y7, Y7
+	VHADDPS      Y7, Y1, Y1
+	VEXTRACTF128 $1, Y1, X12
+	VADDPS       X12, X1, X1
+	VMOVUPS      X1, (DX)(R15*1)
+	VHADDPS      Y5, Y2, Y2
+	VHADDPS      Y11, Y8, Y8
+	VHADDPS      Y8, Y2, Y2
+	VEXTRACTF128 $1, Y2, X12
+	VADDPS       X12, X2, X2
+	VMOVUPS      X2, (DX)(R15*2)
+
+	LEAQ (DI)(BX*2), DI // next triple of b rows
+	ADDQ BX, DI
+	LEAQ (DX)(R15*2), DX // next three rows of out
+	ADDQ R15, DX
+	DECQ AX
+	JMP  tile
+
+end:
 	VZEROUPPER
 	RET
 

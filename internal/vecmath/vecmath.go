@@ -7,16 +7,21 @@ package vecmath
 
 import "math"
 
-// Dots fills out[i*ldo+j] with the dot product of row i of a (na rows)
-// and row j of b (nb rows); rows have dim float32s and are stored back to
-// back (a[i*dim:(i+1)*dim]).
+// Dots fills out[j*ldo+i] with the dot product of row i of a (na rows)
+// and row j of b (nb rows): one row of out per row of b (a document),
+// holding its products with every row of a (the queries) side by side.
+// Rows have dim float32s and are stored back to back (a[i*dim:(i+1)*dim]);
+// ldo ≥ na.
 func Dots(out []float32, ldo int, a []float32, na int, b []float32, nb int, dim int) {
 	if na == 0 || nb == 0 {
 		return
 	}
 	_ = a[na*dim-1]
 	_ = b[nb*dim-1]
-	_ = out[(na-1)*ldo+nb-1]
+	_ = out[(nb-1)*ldo+na-1]
+	if ldo < na {
+		panic("vecmath.Dots: ldo < na")
+	}
 	if !useAsm || dim < 8 {
 		dotsGeneric(out, ldo, a, na, b, nb, dim)
 		return
@@ -26,11 +31,11 @@ func Dots(out []float32, ldo int, a []float32, na int, b []float32, nb int, dim 
 
 // dotsGeneric is Dots in plain Go.
 func dotsGeneric(out []float32, ldo int, a []float32, na int, b []float32, nb int, dim int) {
-	for i := 0; i < na; i++ {
-		ai := a[i*dim : (i+1)*dim]
-		o := out[i*ldo : i*ldo+nb]
-		for j := range o {
-			o[j] = Dot(ai, b[j*dim:(j+1)*dim])
+	for j := 0; j < nb; j++ {
+		bj := b[j*dim : (j+1)*dim]
+		o := out[j*ldo : j*ldo+na]
+		for i := range o {
+			o[i] = Dot(a[i*dim:(i+1)*dim], bj)
 		}
 	}
 }

@@ -23,10 +23,10 @@ func TestDotsMatchFloat64(t *testing.T) {
 		{1, 1, 8}, {4, 3, 8}, {4, 3, 384}, {5, 7, 384}, {9, 13, 128}, {3, 2, 24}, {7, 11, 13}, {6, 5, 3}, {1, 9, 768}, {8, 1, 40},
 	} {
 		a, b := randVecs(r, c.na*c.dim), randVecs(r, c.nb*c.dim)
-		ldo := c.nb + 2
-		out := make([]float32, c.na*ldo)
+		ldo := c.na + 2
+		out := make([]float32, c.nb*ldo)
 		Dots(out, ldo, a, c.na, b, c.nb, c.dim)
-		gen := make([]float32, c.na*ldo)
+		gen := make([]float32, c.nb*ldo)
 		dotsGeneric(gen, ldo, a, c.na, b, c.nb, c.dim)
 		for i := 0; i < c.na; i++ {
 			for j := 0; j < c.nb; j++ {
@@ -37,10 +37,10 @@ func TestDotsMatchFloat64(t *testing.T) {
 					mag += math.Abs(p)
 				}
 				tol := 1e-6 * mag
-				if got := float64(out[i*ldo+j]); math.Abs(got-want) > tol {
+				if got := float64(out[j*ldo+i]); math.Abs(got-want) > tol {
 					t.Errorf("%+v: out[%d][%d] = %g, want %g", c, i, j, got, want)
 				}
-				if got := float64(gen[i*ldo+j]); math.Abs(got-want) > tol {
+				if got := float64(gen[j*ldo+i]); math.Abs(got-want) > tol {
 					t.Errorf("%+v: generic[%d][%d] = %g, want %g", c, i, j, got, want)
 				}
 			}
@@ -56,13 +56,13 @@ func TestDotsBitsIndependentOfTiling(t *testing.T) {
 	for _, dim := range []int{8, 128, 384, 13, 100} {
 		a, b := randVecs(r, 7*dim), randVecs(r, 11*dim)
 		full := make([]float32, 7*11)
-		Dots(full, 11, a, 7, b, 11, dim)
+		Dots(full, 7, a, 7, b, 11, dim)
 		for i := 0; i < 7; i++ {
 			for j := 0; j < 11; j++ {
 				var one [1]float32
 				Dots(one[:], 1, a[i*dim:(i+1)*dim], 1, b[j*dim:(j+1)*dim], 1, dim)
-				if math.Float32bits(one[0]) != math.Float32bits(full[i*11+j]) {
-					t.Errorf("dim %d pair (%d,%d): %g alone, %g in a block", dim, i, j, one[0], full[i*11+j])
+				if math.Float32bits(one[0]) != math.Float32bits(full[j*7+i]) {
+					t.Errorf("dim %d pair (%d,%d): %g alone, %g in a block", dim, i, j, one[0], full[j*7+i])
 				}
 			}
 		}
@@ -162,7 +162,7 @@ func BenchmarkDots(b *testing.B) {
 			out := make([]float32, c.nq*c.nd)
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				Dots(out, c.nd, q, c.nq, d, c.nd, c.dim)
+				Dots(out, c.nq, q, c.nq, d, c.nd, c.dim)
 			}
 			b.ReportMetric(float64(2*c.nq*c.nd*c.dim)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})

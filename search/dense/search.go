@@ -151,27 +151,28 @@ func (s *searcher) scan(sc *scratch, q0, q1, lo, hi int) {
 		nd := d1 - d0
 		rows := s.ix.Vectors(d0, d1, sc.buf)
 		sc.buf = rows // decoded rows' buffer for next time (a float32 index returns a view and ignores it)
-		vecmath.Dots(sc.tile, s.block, q, nq, rows, nd, s.dim)
+		vecmath.Dots(sc.tile, queryBatch, q, nq, rows, nd, s.dim) // tile[j*queryBatch+i] = q_i·d_j
 		if s.l2 {
 			for j := 0; j < nd; j++ {
 				sc.dd[j] = vecmath.SqNorm(rows[j*s.dim : (j+1)*s.dim])
 			}
 		}
 		for i := 0; i < nq; i++ {
-			row := sc.tile[i*s.block : i*s.block+nd]
 			if s.l2 {
-				offerL2(&sc.heaps[i], row, s.qq[q0+i], sc.dd[:nd], d0)
+				offerL2(&sc.heaps[i], sc.tile[i:], nd, s.qq[q0+i], sc.dd[:nd], d0)
 			} else {
-				offerDot(&sc.heaps[i], row, d0)
+				offerDot(&sc.heaps[i], sc.tile[i:], nd, d0)
 			}
 		}
 	}
 }
 
-// offerDot offers a block's dot products (score = key = dot).
-func offerDot(h *exact.TopK, row []float32, d0 int) {
+// offerDot offers a block's dot products (score = key = dot), one query's
+// column of the tile: col[j*queryBatch] for documents d0+j, j < nd.
+func offerDot(h *exact.TopK, col []float32, nd, d0 int) {
 	th, full := h.Threshold()
-	for j, v := range row {
+	for j := 0; j < nd; j++ {
+		v := col[j*queryBatch]
 		if full && !(v > th) { // also drops NaN
 			continue
 		}
@@ -187,9 +188,10 @@ func offerDot(h *exact.TopK, row []float32, d0 int) {
 // Lightning IR's order: t = (−2·q·d + ‖q‖²) + ‖d‖², score −sqrt(max(t, 0)).
 // The key −t orders like the score, so the square root is taken only for
 // candidates.
-func offerL2(h *exact.TopK, row []float32, qq float32, dd []float32, d0 int) {
+func offerL2(h *exact.TopK, col []float32, nd int, qq float32, dd []float32, d0 int) {
 	th, full := h.Threshold()
-	for j, v := range row {
+	for j := 0; j < nd; j++ {
+		v := col[j*queryBatch]
 		t := -2*v + qq
 		t += dd[j]
 		key := -t

@@ -211,10 +211,10 @@ func (s *searcher) prepare(queries []Query, cosine bool) error {
 
 // scratch is one thread's working memory.
 type scratch struct {
-	tile  []float32 // batch rows × block vectors
+	tile  []float32 // block vectors × batch rows
 	dd    []float32 // ‖d‖² of the block's vectors (l2)
 	buf   []float32 // decoded float16 rows
-	per   []float32 // one document's value per query vector
+	per   []float32 // one document's doc-aggregated value per batch row
 	heaps []exact.TopK
 }
 
@@ -227,7 +227,12 @@ func (s *searcher) scan(sc *scratch, b batch, shard, lo, hi int) {
 	for i := range b.queries {
 		sc.heaps[i].Reset(s.k)
 	}
+	sc.per = slices.Grow(sc.per[:0], nr)[:nr]
 	qrows := s.rows[b.r0*s.dim : b.r1*s.dim]
+	qq := s.qq
+	if s.l2 {
+		qq = s.qq[b.r0:b.r1]
+	}
 	for d0 := lo; d0 < hi; {
 		// A block of whole documents: at least one, then as many as fit.
 		t0, t1 := s.ix.DocRows(d0)
@@ -240,22 +245,38 @@ func (s *searcher) scan(sc *scratch, b batch, shard, lo, hi int) {
 			t1 = e
 			d1++
 		}
-		nt := t1 - t0
-		if nt > 0 {
+		if nt := t1 - t0; nt > 0 {
 			rows := s.ix.Vectors(t0, t1, sc.buf)
 			sc.buf = rows // decoded rows' buffer for next time (float32 indexes return a view)
 			if len(sc.tile) < nr*nt {
 				sc.tile = make([]float32, max(nr*nt, batchRows*s.blockRows))
 			}
-			vecmath.Dots(sc.tile, nt, qrows, nr, rows, nt, s.dim)
+			vecmath.Dots(sc.tile, nr, qrows, nr, rows, nt, s.dim) // tile[t*nr+r] = q_r·d_t
 			if s.l2 {
 				sc.dd = slices.Grow(sc.dd[:0], nt)[:nt]
 				for j := range sc.dd {
 					sc.dd[j] = vecmath.SqNorm(rows[j*s.dim : (j+1)*s.dim])
 				}
 			}
-			for qi, q := range b.queries {
-				s.offer(sc, &sc.heaps[qi], q, b.r0, nt, d0, d1, t0)
+			for d := d0; d < d1; d++ {
+				a, e := s.ix.DocRows(d)
+				if a == e {
+					continue // nothing stored: never returned
+				}
+				a, e = a-t0, e-t0
+				if s.l2 {
+					docAggL2(sc.per, sc.tile, a, e, qq, sc.dd, s.docAgg)
+				} else {
+					docAgg(sc.per, sc.tile, a, e, s.docAgg)
+				}
+				for qi, q := range b.queries {
+					score := queryAgg(sc.per[q.r0:q.r1], s.qAgg)
+					h := &sc.heaps[qi]
+					if th, full := h.Threshold(); score != score || full && !(score > th) {
+						continue
+					}
+					h.Offer(exact.Entry{Score: score, Key: score, Doc: uint32(d)})
+				}
 			}
 		}
 		d0 = d1
@@ -265,51 +286,30 @@ func (s *searcher) scan(sc *scratch, b batch, shard, lo, hi int) {
 	}
 }
 
-// offer scores documents d0..d1-1 of the block (vectors from t0, nt of
-// them per tile row) for one query and offers them to its heap.
-func (s *searcher) offer(sc *scratch, h *exact.TopK, q batchQuery, batchR0, nt, d0, d1, t0 int) {
-	n := q.r1 - q.r0
-	sc.per = slices.Grow(sc.per[:0], n)[:n]
-	for d := d0; d < d1; d++ {
-		a, e := s.ix.DocRows(d)
-		if a == e {
-			continue // nothing stored: never returned
-		}
-		a, e = a-t0, e-t0
-		for i := 0; i < n; i++ {
-			r := q.r0 + i
-			sims := sc.tile[r*nt+a : r*nt+e]
-			if s.l2 {
-				sc.per[i] = docAggL2(sims, s.qq[batchR0+r], sc.dd[a:e], s.docAgg)
-			} else {
-				sc.per[i] = docAgg(sims, s.docAgg)
+// docAgg reduces a document's dot products, tile rows a..e-1 (one per
+// stored vector, all scored), into per: one value per batch row.
+func docAgg(per, tile []float32, a, e int, how string) {
+	nr := len(per)
+	copy(per, tile[a*nr:(a+1)*nr])
+	for t := a + 1; t < e; t++ {
+		row := tile[t*nr : (t+1)*nr]
+		if how == "max" {
+			for r, v := range row {
+				if v > per[r] {
+					per[r] = v
+				}
+			}
+		} else {
+			for r, v := range row {
+				per[r] += v
 			}
 		}
-		score := queryAgg(sc.per, s.qAgg)
-		if score != score {
-			continue
-		}
-		if th, full := h.Threshold(); full && !(score > th) {
-			continue
-		}
-		h.Offer(exact.Entry{Score: score, Key: score, Doc: uint32(d)})
 	}
-}
-
-// docAgg reduces one query vector's dot products with a document's
-// vectors (all scored; at least one).
-func docAgg(sims []float32, how string) float32 {
-	switch how {
-	case "max":
-		m := sims[0]
-		for _, v := range sims[1:] {
-			m = max(m, v)
+	if how == "mean" {
+		n := float32(e - a)
+		for r := range per {
+			per[r] /= n
 		}
-		return m
-	case "sum":
-		return sum(sims)
-	default: // mean
-		return sum(sims) / float32(len(sims))
 	}
 }
 
@@ -317,27 +317,37 @@ func docAgg(sims []float32, how string) float32 {
 // products in Lightning IR's order: t = (−2·q·d + ‖q‖²) + ‖d‖², similarity
 // −sqrt(max(t, 0)). For max, the document vector with the least t gives
 // the largest similarity, so one square root suffices.
-func docAggL2(dots []float32, qq float32, dd []float32, how string) float32 {
-	dist := func(j int) float32 {
-		t := -2*dots[j] + qq
-		return t + dd[j]
-	}
+func docAggL2(per, tile []float32, a, e int, qq, dd []float32, how string) {
+	nr := len(per)
 	sim := func(t float32) float32 { return -float32(math.Sqrt(float64(max(t, 0)))) }
-	if how == "max" {
-		m := dist(0)
-		for j := 1; j < len(dots); j++ {
-			m = min(m, dist(j))
+	for r := range per {
+		per[r] = 0
+		if how == "max" {
+			per[r] = float32(math.Inf(1))
 		}
-		return sim(m)
 	}
-	var s float32
-	for j := range dots {
-		s += sim(dist(j))
+	for t := a; t < e; t++ {
+		row := tile[t*nr : (t+1)*nr]
+		for r, v := range row {
+			x := -2*v + qq[r]
+			x += dd[t]
+			if how == "max" {
+				if x < per[r] {
+					per[r] = x
+				}
+			} else {
+				per[r] += sim(x)
+			}
+		}
 	}
-	if how == "mean" {
-		s /= float32(len(dots))
+	for r := range per {
+		switch how {
+		case "max":
+			per[r] = sim(per[r])
+		case "mean":
+			per[r] /= float32(e - a)
+		}
 	}
-	return s
 }
 
 // queryAgg reduces the per-vector values of a query's scored vectors (at
