@@ -150,7 +150,7 @@ func (s *searcher) scan(sc *scratch, q0, q1, lo, hi int) {
 		d1 := min(hi, d0+s.block)
 		nd := d1 - d0
 		rows := s.ix.Vectors(d0, d1, sc.buf)
-		sc.buf = rows // decoded rows' buffer for next time (a float32 index returns a view and ignores it)
+		sc.buf = rows                                             // decoded rows' buffer for next time (a float32 index returns a view and ignores it)
 		vecmath.Dots(sc.tile, queryBatch, q, nq, rows, nd, s.dim) // tile[j*queryBatch+i] = q_i·d_j
 		if s.l2 {
 			for j := 0; j < nd; j++ {
