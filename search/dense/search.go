@@ -149,9 +149,12 @@ func (s *searcher) scan(sc *scratch, q0, q1, lo, hi int) {
 	for d0 := lo; d0 < hi; d0 += s.block {
 		d1 := min(hi, d0+s.block)
 		nd := d1 - d0
+		// A float32 index returns a view of its file; a float16 one decodes
+		// into buf, kept for the next block.
 		rows := s.ix.Vectors(d0, d1, sc.buf)
-		sc.buf = rows                                             // decoded rows' buffer for next time (a float32 index returns a view and ignores it)
-		vecmath.Dots(sc.tile, queryBatch, q, nq, rows, nd, s.dim) // tile[j*queryBatch+i] = q_i·d_j
+		sc.buf = rows
+		// tile[j*queryBatch+i] = q_i·d_j
+		vecmath.Dots(sc.tile, queryBatch, q, nq, rows, nd, s.dim)
 		if s.l2 {
 			for j := 0; j < nd; j++ {
 				sc.dd[j] = vecmath.SqNorm(rows[j*s.dim : (j+1)*s.dim])

@@ -246,8 +246,10 @@ func (s *searcher) scan(sc *scratch, b batch, shard, lo, hi int) {
 			d1++
 		}
 		if nt := t1 - t0; nt > 0 {
+			// A float32 index returns a view of its file; a float16 one
+			// decodes into buf, kept for the next block.
 			rows := s.ix.Vectors(t0, t1, sc.buf)
-			sc.buf = rows // decoded rows' buffer for next time (float32 indexes return a view)
+			sc.buf = rows
 			if len(sc.tile) < nr*nt {
 				sc.tile = make([]float32, max(nr*nt, batchRows*s.blockRows))
 			}
