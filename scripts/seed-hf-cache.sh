@@ -24,15 +24,23 @@ cache=${HF_HUB_CACHE:-$hf_home/hub}
 id=$(sha256sum "$src/model.safetensors" | cut -c1-40)
 dir=$cache/models--${repo//\//--}
 snap=$dir/snapshots/$id
-if [ -f "$dir/refs/main" ] && [ "$(cat "$dir/refs/main")" = "$id" ] &&
+if [ -f "$dir/refs/main" ] && [ "$(cat "$dir/refs/main")" = "$id" ] && [ -d "$dir/.no_exist/$id" ] &&
   [ "$(readlink "$snap/model.safetensors" 2>/dev/null)" = "$src/model.safetensors" ]; then
   exit 0
 fi
 mkdir -p "$snap" "$dir/refs"
 [ -d "$src/1_Pooling" ] && mkdir -p "$snap/1_Pooling"
+# Files the package lacks are recorded as huggingface_hub records a 404
+# (.no_exist/<commit>/<file>), so that a client that cannot reach the hub
+# knows they do not exist rather than failing on them.
 for f in config.json model.safetensors tokenizer.json tokenizer_config.json vocab.txt special_tokens_map.json \
-  modules.json sentence_bert_config.json config_sentence_transformers.json 1_Pooling/config.json; do
-  [ -e "$src/$f" ] && ln -sfn "$src/$f" "$snap/$f"
+  modules.json sentence_bert_config.json config_sentence_transformers.json 1_Pooling/config.json pytorch_model.bin; do
+  if [ -e "$src/$f" ]; then
+    ln -sfn "$src/$f" "$snap/$f"
+  else
+    mkdir -p "$(dirname "$dir/.no_exist/$id/$f")"
+    : >"$dir/.no_exist/$id/$f"
+  fi
 done
 printf '%s' "$id" > "$dir/refs/main"
 echo "seed-hf-cache: hf:$repo -> $snap"

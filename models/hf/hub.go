@@ -132,6 +132,7 @@ func (h *Hub) Download(ctx context.Context, repo, revision, file string) (string
 		return "", err
 	}
 	var cached string
+	knownMissing := false // the cache recorded that the repository lacks file
 	if commit := h.cachedCommit(repo, revision); commit != "" {
 		p, err := h.repoPath(repo, "snapshots", commit, file)
 		if err != nil {
@@ -139,8 +140,11 @@ func (h *Hub) Download(ctx context.Context, repo, revision, file string) (string
 		}
 		if regularFile(p) {
 			cached = p
-		} else if h.Offline && exists(filepath.Join(h.RepoDir(repo), ".no_exist", commit, filepath.FromSlash(file))) {
-			return "", fmt.Errorf("%s@%s: %s: %w (cached answer)", repo, revision, file, ErrNotFound)
+		} else if exists(filepath.Join(h.RepoDir(repo), ".no_exist", commit, filepath.FromSlash(file))) {
+			knownMissing = true
+			if h.Offline {
+				return "", fmt.Errorf("%s@%s: %s: %w (cached answer)", repo, revision, file, ErrNotFound)
+			}
 		}
 		if cached != "" && (commit == revision || h.Offline) {
 			return cached, nil
@@ -152,6 +156,10 @@ func (h *Hub) Download(ctx context.Context, repo, revision, file string) (string
 	p, err := h.fetch(ctx, repo, revision, file)
 	if err != nil && cached != "" && !errors.Is(err, ErrNotFound) {
 		return cached, nil // hub unreachable: the cached copy is the best we have
+	}
+	if err != nil && knownMissing && !errors.Is(err, ErrNotFound) {
+		// Hub unreachable: the cached answer "no such file" is the best we have.
+		return "", fmt.Errorf("%s@%s: %s: %w (cached answer; the hub could not be reached: %v)", repo, revision, file, ErrNotFound, err)
 	}
 	return p, err
 }

@@ -1,0 +1,210 @@
+//go:build torch
+
+package neural
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os"
+	osexec "os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	oracle "github.com/irflow/irflow/internal/modeloracle"
+	"github.com/irflow/irflow/internal/testenv"
+	"github.com/irflow/irflow/ir/metrics"
+	"github.com/irflow/irflow/ir/trec"
+	"github.com/irflow/irflow/pipeline/stage"
+)
+
+// sciFactSlice writes a small real slice of SciFact: the first nq test
+// queries, every document judged for them, and the first fill documents of
+// the corpus, in corpus order. Returns docs, queries and qrels paths.
+func sciFactSlice(t testing.TB, nq, fill int) (docs, queries, qrels string) {
+	t.Helper()
+	dir := t.TempDir()
+	src := testenv.Collection(t, "scifact")
+	var qids []string
+	var qlines []string
+	testenv.EachLine(t, filepath.Join(src, "queries.tsv"), func(n int, line string) {
+		if len(qids) < nq {
+			qids = append(qids, strings.SplitN(line, "\t", 2)[0])
+			qlines = append(qlines, line)
+		}
+	})
+	all, err := trec.ReadQrelsFile(filepath.Join(src, "qrels.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	judged := map[string]bool{}
+	sub := trec.Qrels{}
+	for _, q := range qids {
+		sub[q] = all[q]
+		for d := range all[q] {
+			judged[d] = true
+		}
+	}
+	var dlines []string
+	testenv.EachLine(t, filepath.Join(src, "corpus.jsonl"), func(n int, line string) {
+		id := line[strings.Index(line, `"_id": "`)+8:]
+		id = id[:strings.IndexByte(id, '"')]
+		if n <= fill || judged[id] {
+			dlines = append(dlines, line)
+		}
+	})
+	docs, queries, qrels = filepath.Join(dir, "corpus.jsonl"), filepath.Join(dir, "queries.tsv"), filepath.Join(dir, "qrels.txt")
+	os.WriteFile(docs, []byte(strings.Join(dlines, "\n")+"\n"), 0o644)
+	os.WriteFile(queries, []byte(strings.Join(qlines, "\n")+"\n"), 0o644)
+	if err := trec.WriteQrelsFile(qrels, sub); err != nil {
+		t.Fatal(err)
+	}
+	return docs, queries, qrels
+}
+
+// runStages indexes and searches with method m and returns the run.
+func runStages(t testing.TB, m, model, head string, opts map[string]any, docs, queries string, k int) trec.Run {
+	t.Helper()
+	ctx := context.Background()
+	ixOut := t.TempDir()
+	params := map[string]any{"docs": docs, "model": model, "head": head, "head_options": map[string]string{},
+		"batch_size": 8.0, "shard_size": 64.0, "memory_mb": 2048.0, "dtype": "float32", "quantization": 100.0}
+	for k, v := range opts {
+		params[k] = v
+	}
+	job := &stage.Job{Address: "index." + m, Params: params, OutDir: ixOut, CheckpointDir: t.TempDir(), Threads: 2}
+	if err := IndexKind(m).Run(ctx, job); err != nil {
+		t.Fatal(err)
+	}
+	runOut := t.TempDir()
+	sparams := map[string]any{"index": filepath.Join(ixOut, "index"), "queries": queries, "model": model, "head": head,
+		"head_options": map[string]string{}, "batch_size": 8.0, "k": float64(k), "remove_query": false}
+	if err := SearchKind(m).Run(ctx, &stage.Job{Address: "search." + m, Params: sparams, OutDir: runOut, Threads: 2}); err != nil {
+		t.Fatal(err)
+	}
+	run, err := trec.ReadRunFile(filepath.Join(runOut, "run.trec"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return run
+}
+
+// oracleRun runs scripts/oracle/neural/retrieve.py (transformers /
+// sentence-transformers encoding, exact scoring in PyTorch).
+func oracleRun(t testing.TB, kind, model, docs, queries string, k int, scale float64) trec.Run {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "oracle.trec")
+	script := filepath.Join(testenv.RepoRoot(t), "scripts", "oracle", "neural", "retrieve.py")
+	cmd := osexec.Command(testenv.TorchPython(t), script,
+		"--kind", kind, "--model", model, "--docs", docs, "--queries", queries, "--k", fmt.Sprint(k),
+		"--scale", fmt.Sprint(scale), "--threads", "2", "--out", out)
+	cmd.Env = append(os.Environ(), "HF_HUB_OFFLINE=1", "TRANSFORMERS_OFFLINE=1")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("oracle: %v\n%s", err, b)
+	}
+	run, err := trec.ReadRunFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return run
+}
+
+// compareRuns checks the acceptance of the neural retrieval issue on one
+// run pair: per query the same top-10 up to exact-score ties (the sets of
+// documents strictly above the 10th score agree, and every score is within
+// tol of the oracle's), and nDCG@10 within 1e-4.
+func compareRuns(t testing.TB, got, want trec.Run, qrels string, tol func(w float64) float64) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%d queries, oracle %d", len(got), len(want))
+	}
+	worst := 0.0
+	for qid, wh := range want {
+		gh := got[qid]
+		trec.SortHits(gh)
+		trec.SortHits(wh)
+		if len(gh) != len(wh) {
+			t.Errorf("query %s: %d hits, oracle %d", qid, len(gh), len(wh))
+			continue
+		}
+		ws := map[string]float64{}
+		for _, h := range wh {
+			ws[h.DocID] = h.Score
+		}
+		n := min(10, len(wh))
+		for i := 0; i < n; i++ {
+			g := gh[i]
+			w, ok := ws[g.DocID]
+			if !ok {
+				t.Errorf("query %s rank %d: %s (%.6g) is not in the oracle's top %d", qid, i+1, g.DocID, g.Score, len(wh))
+				continue
+			}
+			d := math.Abs(g.Score - w)
+			worst = max(worst, d)
+			if d > tol(w) {
+				t.Errorf("query %s doc %s: score %.9g, oracle %.9g", qid, g.DocID, g.Score, w)
+			}
+			// Above the oracle's 10th score (beyond tolerance) the sets must agree.
+			if w > wh[n-1].Score+tol(w) && !slices.ContainsFunc(wh[:n], func(h trec.Hit) bool { return h.DocID == g.DocID }) {
+				t.Errorf("query %s: %s in irflow's top 10 only", qid, g.DocID)
+			}
+		}
+	}
+	q, err := trec.ReadQrelsFile(qrels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, _ := metrics.ParseAll([]string{"nDCG@10"})
+	ge, err1 := metrics.Evaluate(got, q, ms)
+	we, err2 := metrics.Evaluate(want, q, ms)
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	g, _ := ge.MeanOf(ms[0])
+	w, _ := we.MeanOf(ms[0])
+	t.Logf("nDCG@10 irflow %.6f, oracle %.6f; largest top-10 score difference %.3g", g, w, worst)
+	if math.Abs(g-w) > 1e-4 {
+		t.Errorf("nDCG@10 %.6f, oracle %.6f", g, w)
+	}
+}
+
+func spladeDir(t testing.TB) string {
+	dir := filepath.Join(testenv.RepoRoot(t), ".cache", "models", "splade-tiny")
+	if _, err := os.Stat(filepath.Join(dir, "model.safetensors")); err != nil {
+		t.Fatalf("splade-tiny missing at %s: run ./task setup", dir)
+	}
+	return dir
+}
+
+// TestSpladeTinyMatchesOracle indexes a real SciFact slice with splade-tiny
+// (float and quantised weights) and compares the runs with the oracle's
+// transformers encoding and exact PyTorch scoring.
+func TestSpladeTinyMatchesOracle(t *testing.T) {
+	docs, queries, qrels := sciFactSlice(t, 40, 200)
+	model := spladeDir(t)
+	for _, scale := range []float64{0, 100} {
+		t.Run(fmt.Sprintf("quantization=%v", scale), func(t *testing.T) {
+			got := runStages(t, MethodSparse, model, "splade", map[string]any{"quantization": scale}, docs, queries, 100)
+			want := oracleRun(t, "sparse", model, docs, queries, 100, scale)
+			tol := func(w float64) float64 { return max(1e-4, 4e-6*math.Abs(w)) }
+			if scale > 0 {
+				// A weight on a rounding boundary may round the other way
+				// after a 1-ulp difference: allow one step of one term.
+				tol = func(w float64) float64 { return 400 }
+			}
+			compareRuns(t, got, want, qrels, tol)
+		})
+	}
+}
+
+// TestMiniLMDenseMatchesOracle is the dense counterpart with
+// all-MiniLM-L6-v2 against sentence-transformers.
+func TestMiniLMDenseMatchesOracle(t *testing.T) {
+	docs, queries, qrels := sciFactSlice(t, 40, 150)
+	model := oracle.MiniLMDir(t)
+	got := runStages(t, MethodDense, model, "", nil, docs, queries, 100)
+	want := oracleRun(t, "dense", model, docs, queries, 100, 0)
+	compareRuns(t, got, want, qrels, func(float64) float64 { return 1e-5 })
+}

@@ -1,0 +1,187 @@
+package neural
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+
+	densex "github.com/irflow/irflow/index/dense"
+	multix "github.com/irflow/irflow/index/multivector"
+	sparsex "github.com/irflow/irflow/index/sparse"
+	"github.com/irflow/irflow/ir/collection"
+	"github.com/irflow/irflow/ir/trec"
+	"github.com/irflow/irflow/models/inference"
+	"github.com/irflow/irflow/pipeline/stage"
+	denses "github.com/irflow/irflow/search/dense"
+	multis "github.com/irflow/irflow/search/multivector"
+	sparses "github.com/irflow/irflow/search/sparse"
+)
+
+// hit is one search result before it becomes a run line.
+type hit struct {
+	ID    string
+	Score float64
+}
+
+func runSearch(ctx context.Context, job *stage.Job, m string) error {
+	k := job.Int("k")
+	if k <= 0 {
+		return fmt.Errorf("%s: k = %v: want a positive number", job.Address, job.Float("k"))
+	}
+	info, dir, err := readInfo(job.String("index"), m)
+	if err != nil {
+		return fmt.Errorf("%s: %w", job.Address, err)
+	}
+	qs, err := collection.ReadQueriesFile(job.String("queries"))
+	if err != nil {
+		return err
+	}
+	if len(qs) == 0 {
+		return fmt.Errorf("%s: %s holds no queries", job.Address, job.String("queries"))
+	}
+	model, digest, err := loadModel(ctx, job, m, nil)
+	if err != nil {
+		return err
+	}
+	defer model.Close()
+	if digest != info.Model || !reflect.DeepEqual(model.Head, info.Head) {
+		return fmt.Errorf("%s: the index %s was encoded with another model or head (%s, head %s) than this search's (%s, head %s): queries and documents must be encoded by the same model",
+			job.Address, dir, short(info.Model), info.Head.Architecture, short(digest), model.Head.Architecture)
+	}
+	texts := make([]string, len(qs))
+	for i, q := range qs {
+		texts[i] = q.Text
+	}
+	emb, err := model.EncodeQueries(ctx, texts)
+	if err != nil {
+		return fmt.Errorf("%s: %w", job.Address, err)
+	}
+	if emb.Dim != info.Dim && m != MethodSparse {
+		return fmt.Errorf("%s: queries encode to %d dimensions but the index holds %d", job.Address, emb.Dim, info.Dim)
+	}
+	want := k
+	if job.Bool("remove_query") {
+		want++ // one hit may be the query itself
+	}
+	var prog stage.Progress
+	var progress func(int64)
+	if job.Progress != nil {
+		prog = job.Progress("searching", int64(len(qs)))
+		defer prog.Done()
+		progress = prog.Add
+	}
+	data := filepath.Join(dir, dataDir)
+	var results [][]hit
+	switch m {
+	case MethodDense:
+		results, err = searchDense(ctx, data, emb, want, job.Threads, progress)
+	case MethodSparse:
+		results, err = searchSparse(ctx, data, qs, emb, want, job.Threads, progress)
+	case MethodMultivector:
+		results, err = searchMulti(ctx, data, emb, model.Head.QueryAggregation, want, job.Threads, progress)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", job.Address, err)
+	}
+	return writeRun(filepath.Join(job.OutDir, "run.trec"), "irflow-"+m, qs, results, k, job.Bool("remove_query"))
+}
+
+func short(d string) string {
+	if len(d) > 12 {
+		return d[:12]
+	}
+	return d
+}
+
+func searchDense(ctx context.Context, dir string, emb *inference.Embeddings, k, threads int, progress func(int64)) ([][]hit, error) {
+	ix, err := densex.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer ix.Close()
+	flat := make([]float32, 0, len(emb.Vectors)*emb.Dim)
+	for _, v := range emb.Vectors {
+		flat = append(flat, v...)
+	}
+	res, err := denses.SearchAll(ctx, ix, flat, denses.Options{K: k, Threads: threads, Progress: progress})
+	return hits(res, func(h denses.Hit) hit { return hit{h.ID, h.Score} }), err
+}
+
+func searchSparse(ctx context.Context, dir string, qs []collection.Query, emb *inference.Embeddings, k, threads int, progress func(int64)) ([][]hit, error) {
+	ix, err := sparsex.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer ix.Close()
+	if v := ix.Meta().VocabSize; v != emb.Dim {
+		return nil, fmt.Errorf("queries encode to %d vocabulary weights but the index has a vocabulary of %d", emb.Dim, v)
+	}
+	queries := make([]sparses.Query, len(qs))
+	for i, q := range qs {
+		terms, weights := sparseOf(emb.Vectors[i])
+		queries[i] = sparses.Query{ID: q.ID, Terms: terms, Weights: weights}
+	}
+	res, err := sparses.SearchAll(ctx, ix, queries, sparses.Options{K: k, Threads: threads, Progress: progress})
+	return hits(res, func(h sparses.Hit) hit { return hit{h.ID, h.Score} }), err
+}
+
+func searchMulti(ctx context.Context, dir string, emb *inference.Embeddings, queryAgg string, k, threads int, progress func(int64)) ([][]hit, error) {
+	ix, err := multix.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer ix.Close()
+	queries := make([]multis.Query, len(emb.Vectors))
+	for i := range queries {
+		queries[i] = multis.Query{Vectors: emb.Vectors[i], Mask: emb.Mask[i]}
+	}
+	res, err := multis.SearchAll(ctx, ix, queries, multis.Options{K: k, Threads: threads, QueryAggregation: queryAgg, Progress: progress})
+	return hits(res, func(h multis.Hit) hit { return hit{h.ID, h.Score} }), err
+}
+
+// hits converts a search package's results.
+func hits[H any](res [][]H, conv func(H) hit) [][]hit {
+	out := make([][]hit, len(res))
+	for i, hs := range res {
+		for _, h := range hs {
+			out[i] = append(out[i], conv(h))
+		}
+	}
+	return out
+}
+
+// writeRun writes the top k of every query (without the query's own id
+// when removeQuery is set).
+func writeRun(path, tag string, qs []collection.Query, results [][]hit, k int, removeQuery bool) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	rw, err := trec.NewRunWriter(f, tag)
+	if err != nil {
+		f.Close()
+		return err
+	}
+	for i, q := range qs {
+		hits := make([]trec.Hit, 0, k)
+		for _, h := range results[i] {
+			if removeQuery && h.ID == q.ID {
+				continue
+			}
+			if len(hits) < k {
+				hits = append(hits, trec.Hit{DocID: h.ID, Score: h.Score})
+			}
+		}
+		if err := rw.WriteQuery(q.ID, hits); err != nil {
+			f.Close()
+			return err
+		}
+	}
+	if err := rw.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
