@@ -17,6 +17,7 @@ import (
 	"github.com/irflow/irflow/index/dense"
 	"github.com/irflow/irflow/internal/vecmath"
 	"github.com/irflow/irflow/search/internal/exact"
+	"github.com/irflow/irflow/search/internal/topk"
 )
 
 // Hit is one retrieved document.
@@ -83,7 +84,7 @@ func SearchAll(ctx context.Context, ix *dense.Index, queries []float32, o Option
 	s.block = max(3, blockBytes/(4*m.Dim)/3*3)
 	nb := (nq + queryBatch - 1) / queryBatch
 	plan := exact.NewPlan(o.Threads, nb, m.NumDocs)
-	s.results = make([][]exact.Entry, nq*plan.Shards)
+	s.results = make([][]topk.Entry, nq*plan.Shards)
 	scr := make([]*scratch, plan.Threads)
 	err := plan.Run(ctx, func(w, b, sh int) error {
 		if scr[w] == nil {
@@ -93,7 +94,7 @@ func SearchAll(ctx context.Context, ix *dense.Index, queries []float32, o Option
 		q0, q1 := b*queryBatch, min(nq, (b+1)*queryBatch)
 		s.scan(scr[w], q0, q1, lo, hi)
 		for i := q0; i < q1; i++ {
-			s.results[i*plan.Shards+sh] = scr[w].heaps[i-q0].Entries()
+			s.results[i*plan.Shards+sh] = scr[w].heaps[i-q0].Sorted()
 		}
 		return nil
 	}, func(b int) {
@@ -121,9 +122,9 @@ type searcher struct {
 	l2      bool
 	k       int
 	block   int
-	q       []float32 // queries (normalised for cosine)
-	qq      []float32 // ‖q‖² (l2)
-	results [][]exact.Entry
+	q       []float32      // queries (normalised for cosine)
+	qq      []float32      // ‖q‖² (l2)
+	results [][]topk.Entry // per query and shard, best first
 }
 
 // scratch is one thread's working memory.
@@ -131,7 +132,7 @@ type scratch struct {
 	tile  []float32 // batch × block dot products
 	dd    []float32 // ‖d‖² of the block's rows (l2)
 	buf   []float32 // decoded float16 rows
-	heaps []exact.TopK
+	heaps []topk.Heap
 }
 
 // scan offers documents lo..hi-1 to queries q0..q1-1.
@@ -140,7 +141,7 @@ func (s *searcher) scan(sc *scratch, q0, q1, lo, hi int) {
 	if len(sc.tile) < queryBatch*s.block {
 		sc.tile = make([]float32, queryBatch*s.block)
 		sc.dd = make([]float32, s.block)
-		sc.heaps = make([]exact.TopK, queryBatch)
+		sc.heaps = make([]topk.Heap, queryBatch)
 	}
 	for i := 0; i < nq; i++ {
 		sc.heaps[i].Reset(s.k)
@@ -170,42 +171,38 @@ func (s *searcher) scan(sc *scratch, q0, q1, lo, hi int) {
 	}
 }
 
-// offerDot offers a block's dot products (score = key = dot), one query's
-// column of the tile: col[j*queryBatch] for documents d0+j, j < nd.
-func offerDot(h *exact.TopK, col []float32, nd, d0 int) {
-	th, full := h.Threshold()
+// offerDot offers a block's dot products, one query's column of the
+// tile: col[j*queryBatch] for documents d0+j, j < nd. Documents come in
+// increasing number, so one scoring the same as the worst kept loses.
+func offerDot(h *topk.Heap, col []float32, nd, d0 int) {
 	for j := 0; j < nd; j++ {
-		v := col[j*queryBatch]
-		if full && !(v > th) { // also drops NaN
+		v := float64(col[j*queryBatch])
+		if h.Full() && !(v > h.Worst().Score) || v != v {
 			continue
 		}
-		if v != v {
-			continue
-		}
-		h.Offer(exact.Entry{Score: v, Key: v, Doc: uint32(d0 + j)})
-		th, full = h.Threshold()
+		h.Offer(topk.Entry{Score: v, Rank: uint32(d0 + j), Doc: uint32(d0 + j)})
 	}
 }
 
 // offerL2 offers a block's negative Euclidean distances, computed in
 // Lightning IR's order: t = (−2·q·d + ‖q‖²) + ‖d‖², score −sqrt(max(t, 0)).
-// The key −t orders like the score, so the square root is taken only for
-// candidates.
-func offerL2(h *exact.TopK, col []float32, nd int, qq float32, dd []float32, d0 int) {
-	th, full := h.Threshold()
+// Once the heap is full with worst score −r, a document with t ≥ r²
+// cannot score above −r (the rounded square root is monotone and r is a
+// float32), so the square root is taken only for the others.
+func offerL2(h *topk.Heap, col []float32, nd int, qq float32, dd []float32, d0 int) {
 	for j := 0; j < nd; j++ {
-		v := col[j*queryBatch]
-		t := -2*v + qq
+		t := -2*col[j*queryBatch] + qq
 		t += dd[j]
-		key := -t
-		if full && !(key > th) {
+		if h.Full() {
+			r := h.Worst().Score
+			if float64(t) >= r*r || t != t {
+				continue
+			}
+		}
+		s := -float64(float32(math.Sqrt(float64(max(t, 0)))))
+		if h.Full() && !(s > h.Worst().Score) {
 			continue
 		}
-		if key != key {
-			continue
-		}
-		score := -float32(math.Sqrt(float64(max(t, 0))))
-		h.Offer(exact.Entry{Score: score, Key: key, Doc: uint32(d0 + j)})
-		th, full = h.Threshold()
+		h.Offer(topk.Entry{Score: s, Rank: uint32(d0 + j), Doc: uint32(d0 + j)})
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/irflow/irflow/internal/vecmath"
 	"github.com/irflow/irflow/search/dense"
 	"github.com/irflow/irflow/search/internal/exact"
+	"github.com/irflow/irflow/search/internal/topk"
 )
 
 // Hit is one retrieved document (the same type as dense search's).
@@ -96,7 +97,7 @@ func SearchAll(ctx context.Context, ix *multivector.Index, queries []Query, o Op
 	s.blockRows = max(1, blockBytes/(4*m.Dim))
 	plan := exact.NewPlan(o.Threads, len(s.batches), m.NumDocs)
 	s.shards = plan.Shards
-	s.results = make([][]exact.Entry, len(queries)*plan.Shards)
+	s.results = make([][]topk.Entry, len(queries)*plan.Shards)
 	scr := make([]*scratch, plan.Threads)
 	err := plan.Run(ctx, func(w, b, sh int) error {
 		if scr[w] == nil {
@@ -136,8 +137,8 @@ type searcher struct {
 	rows    []float32 // every query's scored vectors (normalised for cosine)
 	qq      []float32 // their ‖q‖² (l2)
 	batches []batch
-	empty   int // queries without scored vectors
-	results [][]exact.Entry
+	empty   int            // queries without scored vectors
+	results [][]topk.Entry // per query and shard, best first
 }
 
 // A batch is consecutive queries whose scored vectors are rows r0..r1-1.
@@ -215,14 +216,14 @@ type scratch struct {
 	dd    []float32 // ‖d‖² of the block's vectors (l2)
 	buf   []float32 // decoded float16 rows
 	per   []float32 // one document's doc-aggregated value per batch row
-	heaps []exact.TopK
+	heaps []topk.Heap
 }
 
 // scan offers documents lo..hi-1 to the batch's queries.
 func (s *searcher) scan(sc *scratch, b batch, shard, lo, hi int) {
 	nr := b.r1 - b.r0
 	if len(sc.heaps) < len(b.queries) {
-		sc.heaps = make([]exact.TopK, len(b.queries))
+		sc.heaps = make([]topk.Heap, len(b.queries))
 	}
 	for i := range b.queries {
 		sc.heaps[i].Reset(s.k)
@@ -272,19 +273,19 @@ func (s *searcher) scan(sc *scratch, b batch, shard, lo, hi int) {
 					docAgg(sc.per, sc.tile, a, e, s.docAgg)
 				}
 				for qi, q := range b.queries {
-					score := queryAgg(sc.per[q.r0:q.r1], s.qAgg)
+					score := float64(queryAgg(sc.per[q.r0:q.r1], s.qAgg))
 					h := &sc.heaps[qi]
-					if th, full := h.Threshold(); score != score || full && !(score > th) {
+					if score != score || h.Full() && !(score > h.Worst().Score) {
 						continue
 					}
-					h.Offer(exact.Entry{Score: score, Key: score, Doc: uint32(d)})
+					h.Offer(topk.Entry{Score: score, Rank: uint32(d), Doc: uint32(d)})
 				}
 			}
 		}
 		d0 = d1
 	}
 	for qi, q := range b.queries {
-		s.results[q.index*s.shards+shard] = sc.heaps[qi].Entries()
+		s.results[q.index*s.shards+shard] = sc.heaps[qi].Sorted()
 	}
 }
 

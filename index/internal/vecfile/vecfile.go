@@ -16,8 +16,8 @@ import (
 	"slices"
 	"unsafe"
 
+	"github.com/irflow/irflow/index/internal/mmapfile"
 	"github.com/irflow/irflow/internal/vecmath"
-	"golang.org/x/sys/unix"
 )
 
 // File names inside an index directory.
@@ -321,27 +321,13 @@ type Mapped struct {
 // Map maps dir/name read-only and checks its size.
 func (m *Mapped) Map(pkg, name string, wantSize int64) ([]byte, error) {
 	p := filepath.Join(m.Dir, name)
-	f, err := os.Open(p)
+	b, err := mmapfile.Map(p)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", pkg, err)
 	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", pkg, err)
-	}
-	if st.Size() != wantSize {
-		return nil, fmt.Errorf("%s: %s: %d bytes, meta.json implies %d: truncated or not this index's file", pkg, p, st.Size(), wantSize)
-	}
-	if wantSize == 0 {
-		return []byte{}, nil
-	}
-	if int64(int(wantSize)) != wantSize {
-		return nil, fmt.Errorf("%s: %s: too large to map on this platform", pkg, p)
-	}
-	b, err := unix.Mmap(int(f.Fd()), 0, int(wantSize), unix.PROT_READ, unix.MAP_SHARED)
-	if err != nil {
-		return nil, fmt.Errorf("%s: map %s: %w", pkg, p, err)
+	if int64(len(b)) != wantSize {
+		mmapfile.Unmap(b)
+		return nil, fmt.Errorf("%s: %s: %d bytes, meta.json implies %d: truncated or not this index's file", pkg, p, len(b), wantSize)
 	}
 	m.maps = append(m.maps, b)
 	return b, nil
@@ -351,7 +337,7 @@ func (m *Mapped) Map(pkg, name string, wantSize int64) ([]byte, error) {
 func (m *Mapped) Close() error {
 	var first error
 	for _, b := range m.maps {
-		if err := unix.Munmap(b); err != nil && first == nil {
+		if err := mmapfile.Unmap(b); err != nil && first == nil {
 			first = err
 		}
 	}

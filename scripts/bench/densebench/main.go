@@ -32,6 +32,7 @@ import (
 	"time"
 
 	index "github.com/irflow/irflow/index/dense"
+	"github.com/irflow/irflow/scripts/bench/internal/benchproc"
 	search "github.com/irflow/irflow/search/dense"
 )
 
@@ -182,7 +183,7 @@ func compareOne(name, dir, py string, dim int, dtype, work string, ks, threads [
 		return nil, nil, err
 	}
 	irBuild := time.Since(t0).Seconds()
-	irSize := dirSize(ixDir)
+	irSize := benchproc.DirSize(ixDir)
 	docs.data = nil
 	runtime.GC()
 	ix, err := index.Open(ixDir)
@@ -304,17 +305,6 @@ func ints(s string) ([]int, error) {
 		out = append(out, v)
 	}
 	return out, nil
-}
-
-func dirSize(dir string) int64 {
-	var n int64
-	filepath.Walk(dir, func(_ string, fi os.FileInfo, err error) error {
-		if err == nil && !fi.IsDir() {
-			n += fi.Size()
-		}
-		return nil
-	})
-	return n
 }
 
 func cpuModel() string {

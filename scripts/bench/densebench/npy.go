@@ -8,8 +8,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-
-	"golang.org/x/sys/unix"
 )
 
 // A matrix is a 2-D little-endian float32 array read from a .npy file (or
@@ -17,28 +15,18 @@ import (
 type matrix struct {
 	rows, cols int
 	data       []float32
-	unmap      func()
 }
 
 var npyHeader = regexp.MustCompile(`'descr':\s*'([<>|]?[a-z]\d+)'.*'fortran_order':\s*(True|False).*'shape':\s*\((\d+),\s*(\d+)\)`)
 
-// readMatrix maps path (.npy with dtype <f4, C order, 2-D; or .f32 with
-// cols given) into memory.
+// readMatrix reads path: .npy with dtype <f4, C order, 2-D; or raw .f32
+// rows of cols values.
 func readMatrix(path string, cols int) (*matrix, error) {
-	f, err := os.Open(path)
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	b, err := unix.Mmap(int(f.Fd()), 0, int(st.Size()), unix.PROT_READ, unix.MAP_SHARED)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	m := &matrix{unmap: func() { unix.Munmap(b) }}
+	m := &matrix{}
 	off := 0
 	if strings.HasSuffix(path, ".npy") {
 		if len(b) < 10 || string(b[:6]) != "\x93NUMPY" {
@@ -47,6 +35,9 @@ func readMatrix(path string, cols int) (*matrix, error) {
 		hl, start := int(binary.LittleEndian.Uint16(b[8:])), 10
 		if b[6] >= 2 {
 			hl, start = int(binary.LittleEndian.Uint32(b[8:])), 12
+		}
+		if start+hl > len(b) {
+			return nil, fmt.Errorf("%s: truncated .npy header", path)
 		}
 		g := npyHeader.FindStringSubmatch(string(b[start : start+hl]))
 		if g == nil || g[1] != "<f4" || g[2] != "False" {
@@ -59,16 +50,15 @@ func readMatrix(path string, cols int) (*matrix, error) {
 		if cols <= 0 {
 			return nil, fmt.Errorf("%s: a raw float32 file needs -dim", path)
 		}
-		m.rows, m.cols = (len(b))/(4*cols), cols
+		m.rows, m.cols = len(b)/(4*cols), cols
 	}
 	if len(b)-off != 4*m.rows*m.cols {
 		return nil, fmt.Errorf("%s: %d data bytes for a %d×%d float32 array", path, len(b)-off, m.rows, m.cols)
 	}
-	m.data = make([]float32, m.rows*m.cols) // a copy: the .npy data offset need not be 4-aligned
+	m.data = make([]float32, m.rows*m.cols)
 	for i := range m.data {
 		m.data[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[off+4*i:]))
 	}
-	m.unmap()
 	return m, nil
 }
 
