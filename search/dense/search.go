@@ -109,7 +109,7 @@ func SearchAll(ctx context.Context, ix *dense.Index, queries []float32, o Option
 		best := exact.Best(s.k, s.results[i*plan.Shards:(i+1)*plan.Shards]...)
 		hits := make([]Hit, len(best))
 		for j, e := range best {
-			hits[j] = Hit{ID: ix.DocID(int(e.Doc)), Score: float64(e.Score), Doc: int(e.Doc)}
+			hits[j] = Hit{ID: ix.DocID(int(e.Doc)), Score: e.Score, Doc: int(e.Doc)}
 		}
 		out[i] = hits
 	}

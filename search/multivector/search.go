@@ -118,7 +118,7 @@ func SearchAll(ctx context.Context, ix *multivector.Index, queries []Query, o Op
 		best := exact.Best(s.k, s.results[i*plan.Shards:(i+1)*plan.Shards]...)
 		hits := make([]Hit, len(best))
 		for j, e := range best {
-			hits[j] = Hit{ID: ix.DocID(int(e.Doc)), Score: float64(e.Score), Doc: int(e.Doc)}
+			hits[j] = Hit{ID: ix.DocID(int(e.Doc)), Score: e.Score, Doc: int(e.Doc)}
 		}
 		out[i] = hits
 	}
