@@ -201,11 +201,24 @@ func (h *Head) Embed(s *torch.Scope, hidden, mask *torch.Tensor, query bool) (*t
 		if x, err = h.mlm(s, x); err != nil {
 			return nil, err
 		}
-		if x, err = sparsify(s, x, o.Sparsification); err != nil {
-			return nil, err
-		}
-		if x, err = Pool(s, x, mask, pooling); err != nil {
-			return nil, err
+		// Every sparsification is monotone non-decreasing, so it commutes
+		// with max pooling: pooling first applies it to [B 1 V] instead of
+		// the vocabulary-sized [B L V] (SPLADE's dominant cost after the
+		// decoder), with the same result.
+		if pooling == "max" {
+			if x, err = Pool(s, x, mask, pooling); err != nil {
+				return nil, err
+			}
+			if x, err = sparsify(s, x, o.Sparsification); err != nil {
+				return nil, err
+			}
+		} else {
+			if x, err = sparsify(s, x, o.Sparsification); err != nil {
+				return nil, err
+			}
+			if x, err = Pool(s, x, mask, pooling); err != nil {
+				return nil, err
+			}
 		}
 	} else {
 		if x, err = Pool(s, x, mask, pooling); err != nil {
