@@ -79,18 +79,6 @@ func LookupFormat(name string) (Format, bool) {
 	return f, ok
 }
 
-// FormatNames lists the registered formats, sorted.
-func FormatNames() []string {
-	regMu.RLock()
-	defer regMu.RUnlock()
-	out := make([]string, 0, len(formats))
-	for n := range formats {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
-}
-
 // SniffFormats returns the formats whose Sniff recognises path, sorted
 // (none when the content says nothing certain).
 func SniffFormats(path string) []string {

@@ -7,6 +7,33 @@
 // Stage packages import this package and register themselves in init;
 // the engine never imports a stage package directly (cmd/irflow does, for
 // the side effect), so data flows recipe → plan → exec → stage.
+//
+// # Declaring a kind
+//
+// Whatever a kind declares is checked when the recipe loads, so mistakes
+// are file:line:col errors from `irflow plan` before anything runs, and
+// whatever its results depend on is in the cache key:
+//
+//   - every Output gets a Format: a registered name such as FormatRun or
+//     "index/bm25". A kind writing a new on-disk layout registers it in init
+//     (RegisterFormat, Version from the package that writes the layout, a
+//     Sniff that recognises it cheaply if it can). Its version enters the
+//     key of every stage writing it; readers still check the version of
+//     what they open.
+//   - every Input and InputList parameter lists the formats it takes in
+//     Accepts. Upstream outputs carry their declared format, collection
+//     files named docs/corpus, queries/topics and qrels theirs; other paths
+//     are sniffed (Format.Sniff) and allowed when nothing is recognised.
+//   - values are constrained with Enum (strings, list elements), Min/Max
+//     (AtLeast, Above, AtMost, Below) and Integer (numbers), or Check for
+//     anything else (return an *ElementError to point at an element or key).
+//     Defaults must satisfy them (Validate, called by Register).
+//   - Uses names the Components the results depend on besides the kind's
+//     own code (stages/components: analysis, tokenizer; libtorch from
+//     stages/components/libtorch). Version then only covers the kind's own
+//     code.
+//
+// Run may rely on all of it: it receives only values that passed.
 package stage
 
 import (
