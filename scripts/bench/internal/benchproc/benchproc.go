@@ -67,6 +67,27 @@ func LatencyLine(queries int, meanMs, p50Ms, p99Ms float64) string {
 	return fmt.Sprintf("queries=%d mean_ms=%.4f p50_ms=%.4f p99_ms=%.4f", queries, meanMs, p50Ms, p99Ms)
 }
 
+// CPULine formats the per-query CPU time (of the searching thread) that
+// ParseCPU reads; on a loaded machine it is steadier than wall time.
+func CPULine(l Latency) string {
+	return fmt.Sprintf("cpu_mean_ms=%.4f cpu_p50_ms=%.4f cpu_p99_ms=%.4f", l.Mean, l.P50, l.P99)
+}
+
+var cpuRe = regexp.MustCompile(`cpu_mean_ms=([\d.]+) cpu_p50_ms=([\d.]+) cpu_p99_ms=([\d.]+)`)
+
+// ParseCPU finds the CPU line in a harness's output.
+func ParseCPU(s string) (Latency, error) {
+	m := cpuRe.FindStringSubmatch(s)
+	if m == nil {
+		return Latency{}, fmt.Errorf("no CPU time line in %q", s)
+	}
+	var l Latency
+	l.Mean, _ = strconv.ParseFloat(m[1], 64)
+	l.P50, _ = strconv.ParseFloat(m[2], 64)
+	l.P99, _ = strconv.ParseFloat(m[3], 64)
+	return l, nil
+}
+
 var latRe = regexp.MustCompile(`queries=(\d+) mean_ms=([\d.]+) p50_ms=([\d.]+) p99_ms=([\d.]+)`)
 
 // Latency is a harness's per-query latency summary.

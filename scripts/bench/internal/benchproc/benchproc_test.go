@@ -13,6 +13,9 @@ func TestLatencyRoundTrip(t *testing.T) {
 	if _, err := ParseLatency("nothing"); err == nil {
 		t.Error("no error for a missing line")
 	}
+	if c, err := ParseCPU("x " + CPULine(Latency{1, 2, 3})); err != nil || c != (Latency{1, 2, 3}) {
+		t.Fatalf("%+v %v", c, err)
+	}
 	s := Summarize([]time.Duration{3 * time.Millisecond, time.Millisecond, 2 * time.Millisecond})
 	if s != (Latency{2, 2, 2}) {
 		t.Fatalf("%+v", s)
