@@ -1,11 +1,14 @@
 package recipe_test
 
 import (
+	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/irflow/irflow/internal/testenv"
+	"github.com/irflow/irflow/models/hf"
 	"github.com/irflow/irflow/pipeline/recipe"
 	"github.com/irflow/irflow/pipeline/recipe/recipetest"
 	"github.com/irflow/irflow/stages/testkinds"
@@ -19,6 +22,12 @@ import (
 
 func init() { testkinds.Register() }
 
+// fetch resolves hf: references as `irflow plan` does, from a cache that
+// is empty here: names are checked before anything is looked up.
+func fetch(ref string) (string, error) {
+	return (&hf.Hub{CacheDir: filepath.Join(os.TempDir(), "irflow-no-hub-cache"), Offline: true}).ResolveModel(context.Background(), ref)
+}
+
 // TestBadRecipes loads every malformed recipe and checks that each wanted
 // error is reported at its line and column.
 func TestBadRecipes(t *testing.T) {
@@ -29,7 +38,7 @@ func TestBadRecipes(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(strings.TrimSuffix(filepath.Base(c.Path), ".hcl"), func(t *testing.T) {
-			_, diags := recipe.Load(c.Path, recipe.Options{Vars: c.Vars, VarFiles: c.Files})
+			_, diags := recipe.Load(c.Path, recipe.Options{Vars: c.Vars, VarFiles: c.Files, Fetch: fetch})
 			if !diags.HasErrors() {
 				t.Fatalf("loaded without errors")
 			}
