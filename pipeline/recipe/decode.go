@@ -77,7 +77,7 @@ func (l *loader) decodeInstance(sb *stageBlock, inst *instance, valid map[string
 			}
 		}
 		if p.Default != nil {
-			st.Params[p.Name] = normalizeDefault(p.Default)
+			st.Params[p.Name] = stage.NormalizeDefault(p.Default)
 		}
 	}
 	if a := sb.attrs[AttrExpect]; a != nil && valid[AttrExpect] {
@@ -286,30 +286,6 @@ func elementRanges(expr hcl.Expression, n int) []hcl.Range {
 		}
 	}
 	return out
-}
-
-// normalizeDefault gives defaults the Go types the engine decodes to, so
-// a kind written with Default: 100 (an int) still yields float64.
-func normalizeDefault(d any) any {
-	switch v := d.(type) {
-	case int:
-		return float64(v)
-	case int64:
-		return float64(v)
-	case int32:
-		return float64(v)
-	case float32:
-		return float64(v)
-	case []string:
-		return append([]string{}, v...)
-	case map[string]string:
-		m := make(map[string]string, len(v))
-		for k, s := range v {
-			m[k] = s
-		}
-		return m
-	}
-	return d
 }
 
 func friendlyType(t stage.Type) string {

@@ -161,7 +161,7 @@ func Validate(k *Kind) error {
 			bad("parameter %q: empty range %s", p.Name, p.Constraint())
 		}
 		if p.Default != nil {
-			if err := CheckValue(p, normalize(p.Default)); err != nil {
+			if err := CheckValue(p, NormalizeDefault(p.Default)); err != nil {
 				bad("parameter %q: default %v: %v", p.Name, p.Default, err)
 			}
 		}
@@ -186,17 +186,27 @@ func Validate(k *Kind) error {
 	return errors.Join(errs...)
 }
 
-// normalize gives an int default the float64 the engine decodes numbers to.
-func normalize(v any) any {
-	switch x := v.(type) {
+// NormalizeDefault gives a default the Go type the engine decodes values
+// to (a kind written with Default: 100, an int, still yields float64), and
+// copies lists and maps so that no stage can change a kind's default.
+func NormalizeDefault(d any) any {
+	switch v := d.(type) {
 	case int:
-		return float64(x)
+		return float64(v)
 	case int64:
-		return float64(x)
+		return float64(v)
 	case int32:
-		return float64(x)
+		return float64(v)
 	case float32:
-		return float64(x)
+		return float64(v)
+	case []string:
+		return append([]string{}, v...)
+	case map[string]string:
+		m := make(map[string]string, len(v))
+		for k, s := range v {
+			m[k] = s
+		}
+		return m
 	}
-	return v
+	return d
 }
