@@ -52,10 +52,11 @@ type Options struct {
 	Progress func(n int64)
 }
 
-// Batch and block sizes: up to 64 query vectors meet blocks of about
-// 144 KiB of document vectors (288 vectors of 128 float32s).
+// Batch and block sizes: up to 128 query vectors (four 32-vector ColBERT
+// queries) meet blocks of about 144 KiB of document vectors (288 vectors
+// of 128 float32s).
 const (
-	batchRows  = 64
+	batchRows  = 128
 	blockBytes = 144 << 10
 )
 

@@ -29,6 +29,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	index "github.com/irflow/irflow/index/dense"
@@ -93,10 +94,11 @@ func gen(args []string) error {
 }
 
 type row struct {
-	data          string
-	k, threads    int
-	irflow, faiss float64 // QPS
-	agree         float64 // fraction of faiss's top-k that irflow returns
+	data                string
+	k, threads          int
+	irflow, faiss       float64 // QPS
+	irflowCPU, faissCPU float64 // CPU seconds per 1,000 queries
+	agree               float64 // fraction of faiss's top-k that irflow returns
 }
 
 func compare(args []string) error {
@@ -117,7 +119,7 @@ func compare(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("machine: %s/%s, %d CPUs, GOMAXPROCS %d, %s\n", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.GOMAXPROCS(0), cpuModel())
+	fmt.Printf("machine: %s/%s, %d CPUs, GOMAXPROCS %d, %s, load average %s\n", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.GOMAXPROCS(0), cpuModel(), loadAverage())
 	var rows []row
 	var builds []string
 	for _, spec := range strings.Split(*data, ",") {
@@ -139,10 +141,10 @@ func compare(args []string) error {
 		fmt.Println(b)
 	}
 	fmt.Println()
-	fmt.Println("| data | k | threads | irflow QPS | faiss QPS | irflow / faiss | top-k agreement |")
-	fmt.Println("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+	fmt.Println("| data | k | threads | irflow QPS | faiss QPS | irflow / faiss | CPU s per 1k queries, irflow / faiss | top-k agreement |")
+	fmt.Println("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 	for _, r := range rows {
-		fmt.Printf("| %s | %d | %d | %.1f | %.1f | %.2fx | %.4f |\n", r.data, r.k, r.threads, r.irflow, r.faiss, r.irflow/r.faiss, r.agree)
+		fmt.Printf("| %s | %d | %d | %.1f | %.1f | %.2fx | %.2f / %.2f | %.4f |\n", r.data, r.k, r.threads, r.irflow, r.faiss, r.irflow/r.faiss, r.irflowCPU, r.faissCPU, r.agree)
 	}
 	return nil
 }
@@ -220,16 +222,18 @@ func compareOne(name, dir, py string, dim int, dtype, work string, ks, threads [
 	var rows []row
 	for _, k := range ks {
 		for _, th := range threads {
-			t0 := time.Now()
+			t0, c0 := time.Now(), cpuSeconds()
 			hits, err := search.SearchAll(context.Background(), ix, queries.data, search.Options{K: k, Threads: th})
 			if err != nil {
 				return nil, nil, err
 			}
 			irQPS := float64(queries.rows) / time.Since(t0).Seconds()
+			irCPU := (cpuSeconds() - c0) * 1000 / float64(queries.rows)
 			idsOut := filepath.Join(work, fmt.Sprintf("faiss-ids-k%d-t%d.npy", k, th))
 			fmt.Fprintf(stdin, "search %d %d %s\n", k, th, idsOut)
 			var fr struct {
 				QPS float64 `json:"qps"`
+				CPU float64 `json:"cpu_s"`
 			}
 			if err := readJSON(out, &fr); err != nil {
 				return nil, nil, fmt.Errorf("faiss: %w", err)
@@ -238,8 +242,9 @@ func compareOne(name, dir, py string, dim int, dtype, work string, ks, threads [
 			if err != nil {
 				return nil, nil, err
 			}
-			fmt.Printf("  k=%d threads=%d: irflow %.1f QPS, faiss %.1f QPS (%.2fx), agreement %.4f\n", k, th, irQPS, fr.QPS, irQPS/fr.QPS, agree)
-			rows = append(rows, row{name, k, th, irQPS, fr.QPS, agree})
+			faissCPU := fr.CPU * 1000 / float64(queries.rows)
+			fmt.Printf("  k=%d threads=%d: irflow %.1f QPS, faiss %.1f QPS (%.2fx); CPU s per 1k queries %.2f vs %.2f; agreement %.4f\n", k, th, irQPS, fr.QPS, irQPS/fr.QPS, irCPU, faissCPU, agree)
+			rows = append(rows, row{name, k, th, irQPS, fr.QPS, irCPU, faissCPU, agree})
 		}
 	}
 	return rows, builds, nil
@@ -305,6 +310,22 @@ func ints(s string) ([]int, error) {
 		out = append(out, v)
 	}
 	return out, nil
+}
+
+// cpuSeconds is this process's user + system CPU time.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+}
+
+func loadAverage() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }
 
 func cpuModel() string {
