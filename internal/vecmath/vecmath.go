@@ -1,67 +1,111 @@
 // Package vecmath holds the numeric kernels of irflow's exact vector
-// search: blocks of dot products (an AVX2/FMA register-tiled kernel on
-// amd64, plain Go elsewhere), half-precision conversion, norms and
-// normalisation. Everything works on float32 rows laid out contiguously,
-// as the dense and multi-vector indexes store them.
+// search: a batch of queries times a block of documents (an AVX2/FMA
+// register-tiled kernel on amd64, plain Go elsewhere), half-precision
+// conversion, norms and normalisation. Documents are float32 rows laid
+// out contiguously, as the dense and multi-vector indexes store them.
 package vecmath
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
-// Dots fills out[j*ldo+i] with the dot product of row i of a (na rows)
-// and row j of b (nb rows): one row of out per row of b (a document),
-// holding its products with every row of a (the queries) side by side.
-// Rows have dim float32s and are stored back to back (a[i*dim:(i+1)*dim]);
-// ldo ≥ na.
-func Dots(out []float32, ldo int, a []float32, na int, b []float32, nb int, dim int) {
-	if na == 0 || nb == 0 {
-		return
-	}
-	_ = a[na*dim-1]
-	_ = b[nb*dim-1]
-	_ = out[(nb-1)*ldo+na-1]
-	if ldo < na {
-		panic("vecmath.Dots: ldo < na")
-	}
-	if !useAsm || dim < 8 {
-		dotsGeneric(out, ldo, a, na, b, nb, dim)
-		return
-	}
-	dotsAsm(out, ldo, a, na, b, nb, dim)
+// PanelRows is the number of rows of a packed panel.
+const PanelRows = 16
+
+// Packed holds rows of a (a batch of queries) for Dots: panels of 16 rows,
+// interleaved by dimension (row r's value t of panel p at
+// data[p*16*dim+16t+r]), zero rows filling the last panel. Pack once per
+// batch; Dots then streams each panel against many document blocks.
+type Packed struct {
+	N, Dim int
+	data   []float32
 }
 
-// dotsGeneric is Dots in plain Go.
-func dotsGeneric(out []float32, ldo int, a []float32, na int, b []float32, nb int, dim int) {
-	for j := 0; j < nb; j++ {
-		bj := b[j*dim : (j+1)*dim]
-		o := out[j*ldo : j*ldo+na]
-		for i := range o {
-			o[i] = Dot(a[i*dim:(i+1)*dim], bj)
+// Pack lays out n rows of dim values (a[i*dim:(i+1)*dim]), reusing p's
+// memory.
+func (p *Packed) Pack(a []float32, n, dim int) {
+	p.N, p.Dim = n, dim
+	w := p.Width()
+	p.data = slices.Grow(p.data[:0], w*dim)[:w*dim]
+	for base := 0; base < w; base += PanelRows {
+		panel := p.data[base*dim : (base+PanelRows)*dim]
+		for r := 0; r < PanelRows; r++ {
+			i := base + r
+			for t := 0; t < dim; t++ {
+				if i < n {
+					panel[t*PanelRows+r] = a[i*dim+t]
+				} else {
+					panel[t*PanelRows+r] = 0
+				}
+			}
 		}
 	}
 }
 
-// Dot is the dot product of two equally long vectors, summed in eight
-// interleaved float32 lanes (the order the SIMD kernels use).
-func Dot(a, b []float32) float32 {
-	b = b[:len(a)]
-	var s [8]float32
-	i := 0
-	for ; i+8 <= len(a); i += 8 {
-		x, y := a[i:i+8:i+8], b[i:i+8:i+8]
-		s[0] += x[0] * y[0]
-		s[1] += x[1] * y[1]
-		s[2] += x[2] * y[2]
-		s[3] += x[3] * y[3]
-		s[4] += x[4] * y[4]
-		s[5] += x[5] * y[5]
-		s[6] += x[6] * y[6]
-		s[7] += x[7] * y[7]
+// Width is N rounded up to a whole panel: the values Dots writes per row
+// of out.
+func (p *Packed) Width() int { return (p.N + PanelRows - 1) / PanelRows * PanelRows }
+
+// Dots fills out[j*ldo+i] with the dot product of packed row i and row j
+// of b (nb rows of Dim values, back to back): one row of out per document,
+// holding its products with every query side by side. Values for i ≥ N,
+// up to Width, are 0. ldo ≥ Width.
+//
+// Each product is summed in order of dimension, one fused multiply-add at
+// a time (the AVX2/FMA kernel; without it, a plain-Go loop whose float32
+// results may differ in the last bit), so a pair's score does not depend
+// on where it falls in a block.
+func (p *Packed) Dots(out []float32, ldo int, b []float32, nb int) {
+	w, dim := p.Width(), p.Dim
+	if w == 0 || nb == 0 {
+		return
 	}
-	sum := ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]))
-	for ; i < len(a); i++ {
-		sum += a[i] * b[i]
+	if ldo < w {
+		panic("vecmath: Packed.Dots: ldo below Width")
 	}
-	return sum
+	_ = b[nb*dim-1]
+	_ = out[(nb-1)*ldo+w-1]
+	if !useAsm {
+		p.dotsGeneric(out, ldo, b, nb)
+		return
+	}
+	n6 := nb / 6 * 6
+	for base := 0; base < w; base += PanelRows {
+		panel := &p.data[base*dim]
+		if n6 > 0 {
+			gemm16x6(panel, dim, &b[0], dim, n6, &out[base], ldo)
+		}
+		switch {
+		case n6 == nb:
+		case nb >= 6: // the last six rows again: same bits for the overlap
+			gemm16x6(panel, dim, &b[(nb-6)*dim], dim, 6, &out[(nb-6)*ldo+base], ldo)
+		default:
+			for j := 0; j < nb; j++ {
+				gemm16x1(panel, dim, &b[j*dim], &out[j*ldo+base])
+			}
+		}
+	}
+}
+
+// dotsGeneric is Dots in plain Go.
+func (p *Packed) dotsGeneric(out []float32, ldo int, b []float32, nb int) {
+	w, dim := p.Width(), p.Dim
+	for j := 0; j < nb; j++ {
+		bj := b[j*dim : (j+1)*dim]
+		o := out[j*ldo : j*ldo+w]
+		for base := 0; base < w; base += PanelRows {
+			panel := p.data[base*dim : (base+PanelRows)*dim]
+			var acc [PanelRows]float32
+			for t, v := range bj {
+				col := panel[t*PanelRows : (t+1)*PanelRows]
+				for r := range acc {
+					acc[r] += col[r] * v
+				}
+			}
+			copy(o[base:], acc[:])
+		}
+	}
 }
 
 // SqNorm is ‖v‖², summed in float64 and rounded once.

@@ -1,6 +1,7 @@
 package vecmath
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -14,34 +15,44 @@ func randVecs(r *rand.Rand, n int) []float32 {
 	return v
 }
 
-// TestDotsMatchFloat64 compares every kernel path (4×3 tiles, 1×4 and 1×1
-// leftovers, dimensions that are not multiples of 8) with dot products
-// summed in float64.
+// TestDotsMatchFloat64 compares the kernel (whole groups of six
+// documents, the overlapping last group, single documents) and the
+// plain-Go path with dot products summed in float64, for batches that
+// fill panels or not and dimensions of any size.
 func TestDotsMatchFloat64(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, c := range []struct{ na, nb, dim int }{
-		{1, 1, 8}, {4, 3, 8}, {4, 3, 384}, {5, 7, 384}, {9, 13, 128}, {3, 2, 24}, {7, 11, 13}, {6, 5, 3}, {1, 9, 768}, {8, 1, 40},
+		{1, 1, 8}, {16, 6, 8}, {16, 6, 384}, {5, 7, 384}, {17, 13, 128}, {3, 2, 24}, {40, 11, 13}, {6, 5, 3}, {1, 9, 768}, {33, 50, 1},
 	} {
 		a, b := randVecs(r, c.na*c.dim), randVecs(r, c.nb*c.dim)
-		ldo := c.na + 2
+		var p Packed
+		p.Pack(a, c.na, c.dim)
+		ldo := p.Width() + 3
 		out := make([]float32, c.nb*ldo)
-		Dots(out, ldo, a, c.na, b, c.nb, c.dim)
+		p.Dots(out, ldo, b, c.nb)
 		gen := make([]float32, c.nb*ldo)
-		dotsGeneric(gen, ldo, a, c.na, b, c.nb, c.dim)
-		for i := 0; i < c.na; i++ {
-			for j := 0; j < c.nb; j++ {
+		p.dotsGeneric(gen, ldo, b, c.nb)
+		for j := 0; j < c.nb; j++ {
+			for i := 0; i < p.Width(); i++ {
 				var want, mag float64
-				for t := 0; t < c.dim; t++ {
-					p := float64(a[i*c.dim+t]) * float64(b[j*c.dim+t])
-					want += p
-					mag += math.Abs(p)
+				if i < c.na {
+					for t := 0; t < c.dim; t++ {
+						x := float64(a[i*c.dim+t]) * float64(b[j*c.dim+t])
+						want += x
+						mag += math.Abs(x)
+					}
 				}
 				tol := 1e-6 * mag
 				if got := float64(out[j*ldo+i]); math.Abs(got-want) > tol {
-					t.Errorf("%+v: out[%d][%d] = %g, want %g", c, i, j, got, want)
+					t.Errorf("%+v: query %d doc %d = %g, want %g", c, i, j, got, want)
 				}
 				if got := float64(gen[j*ldo+i]); math.Abs(got-want) > tol {
-					t.Errorf("%+v: generic[%d][%d] = %g, want %g", c, i, j, got, want)
+					t.Errorf("%+v: generic query %d doc %d = %g, want %g", c, i, j, got, want)
+				}
+			}
+			for i := p.Width(); i < ldo; i++ {
+				if out[j*ldo+i] != 0 {
+					t.Errorf("%+v: wrote beyond Width at doc %d column %d", c, j, i)
 				}
 			}
 		}
@@ -49,20 +60,28 @@ func TestDotsMatchFloat64(t *testing.T) {
 }
 
 // TestDotsBitsIndependentOfTiling: a pair's dot product has the same bits
-// whether it falls in a 4×3 tile, a 1×4 leftover or a 1×1 leftover, so a
-// document's score never depends on block sizes or thread counts.
+// whether it is computed in a group of six, in the overlapping last group,
+// alone, or with other queries in its panel, so a document's score never
+// depends on block sizes, batch sizes or thread counts.
 func TestDotsBitsIndependentOfTiling(t *testing.T) {
+	if !useAsm {
+		t.Skip("no AVX2/FMA: the plain-Go path is the only one")
+	}
 	r := rand.New(rand.NewPCG(3, 4))
 	for _, dim := range []int{8, 128, 384, 13, 100} {
-		a, b := randVecs(r, 7*dim), randVecs(r, 11*dim)
-		full := make([]float32, 7*11)
-		Dots(full, 7, a, 7, b, 11, dim)
-		for i := 0; i < 7; i++ {
+		a, b := randVecs(r, 20*dim), randVecs(r, 11*dim)
+		var p Packed
+		p.Pack(a, 20, dim)
+		full := make([]float32, 11*p.Width())
+		p.Dots(full, p.Width(), b, 11)
+		for i := 0; i < 20; i++ {
+			var one Packed
+			one.Pack(a[i*dim:(i+1)*dim], 1, dim)
 			for j := 0; j < 11; j++ {
-				var one [1]float32
-				Dots(one[:], 1, a[i*dim:(i+1)*dim], 1, b[j*dim:(j+1)*dim], 1, dim)
-				if math.Float32bits(one[0]) != math.Float32bits(full[j*7+i]) {
-					t.Errorf("dim %d pair (%d,%d): %g alone, %g in a block", dim, i, j, one[0], full[j*7+i])
+				alone := make([]float32, 16)
+				one.Dots(alone, 16, b[j*dim:(j+1)*dim], 1)
+				if math.Float32bits(alone[0]) != math.Float32bits(full[j*p.Width()+i]) {
+					t.Errorf("dim %d pair (%d,%d): %g alone, %g in a block", dim, i, j, alone[0], full[j*p.Width()+i])
 				}
 			}
 		}
@@ -155,14 +174,16 @@ func TestNormalize(t *testing.T) {
 
 // BenchmarkDots reports GFLOP/s of a query batch against a block of rows.
 func BenchmarkDots(b *testing.B) {
-	for _, c := range []struct{ nq, nd, dim int }{{64, 256, 384}, {1, 256, 384}, {32, 512, 128}} {
-		b.Run("", func(b *testing.B) {
+	for _, c := range []struct{ nq, nd, dim int }{{128, 48, 384}, {1, 256, 384}, {128, 288, 128}} {
+		b.Run(fmt.Sprintf("%dx%dx%d", c.nq, c.nd, c.dim), func(b *testing.B) {
 			r := rand.New(rand.NewPCG(1, 1))
 			q, d := randVecs(r, c.nq*c.dim), randVecs(r, c.nd*c.dim)
-			out := make([]float32, c.nq*c.nd)
+			var p Packed
+			p.Pack(q, c.nq, c.dim)
+			out := make([]float32, p.Width()*c.nd)
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				Dots(out, c.nq, q, c.nq, d, c.nd, c.dim)
+				p.Dots(out, p.Width(), d, c.nd)
 			}
 			b.ReportMetric(float64(2*c.nq*c.nd*c.dim)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})

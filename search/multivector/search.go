@@ -213,11 +213,12 @@ func (s *searcher) prepare(queries []Query, cosine bool) error {
 
 // scratch is one thread's working memory.
 type scratch struct {
-	tile  []float32 // block vectors × batch rows
-	dd    []float32 // ‖d‖² of the block's vectors (l2)
-	buf   []float32 // decoded float16 rows
-	per   []float32 // one document's doc-aggregated value per batch row
-	heaps []topk.Heap
+	packed vecmath.Packed // the batch's query vectors
+	tile   []float32      // block vectors × batch rows
+	dd     []float32      // ‖d‖² of the block's vectors (l2)
+	buf    []float32      // decoded float16 rows
+	per    []float32      // one document's doc-aggregated value per batch row
+	heaps  []topk.Heap
 }
 
 // scan offers documents lo..hi-1 to the batch's queries.
@@ -230,7 +231,8 @@ func (s *searcher) scan(sc *scratch, b batch, shard, lo, hi int) {
 		sc.heaps[i].Reset(s.k)
 	}
 	sc.per = slices.Grow(sc.per[:0], nr)[:nr]
-	qrows := s.rows[b.r0*s.dim : b.r1*s.dim]
+	sc.packed.Pack(s.rows[b.r0*s.dim:b.r1*s.dim], nr, s.dim)
+	ldo := sc.packed.Width()
 	qq := s.qq
 	if s.l2 {
 		qq = s.qq[b.r0:b.r1]
@@ -252,10 +254,11 @@ func (s *searcher) scan(sc *scratch, b batch, shard, lo, hi int) {
 			// decodes into buf, kept for the next block.
 			rows := s.ix.Vectors(t0, t1, sc.buf)
 			sc.buf = rows
-			if len(sc.tile) < nr*nt {
-				sc.tile = make([]float32, max(nr*nt, batchRows*s.blockRows))
+			if len(sc.tile) < ldo*nt {
+				sc.tile = make([]float32, max(ldo*nt, batchRows*s.blockRows))
 			}
-			vecmath.Dots(sc.tile, nr, qrows, nr, rows, nt, s.dim) // tile[t*nr+r] = q_r·d_t
+			// tile[t*ldo+r] = q_r·d_t
+			sc.packed.Dots(sc.tile, ldo, rows, nt)
 			if s.l2 {
 				sc.dd = slices.Grow(sc.dd[:0], nt)[:nt]
 				for j := range sc.dd {
@@ -269,9 +272,9 @@ func (s *searcher) scan(sc *scratch, b batch, shard, lo, hi int) {
 				}
 				a, e = a-t0, e-t0
 				if s.l2 {
-					docAggL2(sc.per, sc.tile, a, e, qq, sc.dd, s.docAgg)
+					docAggL2(sc.per, sc.tile, ldo, a, e, qq, sc.dd, s.docAgg)
 				} else {
-					docAgg(sc.per, sc.tile, a, e, s.docAgg)
+					docAgg(sc.per, sc.tile, ldo, a, e, s.docAgg)
 				}
 				for qi, q := range b.queries {
 					score := float64(queryAgg(sc.per[q.r0:q.r1], s.qAgg))
@@ -291,12 +294,13 @@ func (s *searcher) scan(sc *scratch, b batch, shard, lo, hi int) {
 }
 
 // docAgg reduces a document's dot products, tile rows a..e-1 (one per
-// stored vector, all scored), into per: one value per batch row.
-func docAgg(per, tile []float32, a, e int, how string) {
+// stored vector, all scored; ldo apart), into per: one value per batch
+// row.
+func docAgg(per, tile []float32, ldo, a, e int, how string) {
 	nr := len(per)
-	copy(per, tile[a*nr:(a+1)*nr])
+	copy(per, tile[a*ldo:a*ldo+nr])
 	for t := a + 1; t < e; t++ {
-		row := tile[t*nr : (t+1)*nr]
+		row := tile[t*ldo : t*ldo+nr]
 		if how == "max" {
 			for r, v := range row {
 				if v > per[r] {
@@ -321,7 +325,7 @@ func docAgg(per, tile []float32, a, e int, how string) {
 // products in Lightning IR's order: t = (−2·q·d + ‖q‖²) + ‖d‖², similarity
 // −sqrt(max(t, 0)). For max, the document vector with the least t gives
 // the largest similarity, so one square root suffices.
-func docAggL2(per, tile []float32, a, e int, qq, dd []float32, how string) {
+func docAggL2(per, tile []float32, ldo, a, e int, qq, dd []float32, how string) {
 	nr := len(per)
 	sim := func(t float32) float32 { return -float32(math.Sqrt(float64(max(t, 0)))) }
 	for r := range per {
@@ -331,7 +335,7 @@ func docAggL2(per, tile []float32, a, e int, qq, dd []float32, how string) {
 		}
 	}
 	for t := a; t < e; t++ {
-		row := tile[t*nr : (t+1)*nr]
+		row := tile[t*ldo : t*ldo+nr]
 		for r, v := range row {
 			x := -2*v + qq[r]
 			x += dd[t]
