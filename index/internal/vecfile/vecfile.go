@@ -86,6 +86,15 @@ func (f *file) write(b []byte) error {
 	return f.err
 }
 
+func (f *file) writeString(b string) error {
+	if f.err == nil {
+		if _, err := f.w.WriteString(b); err != nil {
+			f.err = fmt.Errorf("%s: %w", f.path, err)
+		}
+	}
+	return f.err
+}
+
 // finish flushes, syncs and closes the file.
 func (f *file) finish() error {
 	if f.err != nil {
@@ -169,15 +178,15 @@ func (w *Writer) putOffset(v uint64) error {
 // multiple of dim values, all finite). Everything is checked before
 // anything is written, so a refused document leaves the index as it was.
 func (w *Writer) Add(id string, rows []float32) error {
-	what := fmt.Sprintf("document %d (%q)", w.docs, id)
+	what := func() string { return fmt.Sprintf("document %d (%q)", w.docs, id) }
 	if id == "" {
 		return fmt.Errorf("document %d: empty id", w.docs)
 	}
 	if len(rows)%w.dim != 0 {
-		return fmt.Errorf("%s: %d values is not a multiple of dim %d", what, len(rows), w.dim)
+		return fmt.Errorf("%s: %d values is not a multiple of dim %d", what(), len(rows), w.dim)
 	}
 	if i := vecmath.CheckFinite(rows); i >= 0 {
-		return fmt.Errorf("%s: vector %d, value %d is %v", what, i/w.dim, i%w.dim, rows[i])
+		return fmt.Errorf("%s: vector %d, value %d is %v", what(), i/w.dim, i%w.dim, rows[i])
 	}
 	if w.normalize {
 		w.scratch = append(w.scratch[:0], rows...)
@@ -192,7 +201,7 @@ func (w *Writer) Add(id string, rows []float32) error {
 		vecmath.F32ToF16(h, rows)
 		for i, v := range h {
 			if v&0x7c00 == 0x7c00 {
-				return fmt.Errorf("%s: vector %d, value %d (%g) overflows float16", what, i/w.dim, i%w.dim, rows[i])
+				return fmt.Errorf("%s: vector %d, value %d (%g) overflows float16", what(), i/w.dim, i%w.dim, rows[i])
 			}
 		}
 		w.enc = slices.Grow(w.enc[:0], 2*len(h))[:2*len(h)]
@@ -208,7 +217,7 @@ func (w *Writer) Add(id string, rows []float32) error {
 	if err := w.vecs.write(w.enc); err != nil {
 		return err
 	}
-	if err := w.ids.write([]byte(id)); err != nil {
+	if err := w.ids.writeString(id); err != nil {
 		return err
 	}
 	w.rows += int64(len(rows) / w.dim)
