@@ -16,6 +16,10 @@ import (
 	"github.com/irflow/irflow/ir/trec"
 )
 
+// Version changes whenever fused scores or rankings could change; stages
+// that fuse carry it in their cache keys.
+const Version = 1
+
 // Method is a fusion method, spelled as ranx's fuse(method=…) spells it.
 type Method string
 
@@ -36,6 +40,39 @@ const (
 	Min        Method = "min"         // CombMIN over runs retrieving the doc
 	Med        Method = "med"         // CombMED: median over runs retrieving the doc
 )
+
+// Doc says in a line what m computes, for documentation.
+func (m Method) Doc() string {
+	switch m {
+	case RRF:
+		return "Reciprocal rank fusion (Cormack et al. 2009): Σ over runs of 1/(k + rank)."
+	case ISR:
+		return "Inverse square rank (Mourão et al. 2015): Σ 1/rank², times the number of runs that retrieved the document."
+	case LogISR:
+		return "Log inverse square rank: Σ 1/rank², times ln(number of runs that retrieved the document), so a document retrieved by one run gets 0."
+	case BordaFuse:
+		return "Borda count (Aslam & Montague 2001): with c candidates, a run's i-th hit gets c − i + 1 points, its unretrieved candidates share the rest equally."
+	case WBordaFuse:
+		return "Weighted Borda count: Σ weight · Borda points."
+	case Sum:
+		return "CombSUM (Fox & Shaw 1993): Σ normalised scores; a run that missed the document adds 0."
+	case WSum:
+		return "Weighted sum: Σ weight · normalised score; a run that missed the document adds 0."
+	case MNZ:
+		return "CombMNZ (Fox & Shaw 1993): Σ normalised scores times the number of runs that retrieved the document."
+	case WMNZ:
+		return "Weighted MNZ (Wu & Crestani 2002): Σ normalised scores times Σ weights of the runs that retrieved the document."
+	case ANZ:
+		return "CombANZ: mean normalised score over the runs that retrieved the document."
+	case Max:
+		return "CombMAX: the largest normalised score."
+	case Min:
+		return "CombMIN: the smallest normalised score among the runs that retrieved the document."
+	case Med:
+		return "CombMED: the median normalised score among the runs that retrieved the document."
+	}
+	return ""
+}
 
 // Methods lists the supported methods, rank-based first.
 func Methods() []Method {
