@@ -79,19 +79,21 @@ func (p *Postings) decode(b int) {
 	if b > 0 {
 		base = p.lastDoc(b-1) + 1
 	}
-	// Gaps count from base and add one per posting after the first; in
-	// 64 bits they cannot wrap, so a matching end proves every document
-	// lies in (previous block's last, this block's last].
-	end := uint64(base) + uint64(n-1)
-	for _, g := range p.docs[:n] {
-		end += uint64(g)
+	// Undo the gaps in 64 bits, where they cannot wrap: a sum that ends
+	// at the header's last document proves every document lies in
+	// (previous block's last, this block's last].
+	d := uint64(base)
+	docs := p.docs[:n]
+	for i, g := range docs {
+		d += uint64(g)
+		docs[i] = uint32(d)
+		d++
 	}
-	if end != uint64(h.lastDoc) {
-		p.err = fmt.Errorf("%w: term %d, block %d decodes to document %d, its header says %d", ErrCorrupt, p.term, b, end, h.lastDoc)
+	if d-1 != uint64(h.lastDoc) {
+		p.err = fmt.Errorf("%w: term %d, block %d decodes to document %d, its header says %d", ErrCorrupt, p.term, b, d-1, h.lastDoc)
 		p.exhaust()
 		return
 	}
-	bitpack.Undo(p.docs[:], n, base)
 	p.block, p.n, p.i = b, n, 0
 	p.valData = src[bitpack.Len(n, h.docBits):]
 	p.valBits = h.valBits

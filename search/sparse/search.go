@@ -109,8 +109,18 @@ func SearchAll(ctx context.Context, ix *index.Index, queries []Query, o Options)
 	return out, nil
 }
 
-// windowSize is the number of documents scored together.
-const windowSize = 2048
+// windowSize is the number of documents scored together. Lucene's
+// MaxScoreBulkScorer scores at least 4,096 at a time too: smaller windows
+// cost more in bookkeeping than their tighter partition saves, and within a
+// window the non-essential clauses are bounded per slice anyway (on the
+// 100k synthetic corpus 8,192 took 0.9x the CPU time of 4,096 and 1,024
+// 1.1x).
+const windowSize = 8192
+
+// slice is the granularity of the non-essential clauses' bounds within a
+// window: documents [d0 + slice·j, d0 + slice·(j+1)) share one bound, the
+// sum over those clauses of their largest block bound there.
+const slice = 64
 
 // exhaustiveFactor: a query is scored without pruning when it has at most
 // this many postings per wanted hit, or the index at most this many
@@ -134,6 +144,8 @@ type Searcher struct {
 	order, wOrder                   []int     // clauses by ascending bound: overall, over the window
 	prefix, wBound, wPrefix         []float64 // running sums of bounds
 	acc                             [windowSize]float64
+	seen                            [windowSize / 64]uint64 // documents of the window with a score
+	sliceBound, clauseSlice         [windowSize / slice]float64
 	touched                         []uint32
 	rows                            []float64 // exact floats: windowSize × clauses contributions
 	masks                           []uint64  // exact floats: windowSize × maskWords, clauses that matched
@@ -336,18 +348,13 @@ func (s *Searcher) windows(prune bool) {
 		}
 		wEnd := min(uint64(d0)+windowSize, numDocs) // exclusive
 		ess := 0                                    // window-essential clauses: wOrder[ess:]
-		for i := range wOrder {
-			wOrder[i] = i
-		}
-		if full {
-			// The window ends at the first block end of the candidate
-			// clauses (rare terms' blocks span many documents; bounding
-			// by every clause would make windows tiny).
-			for _, ci := range order[firstEssential:] {
-				if last, _, ok := s.blockBound(&cl[ci], d0); ok {
-					wEnd = min(wEnd, uint64(last)+1)
-				}
+		if !full {
+			for i := range wOrder {
+				wOrder[i] = i
 			}
+		} else {
+			// wOrder keeps the previous window's order: nearly sorted,
+			// the insertion sort below is almost linear.
 			var ub float64
 			for i := range cl {
 				wBound[i] = s.windowBound(&cl[i], d0, uint32(wEnd-1))
@@ -366,6 +373,9 @@ func (s *Searcher) windows(prune bool) {
 			for ess < n && wPrefix[ess] <= limit {
 				ess++
 			}
+			if ess > 0 {
+				s.sliceBounds(wOrder[:ess], d0, wEnd)
+			}
 		}
 		next = uint32(wEnd)
 		s.scoreWindow(wOrder[ess:], d0, wEnd)
@@ -373,18 +383,10 @@ func (s *Searcher) windows(prune bool) {
 			d := d0 + r
 			partial := acc[r]
 			acc[r] = 0
-			if full && ess > 0 {
-				// Block-max bound of the non-essential clauses at d.
-				ub := partial
-				for _, ci := range wOrder[:ess] {
-					if _, b, ok := s.blockBound(&cl[ci], d); ok {
-						ub += b
-					}
-				}
-				if ub <= limit {
-					s.clearMask(r)
-					continue
-				}
+			if full && ess > 0 && partial+s.sliceBound[r/slice] <= limit {
+				// The non-essential clauses' block bounds rule d out.
+				s.clearMask(r)
+				continue
 			}
 			skipped := false
 			for j := ess - 1; j >= 0; j-- {
@@ -422,11 +424,44 @@ func (s *Searcher) windows(prune bool) {
 	}
 }
 
+// sliceBounds sets s.sliceBound[j] to the sum, over the clauses cis, of
+// the largest block bound of each among the blocks overlapping slice j of
+// the window [d0, wEnd): a bound of their contribution to any document of
+// the slice, looked up in O(1) per candidate.
+func (s *Searcher) sliceBounds(cis []int, d0 uint32, wEnd uint64) {
+	nslices := int((wEnd - uint64(d0) + slice - 1) / slice)
+	clear(s.sliceBound[:nslices])
+	for _, ci := range cis {
+		c := &s.clauses[ci]
+		cb := s.clauseSlice[:nslices]
+		clear(cb)
+		from := d0
+		for uint64(from) < wEnd {
+			last, mx, ok := c.p.ShallowAdvance(from)
+			if !ok {
+				break
+			}
+			b := c.q * s.value(mx)
+			lo, hi := int(from-d0)/slice, int(min(uint64(last), wEnd-1)-uint64(d0))/slice
+			for j := lo; j <= hi; j++ {
+				cb[j] = max(cb[j], b)
+			}
+			if uint64(last)+1 >= wEnd {
+				break
+			}
+			from = last + 1
+		}
+		for j, b := range cb {
+			s.sliceBound[j] += b
+		}
+	}
+}
+
 // scoreWindow scores the clauses cis term at a time over the documents
 // [d0, wEnd) into the accumulators (and, for exact floats, the rows), and
 // lists the documents touched, in order, in s.touched.
 func (s *Searcher) scoreWindow(cis []int, d0 uint32, wEnd uint64) {
-	acc := &s.acc
+	acc, seen := &s.acc, &s.seen
 	touched := s.touched[:0]
 	n := len(s.clauses)
 	for _, ci := range cis {
@@ -445,18 +480,14 @@ func (s *Searcher) scoreWindow(cis []int, d0 uint32, wEnd uint64) {
 			if !s.floats {
 				for j, d := range docs[:m] {
 					r := (d - d0) & (windowSize - 1)
-					if acc[r] == 0 {
-						touched = append(touched, r)
-					}
+					seen[r/64] |= 1 << (r % 64)
 					acc[r] += q * float64(vals[j])
 				}
 			} else {
 				bit := uint64(1) << (ci % 64)
 				for j, d := range docs[:m] {
 					r := (d - d0) & (windowSize - 1)
-					if acc[r] == 0 {
-						touched = append(touched, r)
-					}
+					seen[r/64] |= 1 << (r % 64)
 					x := q * float64(math.Float32frombits(vals[j]))
 					acc[r] += x
 					s.rows[int(r)*n+ci] = x
@@ -466,16 +497,12 @@ func (s *Searcher) scoreWindow(cis []int, d0 uint32, wEnd uint64) {
 			doc = c.p.Consume(m)
 		}
 	}
-	if len(touched) > windowSize/16 {
-		// Dense window: collect the offsets in order by a scan.
-		touched = touched[:0]
-		for r := range uint32(wEnd - uint64(d0)) {
-			if acc[r] != 0 {
-				touched = append(touched, r)
-			}
+	// The documents scored, in order, from the bitmap.
+	for w, bits64 := range s.seen {
+		for m := bits64; m != 0; m &= m - 1 {
+			touched = append(touched, uint32(w*64+bits.TrailingZeros64(m)))
 		}
-	} else {
-		slices.Sort(touched)
+		s.seen[w] = 0
 	}
 	s.touched = touched
 }
