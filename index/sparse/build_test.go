@@ -76,7 +76,7 @@ func invert(t *testing.T, docs []sparse.Doc, scale float64) (map[uint32][]postin
 			if scale == 0 {
 				v = math.Float32bits(doc.Weights[i])
 			} else {
-				v = uint32(math.Round(float64(doc.Weights[i]) * scale))
+				v = uint32(math.RoundToEven(float64(doc.Weights[i]) * scale))
 			}
 			if v == 0 {
 				dropped++
@@ -269,10 +269,13 @@ func TestQuantize(t *testing.T) {
 		ok    bool
 	}{
 		{1.234, 100, 123, true},
-		{0.125, 100, 13, true}, // 12.5 rounds half away from zero
+		{0.125, 100, 12, true}, // 12.5 rounds half to even
+		{0.135, 100, 14, true}, // float32(0.135)·100 = 13.5000002…: not a tie
 		{0.005, 100, 0, false}, // float32(0.005) is 0.00499999989: 0.4999… rounds to 0, dropped
 		{0.0051, 100, 1, true}, // 0.51
-		{2.5, 1, 3, true},      // half away from zero, not to even
+		{2.5, 1, 2, true},      // half to even, as Python's round
+		{3.5, 1, 4, true},
+		{0.5, 1, 0, false},
 		{3.75, 1000, 3750, true},
 		{0, 100, 0, false},
 		{1, 0, 0x3f800000, true}, // scale 0: the float32's bits

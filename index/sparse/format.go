@@ -152,8 +152,9 @@ type Doc struct {
 	Weights []float32
 }
 
-// Quantize is the stored value of a weight w > 0 at scale: round(w·scale),
-// rounding half away from zero, for scale > 0; w's float32 bits for scale 0
+// Quantize is the stored value of a weight w > 0 at scale: round(w·scale)
+// computed in float64, half to even (Python's round and numpy's, which
+// Pyserini's and irflow's SPLADE oracles use), for scale > 0; w's float32 bits for scale 0
 // (positive floats order like their bits, so the largest value is the
 // largest weight either way). ok is false when the weight is dropped
 // (it rounds to 0); err reports a value beyond 2^32−1.
@@ -161,7 +162,7 @@ func Quantize(w float32, scale float64) (v uint32, ok bool, err error) {
 	if scale == 0 {
 		return math.Float32bits(w), w > 0, nil
 	}
-	r := math.Round(float64(w) * scale)
+	r := math.RoundToEven(float64(w) * scale)
 	if r > math.MaxUint32 {
 		return 0, false, fmt.Errorf("weight %v × scale %v = %v does not fit 32 bits", w, scale, r)
 	}

@@ -69,9 +69,9 @@ type scored struct {
 	score float64
 }
 
-// quantize is round(w·scale), half away from zero, computed here
-// independently of the index package.
-func quantize(w float32, scale float64) int64 { return int64(math.Round(float64(w) * scale)) }
+// quantize is round(w·scale), half to even (Python's round), computed
+// here independently of the index package.
+func quantize(w float32, scale float64) int64 { return int64(math.RoundToEven(float64(w) * scale)) }
 
 // bruteForce is the reference: every document's dot product with the
 // query by a naive scan (integers for scale > 0; float64 products summed
@@ -187,8 +187,11 @@ func TestSearchHandValues(t *testing.T) {
 		// Scale 100: q = (1: 100, 3: 50); docs a = 100·100 + 50·200 = 20000,
 		// b = 50·400, d = 100·200 + 50·100 = 25000, f = 100·200; e's 0.4 → 0.
 		{"quantised", 100, q, 10, []hit{{"d", 25000}, {"a", 20000}, {"b", 20000}, {"f", 20000}}},
-		// Scale 1: q = (1: 1, 3: round(0.5) = 1); a = 1 + 2, b = 4, d = 2 + 1, f = 2, e = 0.
-		{"quantised, half rounds up", 1, q, 10, []hit{{"b", 4}, {"a", 3}, {"d", 3}, {"f", 2}}},
+		// Scale 1: q = (1: 1, 3: round(0.5) = 0, to even: dropped); a = 1, b no
+		// term left, d = 2, f = 2, e = 0.
+		{"quantised, half rounds to even", 1, q, 10, []hit{{"d", 2}, {"f", 2}, {"a", 1}}},
+		// Scale 2: q = (1: 2, 3: 1); a = 2·2 + 1·4, b = 8, d = 2·4 + 1·2, f = 2·4, e = 0.
+		{"quantised at scale 2", 2, q, 10, []hit{{"d", 10}, {"a", 8}, {"b", 8}, {"f", 8}}},
 		// Scale 1: query weight 0.4 rounds to 0 and is dropped with its term.
 		{"query weight dropped", 1, sparse.Query{ID: "q", Terms: []uint32{1, 3}, Weights: []float32{0.4, 1}}, 10, []hit{{"b", 4}, {"a", 2}, {"d", 1}}},
 		{"no query term in the index", 100, sparse.Query{ID: "q", Terms: []uint32{4, 6}, Weights: []float32{1, 1}}, 10, nil},

@@ -502,8 +502,12 @@ func compare(args []string) error {
 			}
 		}
 	}
+	var names []string
+	for _, c := range corpora {
+		names = append(names, c.name)
+	}
 	js, _ := json.MarshalIndent(results, "", "  ")
-	os.WriteFile(filepath.Join(out, "results.json"), append(js, '\n'), 0o644)
+	os.WriteFile(filepath.Join(out, "results-"+strings.Join(names, "+")+".json"), append(js, '\n'), 0o644)
 	printTable(os.Stdout, results)
 	return nil
 }
