@@ -202,4 +202,3 @@ func (h *scoredHeap) Pop() any {
 	*h = old[:len(old)-1]
 	return x
 }
-
