@@ -10,6 +10,10 @@
 //	go run ./scripts/bench/sparsebench prep -docs VECTORS.jsonl -queries QUERIES.jsonl -out DIR
 //	go run ./scripts/bench/sparsebench index -vectors FILE -out DIR [-memory-mb 256]
 //	go run ./scripts/bench/sparsebench latency -index DIR -queries FILE [-k 1000] [-run OUT]
+//	go run ./scripts/bench/sparsebench bm25-pisa [-docs 1000000]   (BM25 latency vs PISA)
+//
+// -scifact takes the vectors scripts/oracle/neural/retrieve.py --kind sparse
+// --scale 100 --vectors-out DIR writes (splade-tiny on SciFact).
 //
 // A prepared corpus directory holds vectors.jsonl (Anserini's
 // JsonVectorCollection, integer weights), queries.jsonl (the same integer
@@ -43,10 +47,10 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: sparsebench compare|gen-synth|prep|index|latency [flags]")
+		fmt.Fprintln(os.Stderr, "usage: sparsebench compare|gen-synth|prep|index|latency|bm25-pisa [flags]")
 		os.Exit(2)
 	}
-	cmds := map[string]func([]string) error{"compare": compare, "gen-synth": genSynthCmd, "prep": prepCmd, "index": indexCmd, "latency": latencyCmd}
+	cmds := map[string]func([]string) error{"compare": compare, "gen-synth": genSynthCmd, "prep": prepCmd, "index": indexCmd, "latency": latencyCmd, "bm25-pisa": bm25PISA}
 	cmd, ok := cmds[os.Args[1]]
 	if !ok {
 		fmt.Fprintf(os.Stderr, "sparsebench: unknown command %q\n", os.Args[1])
@@ -401,7 +405,7 @@ func countLines(path string) (int, error) {
 func compare(args []string) error {
 	fs := flag.NewFlagSet("compare", flag.ExitOnError)
 	docs := fs.Int("docs", 1_000_000, "documents of the synthetic corpus (0: skip it)")
-	scifact := fs.String("scifact", "", "SciFact splade vectors: a directory with docs.jsonl and queries.jsonl (float weights), if available")
+	scifact := fs.String("scifact", "", "SciFact splade-tiny vectors as scripts/oracle/neural/retrieve.py --vectors-out writes them (docs.jsonl, queries.jsonl, queries.tsv; integer weights × 100)")
 	memMB := fs.Float64("memory-mb", 256, "irflow index memory budget")
 	skipAnserini := fs.Bool("skip-anserini", false, "leave Anserini out")
 	skipPISA := fs.Bool("skip-pisa", false, "leave PISA out")
@@ -414,16 +418,14 @@ func compare(args []string) error {
 	if err != nil {
 		return err
 	}
-	type corpus struct{ name, dir string }
+	type corpus struct{ name, vectors, queries, topics string }
+	prepared := func(name, dir string) corpus {
+		return corpus{name, filepath.Join(dir, "vectors.jsonl"), filepath.Join(dir, "queries.jsonl"), filepath.Join(dir, "topics.tsv")}
+	}
 	var corpora []corpus
 	if *scifact != "" {
-		dir := filepath.Join(out, "scifact")
-		if _, err := os.Stat(filepath.Join(dir, "topics.tsv")); err != nil {
-			if err := prep(dir, filepath.Join(*scifact, "docs.jsonl"), filepath.Join(*scifact, "queries.jsonl")); err != nil {
-				return err
-			}
-		}
-		corpora = append(corpora, corpus{"scifact", dir})
+		// The oracle's files are a prepared corpus under other names.
+		corpora = append(corpora, corpus{"scifact", filepath.Join(*scifact, "docs.jsonl"), filepath.Join(*scifact, "queries.jsonl"), filepath.Join(*scifact, "queries.tsv")})
 	}
 	if *docs > 0 {
 		name := fmt.Sprintf("synth-%d", *docs)
@@ -434,7 +436,7 @@ func compare(args []string) error {
 				return err
 			}
 		}
-		corpora = append(corpora, corpus{name, dir})
+		corpora = append(corpora, prepared(name, dir))
 	}
 	pisaPy := ".cache/venv-pisa/bin/python"
 	if _, err := os.Stat(pisaPy); err != nil && !*skipPISA {
@@ -443,7 +445,7 @@ func compare(args []string) error {
 	}
 	var results []result
 	for _, c := range corpora {
-		vectors, queries, topics := filepath.Join(c.dir, "vectors.jsonl"), filepath.Join(c.dir, "queries.jsonl"), filepath.Join(c.dir, "topics.tsv")
+		vectors, queries, topics := c.vectors, c.queries, c.topics
 		n, err := countLines(vectors)
 		if err != nil {
 			return err
@@ -493,7 +495,7 @@ func compare(args []string) error {
 			results = append(results, ar)
 		}
 		if !*skipPISA {
-			pr, err := runPISA(pisaPy, c.name, c.dir, out, n)
+			pr, err := runPISA(pisaPy, c.name, vectors, queries, out, n)
 			if err != nil {
 				fmt.Fprintf(os.Stderr, "%s: PISA failed: %v\n", c.name, err)
 			} else {
@@ -532,10 +534,10 @@ func record(r *result, k int, out string) error {
 
 // runPISA indexes and searches with PISA through pyterrier-pisa
 // (scripts/bench/sparsebench/pisa.py), one thread.
-func runPISA(py, name, dir, out string, n int) (result, error) {
+func runPISA(py, name, vectors, queries, out string, n int) (result, error) {
 	ixDir := filepath.Join(out, name+"-pisa")
 	fmt.Fprintf(os.Stderr, "%s: PISA index …\n", name)
-	m, err := benchproc.RunChild(py, "scripts/bench/sparsebench/pisa.py", "index", filepath.Join(dir, "vectors.jsonl"), ixDir)
+	m, err := benchproc.RunChild(py, "scripts/bench/sparsebench/pisa.py", "index", vectors, ixDir)
 	if err != nil {
 		return result{}, err
 	}
@@ -543,7 +545,7 @@ func runPISA(py, name, dir, out string, n int) (result, error) {
 		IndexCPUSeconds: m.CPU.Seconds(), IndexBytes: benchproc.DirSize(ixDir), IndexPeakRSS: m.MaxRSS}
 	for _, k := range []int{1000, 10} {
 		fmt.Fprintf(os.Stderr, "%s: PISA latency k=%d …\n", name, k)
-		lm, err := benchproc.RunChild(py, "scripts/bench/sparsebench/pisa.py", "latency", ixDir, filepath.Join(dir, "queries.jsonl"), fmt.Sprint(k),
+		lm, err := benchproc.RunChild(py, "scripts/bench/sparsebench/pisa.py", "latency", ixDir, queries, fmt.Sprint(k),
 			filepath.Join(out, fmt.Sprintf("%s-pisa-top%d.trec", name, k)))
 		if err != nil {
 			return result{}, err
