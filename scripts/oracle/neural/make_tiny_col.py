@@ -1,7 +1,12 @@
 # Builds a tiny random Lightning IR 0.0.6 `col` (multi-vector) model and saves
 # it with save_pretrained: a 2-layer, hidden-32 BertModel with all-MiniLM-L6-v2's
-# vocabulary (so its tokenizer is real), ColConfig(embedding_dim=16), every
-# weight perturbed from its initial value, fixed seed.
+# vocabulary (so its tokenizer is real), ColConfig() defaults (embedding_dim
+# 128, dot, sum over query tokens of the max over doc tokens), every weight
+# perturbed from its initial value, fixed seed: the same bytes on every run.
+# embedding_dim stays 128 because Lightning IR 0.0.6 cannot keep another
+# value: BiEncoderConfig.to_diff_dict drops embedding_dim, so from_pretrained
+# with ColConfig(embedding_dim=16) builds a 128-dim projection, and
+# save_pretrained does not write the field (loading falls back to 128).
 # usage: make_tiny_col.py OUT_DIR MINILM_DIR [SEED]
 # Self-contained on purpose: internal/modeloracle.Built can run it with
 # `python -c` (OUT_DIR first, as for make_tiny.py).
@@ -26,7 +31,7 @@ backbone = BertModel(BertConfig(vocab_size=30522, hidden_size=32, num_hidden_lay
 with torch.no_grad():
     for p in backbone.parameters():
         p.add_(torch.randn_like(p) * 0.05)
-cfg = ColConfig(embedding_dim=16)
+cfg = ColConfig(embedding_dim=128)
 with tempfile.TemporaryDirectory() as tmp:
     backbone.save_pretrained(tmp)
     model = ColModel.from_pretrained(tmp, config=cfg).eval()

@@ -163,12 +163,13 @@ def run_sparse(a, docs, queries):
             raise SystemExit(f"{a.from_vectors}: {len(dvecs)} docs / {len(qvecs)} queries, want {len(docs)} / {len(queries)}")
         info["from_vectors"] = os.path.abspath(a.from_vectors)
     else:
-        t0 = time.time()
+        t0, c0 = time.time(), time.process_time()
         dvecs = m.encode([t for _, t in docs], dlen, bs)
-        doc_secs = time.time() - t0
+        doc_secs, doc_cpu = time.time() - t0, time.process_time() - c0
         t0 = time.time()
         qvecs = m.encode([t for _, t in queries], qlen, bs)
-        info.update({"doc_seconds": doc_secs, "query_seconds": time.time() - t0, "docs_per_s": len(docs) / doc_secs})
+        info.update({"doc_seconds": doc_secs, "doc_cpu_seconds": doc_cpu, "query_seconds": time.time() - t0,
+                     "docs_per_s": len(docs) / doc_secs, "load_avg_1m": os.getloadavg()[0]})
     info.update({"doc_nnz_mean": float(np.mean([len(v[0]) for v in dvecs])),
             "query_nnz_mean": float(np.mean([len(v[0]) for v in qvecs])),
             "query_length": qlen, "doc_length": dlen, "batch_size": bs, "scale": a.scale})
@@ -197,18 +198,18 @@ def run_dense(a, docs, queries):
     m = SentenceTransformer(a.model, device="cpu", model_kwargs={"attn_implementation": "eager"})
     default_len = m.max_seq_length
     bs = a.batch_size or 32
-    t0 = time.time()
+    t0, c0 = time.time(), time.process_time()
     m.max_seq_length = a.doc_length or default_len
     D = m.encode([t for _, t in docs], batch_size=bs, convert_to_tensor=True)
-    doc_secs = time.time() - t0
+    doc_secs, doc_cpu = time.time() - t0, time.process_time() - c0
     t0 = time.time()
     m.max_seq_length = a.query_length or default_len
     Q = m.encode([t for _, t in queries], batch_size=bs, convert_to_tensor=True)
     query_secs = time.time() - t0
     # Cosine in fp32, each side divided by its norm (sentence_transformers.util.cos_sim).
     S = torch.nn.functional.normalize(Q, dim=1) @ torch.nn.functional.normalize(D, dim=1).T
-    info = {"doc_seconds": doc_secs, "query_seconds": query_secs, "docs_per_s": len(docs) / doc_secs,
-            "max_seq_length": default_len, "query_length": a.query_length or default_len,
+    info = {"doc_seconds": doc_secs, "doc_cpu_seconds": doc_cpu, "query_seconds": query_secs,
+            "docs_per_s": len(docs) / doc_secs, "load_avg_1m": os.getloadavg()[0], "max_seq_length": default_len, "query_length": a.query_length or default_len,
             "doc_length": a.doc_length or default_len, "batch_size": bs,
             "modules": [type(x).__name__ for x in m], "dim": int(D.shape[1])}
     if a.vectors_out:
