@@ -208,3 +208,29 @@ func WriteRunFile(path string, run Run, tag string) error {
 	}
 	return f.Close()
 }
+
+// WriteRunFileOrdered writes a run to path with its queries in the order of
+// qids (a search stage keeps the order of its queries file); hits(i) gives
+// the hits of qids[i], which are sorted in place.
+func WriteRunFileOrdered(path, tag string, qids []string, hits func(i int) []Hit) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	rw, err := NewRunWriter(f, tag)
+	if err == nil {
+		for i, q := range qids {
+			if err = rw.WriteQuery(q, hits(i)); err != nil {
+				break
+			}
+		}
+	}
+	if err == nil {
+		err = rw.Flush()
+	}
+	if err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}

@@ -333,28 +333,15 @@ func runSearch(ctx context.Context, job *stage.Job) error {
 const RunTag = "irflow-bm25"
 
 func writeRun(path string, queries []search.Query, results [][]search.Hit) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	rw, err := trec.NewRunWriter(f, RunTag)
-	if err != nil {
-		f.Close()
-		return err
-	}
+	qids := make([]string, len(queries))
 	for i, q := range queries {
+		qids[i] = q.ID
+	}
+	return trec.WriteRunFileOrdered(path, RunTag, qids, func(i int) []trec.Hit {
 		hits := make([]trec.Hit, len(results[i]))
 		for j, h := range results[i] {
 			hits[j] = trec.Hit{DocID: h.ID, Score: float64(h.Score)}
 		}
-		if err := rw.WriteQuery(q.ID, hits); err != nil {
-			f.Close()
-			return err
-		}
-	}
-	if err := rw.Flush(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+		return hits
+	})
 }

@@ -3,7 +3,6 @@ package neural
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"reflect"
 
@@ -155,33 +154,17 @@ func hits[H any](res [][]H, conv func(H) hit) [][]hit {
 // writeRun writes the top k of every query (without the query's own id
 // when removeQuery is set).
 func writeRun(path, tag string, qs []collection.Query, results [][]hit, k int, removeQuery bool) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	rw, err := trec.NewRunWriter(f, tag)
-	if err != nil {
-		f.Close()
-		return err
-	}
+	qids := make([]string, len(qs))
 	for i, q := range qs {
+		qids[i] = q.ID
+	}
+	return trec.WriteRunFileOrdered(path, tag, qids, func(i int) []trec.Hit {
 		hits := make([]trec.Hit, 0, k)
 		for _, h := range results[i] {
-			if removeQuery && h.ID == q.ID {
-				continue
-			}
-			if len(hits) < k {
+			if len(hits) < k && !(removeQuery && h.ID == qids[i]) {
 				hits = append(hits, trec.Hit{DocID: h.ID, Score: h.Score})
 			}
 		}
-		if err := rw.WriteQuery(q.ID, hits); err != nil {
-			f.Close()
-			return err
-		}
-	}
-	if err := rw.Flush(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+		return hits
+	})
 }
