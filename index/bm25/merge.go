@@ -12,6 +12,7 @@ import (
 	"sort"
 
 	"github.com/irflow/irflow/index/internal/bitpack"
+	"github.com/irflow/irflow/index/internal/mmapfile"
 )
 
 // outFile is one buffered output file of the index.
@@ -277,24 +278,9 @@ func writeDocTables(dir string, norms, idBlob []byte, idOffs []uint64) error {
 		name string
 		data []byte
 	}{{normsFile, norms}, {idsFile, idBlob}, {idOffsFile, offs}, {idRankFile, rank}} {
-		if err := writeSynced(filepath.Join(dir, f.name), f.data); err != nil {
+		if err := mmapfile.WriteSynced(filepath.Join(dir, f.name), f.data); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-func writeSynced(path string, data []byte) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if serr := f.Sync(); err == nil {
-		err = serr
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }

@@ -15,6 +15,7 @@ import (
 	"slices"
 
 	"github.com/irflow/irflow/index/internal/bitpack"
+	"github.com/irflow/irflow/index/internal/mmapfile"
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -263,7 +264,7 @@ func merge(ctx context.Context, runs []string, dir string, m *Meta) error {
 	if err != nil {
 		return err
 	}
-	return writeSynced(filepath.Join(dir, metaFile), append(mb, '\n'))
+	return mmapfile.WriteSynced(filepath.Join(dir, metaFile), append(mb, '\n'))
 }
 
 // valueOf is a stored value as a number: the impact, or the float32 weight.
@@ -295,19 +296,4 @@ func checkDuplicates(blob []byte, offs []uint64) error {
 		}
 	}
 	return nil
-}
-
-func writeSynced(path string, data []byte) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if serr := f.Sync(); err == nil {
-		err = serr
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }

@@ -1,6 +1,6 @@
 // Package mmapfile maps index files read-only into memory and views their
-// little-endian integers without copying; shared by index/bm25 and
-// index/sparse.
+// little-endian integers without copying, and writes small index files
+// durably; shared by index/bm25 and index/sparse.
 package mmapfile
 
 import (
@@ -53,4 +53,21 @@ func U32s(b []byte) []uint32 {
 		out[i] = binary.LittleEndian.Uint32(b[4*i:])
 	}
 	return out
+}
+
+// WriteSynced writes data to path and syncs it before closing, so a file
+// written before an index's metadata is on disk when the metadata is.
+func WriteSynced(path string, data []byte) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if serr := f.Sync(); err == nil {
+		err = serr
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }

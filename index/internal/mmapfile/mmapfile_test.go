@@ -43,3 +43,16 @@ func TestMapAndU32s(t *testing.T) {
 		t.Error("Map of a missing file succeeded")
 	}
 }
+
+func TestWriteSynced(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x")
+	if err := WriteSynced(path, []byte("abc")); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(path); err != nil || string(b) != "abc" {
+		t.Fatalf("%q %v", b, err)
+	}
+	if err := WriteSynced(filepath.Join(t.TempDir(), "no", "dir"), nil); err == nil {
+		t.Error("no error for a missing directory")
+	}
+}
