@@ -8,7 +8,10 @@ package bitpack
 import (
 	"encoding/binary"
 	"math/bits"
+	"unsafe"
 )
+
+var littleEndian = func() bool { x := uint16(1); return *(*byte)(unsafe.Pointer(&x)) == 1 }()
 
 // Padding is the number of zero bytes a file must hold after its last
 // packed block, so that Unpack and UnpackOne may always load 8 bytes.
@@ -54,6 +57,25 @@ func Pack(dst []byte, vals []uint32, width uint8) []byte {
 func Unpack(dst []uint32, src []byte, n int, width uint8) {
 	if width == 0 {
 		clear(dst[:n])
+		return
+	}
+	if n == 0 {
+		return
+	}
+	if littleEndian {
+		// One bounds check for the whole block (the last 8-byte load),
+		// then unchecked unaligned loads: the hot loop of every search.
+		_ = src[((n-1)*int(width))>>3+7]
+		p := unsafe.Pointer(unsafe.SliceData(src))
+		d := dst[:n]
+		mask := uint64(1)<<width - 1
+		w := uint(width)
+		pos := uint(0)
+		for i := range d {
+			word := *(*uint64)(unsafe.Add(p, pos>>3))
+			d[i] = uint32((word >> (pos & 7)) & mask)
+			pos += w
+		}
 		return
 	}
 	mask := uint64(1)<<width - 1
