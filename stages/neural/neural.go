@@ -214,8 +214,12 @@ func checkHead(m string, h heads.Options) error {
 // contents, sorted, links followed), recorded in an index so that search
 // can refuse to encode queries with another model.
 func modelDigest(dir string) (string, error) {
+	dir, err := filepath.EvalSymlinks(dir) // WalkDir does not follow a linked root
+	if err != nil {
+		return "", err
+	}
 	var files []string
-	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+	err = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}

@@ -155,6 +155,13 @@ func TestModelDigestFollowsContent(t *testing.T) {
 	if d1 == d2 || d2 == d3 {
 		t.Fatalf("digests %s %s %s: want each change to change it", d1, d2, d3)
 	}
+	link := filepath.Join(t.TempDir(), "linked-model")
+	if err := os.Symlink(dir, link); err != nil {
+		t.Fatal(err)
+	}
+	if d4, err := modelDigest(link); err != nil || d4 != d3 {
+		t.Fatalf("through a link: %s, %v; want %s", d4, err, d3)
+	}
 }
 
 func TestWriteRunRemovesQueryAndCuts(t *testing.T) {

@@ -182,7 +182,7 @@ func spladeDir(t testing.TB) string {
 // (float and quantised weights) and compares the runs with the oracle's
 // transformers encoding and exact PyTorch scoring.
 func TestSpladeTinyMatchesOracle(t *testing.T) {
-	docs, queries, qrels := sciFactSlice(t, 40, 200)
+	docs, queries, qrels := sciFactSlice(t, 30, 120)
 	model := spladeDir(t)
 	for _, scale := range []float64{0, 100} {
 		t.Run(fmt.Sprintf("quantization=%v", scale), func(t *testing.T) {
@@ -202,9 +202,41 @@ func TestSpladeTinyMatchesOracle(t *testing.T) {
 // TestMiniLMDenseMatchesOracle is the dense counterpart with
 // all-MiniLM-L6-v2 against sentence-transformers.
 func TestMiniLMDenseMatchesOracle(t *testing.T) {
-	docs, queries, qrels := sciFactSlice(t, 40, 150)
+	docs, queries, qrels := sciFactSlice(t, 30, 100)
 	model := oracle.MiniLMDir(t)
 	got := runStages(t, MethodDense, model, "", nil, docs, queries, 100)
 	want := oracleRun(t, "dense", model, docs, queries, 100, 0)
 	compareRuns(t, got, want, qrels, func(float64) float64 { return 1e-5 })
+}
+
+// runOracleScript runs a script of scripts/oracle/neural with the PyTorch
+// oracle venv.
+func runOracleScript(t testing.TB, script string, args ...string) {
+	t.Helper()
+	path := filepath.Join(testenv.RepoRoot(t), "scripts", "oracle", "neural", script)
+	cmd := osexec.Command(testenv.TorchPython(t), append([]string{path}, args...)...)
+	cmd.Env = append(os.Environ(), "HF_HUB_OFFLINE=1", "TRANSFORMERS_OFFLINE=1", "PYTHONHASHSEED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v\n%s", script, err, b)
+	}
+}
+
+// TestTinyColMatchesLightningIR builds a tiny random Lightning IR `col`
+// model with Lightning IR itself, indexes a SciFact slice with irflow's
+// multivector method and with Lightning IR 0.0.6's TorchDenseIndexer, and
+// compares the runs of irflow's search and TorchDenseSearcher.
+func TestTinyColMatchesLightningIR(t *testing.T) {
+	docs, queries, qrels := sciFactSlice(t, 20, 150)
+	model := filepath.Join(t.TempDir(), "tiny-col")
+	runOracleScript(t, "make_tiny_col.py", model, oracle.MiniLMDir(t))
+	want := filepath.Join(t.TempDir(), "lir.trec")
+	runOracleScript(t, "lir_search.py", "--kind", "col", "--model", model, "--docs", docs, "--queries", queries,
+		"--index-dir", t.TempDir(), "--k", "100", "--threads", "2", "--out", want)
+	wantRun, err := trec.ReadRunFile(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := runStages(t, MethodMultivector, model, "", nil, docs, queries, 100)
+	// Scores of this model are about 1e4: 4 fp32 ulps is ~4e-3.
+	compareRuns(t, got, wantRun, qrels, func(w float64) float64 { return max(1e-5, 5e-7*math.Abs(w)) })
 }

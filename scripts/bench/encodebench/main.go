@@ -30,14 +30,16 @@ func main() {
 	workers := flag.Int("workers", 0, "batches at once (0 = one per thread, one libtorch thread each)")
 	batch := flag.Int("batch-size", 8, "texts per batch")
 	limit := flag.Int("limit", 0, "encode only the first N documents (0 = all)")
+	head := flag.String("head", "", `head preset ("splade", …; "" = the model's own)`)
+	maxTokens := flag.Int("max-batch-tokens", 0, "cap on batch × padded length (0 = inference's default; index method sparse uses 1466 for a 30,522-token vocabulary at memory_mb 2048)")
 	flag.Parse()
-	if err := run(*model, *docsPath, *maxLen, *threads, *workers, *batch, *limit); err != nil {
+	if err := run(*model, *docsPath, *head, *maxLen, *threads, *workers, *batch, *maxTokens, *limit); err != nil {
 		fmt.Fprintln(os.Stderr, "encodebench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(model, docsPath string, maxLen, threads, workers, batch, limit int) error {
+func run(model, docsPath, head string, maxLen, threads, workers, batch, maxTokens, limit int) error {
 	ctx := context.Background()
 	dir, err := hf.DefaultHub().ResolveModel(ctx, model)
 	if err != nil {
@@ -47,7 +49,7 @@ func run(model, docsPath string, maxLen, threads, workers, batch, limit int) err
 	if err != nil {
 		return err
 	}
-	m, err := inference.Load(ctx, dir, inference.Options{Threads: threads, Workers: workers, BatchSize: batch})
+	m, err := inference.Load(ctx, dir, inference.Options{Head: head, Threads: threads, Workers: workers, BatchSize: batch, MaxBatchTokens: maxTokens})
 	if err != nil {
 		return err
 	}
@@ -62,7 +64,7 @@ func run(model, docsPath string, maxLen, threads, workers, batch, limit int) err
 	return json.NewEncoder(os.Stdout).Encode(map[string]any{
 		"impl": "irflow", "docs": len(texts), "dim": emb.Dim, "seconds": secs,
 		"docs_per_s": float64(len(texts)) / secs, "peak_rss_mb": peakRSSMB(),
-		"threads": threads, "max_length": maxLen, "batch_size": batch,
+		"threads": threads, "max_length": maxLen, "batch_size": batch, "head": m.Head.Architecture,
 	})
 }
 
