@@ -18,6 +18,7 @@ usage: pisa.py index VECTORS_JSONL INDEX_DIR
        pisa.py bm25-latency INDEX_DIR QUERIES_TSV K [ALGORITHM]
 """
 import json
+import shutil
 import sys
 import time
 
@@ -27,7 +28,8 @@ from pyterrier_pisa import _pisathon
 
 
 def open_index(path):
-    return ptp.PisaIndex(path, stemmer="none", stops="none", threads=1, overwrite=True)
+    shutil.rmtree(path, ignore_errors=True)  # pyterrier-pisa refuses to overwrite an index
+    return ptp.PisaIndex(path, stemmer="none", stops="none", threads=1)
 
 
 def index(vectors, path):
@@ -80,7 +82,8 @@ def bm25_index(corpus, path):
                 d = json.loads(line)
                 yield {"docno": d["_id"], "text": ((d.get("title") or "") + " " + d.get("text", "")).strip()}
 
-    ptp.PisaIndex(path, stemmer="porter2", stops="lucene", threads=1, overwrite=True).indexer(text_field="text", threads=1).index(docs())
+    shutil.rmtree(path, ignore_errors=True)
+    ptp.PisaIndex(path, stemmer="porter2", stops="lucene", threads=1).indexer(text_field="text", threads=1).index(docs())
 
 
 def bm25_latency(path, queries, k, algorithm="maxscore"):
