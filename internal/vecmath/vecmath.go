@@ -132,11 +132,11 @@ func Normalize(v []float32, eps float32) {
 	}
 }
 
-// CheckFinite returns the position of the first NaN or infinite value,
-// or -1.
+// CheckFinite returns the position of the first NaN or infinite value
+// (all exponent bits set), or -1.
 func CheckFinite(v []float32) int {
 	for i, x := range v {
-		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+		if math.Float32bits(x)&0x7f800000 == 0x7f800000 {
 			return i
 		}
 	}

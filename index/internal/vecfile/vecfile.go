@@ -195,7 +195,9 @@ func (w *Writer) Add(id string, rows []float32) error {
 			vecmath.Normalize(rows[r:r+w.dim], vecmath.CosineEps)
 		}
 	}
-	if w.half {
+	var data []byte // rows in the file's encoding
+	switch {
+	case w.half:
 		w.halves = slices.Grow(w.halves[:0], len(rows))[:len(rows)]
 		h := w.halves
 		vecmath.F32ToF16(h, rows)
@@ -208,13 +210,17 @@ func (w *Writer) Add(id string, rows []float32) error {
 		for i, v := range h {
 			binary.LittleEndian.PutUint16(w.enc[2*i:], v)
 		}
-	} else {
+		data = w.enc
+	case littleEndian:
+		data = unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(rows))), 4*len(rows))
+	default:
 		w.enc = slices.Grow(w.enc[:0], 4*len(rows))[:4*len(rows)]
 		for i, v := range rows {
 			binary.LittleEndian.PutUint32(w.enc[4*i:], math.Float32bits(v))
 		}
+		data = w.enc
 	}
-	if err := w.vecs.write(w.enc); err != nil {
+	if err := w.vecs.write(data); err != nil {
 		return err
 	}
 	if err := w.ids.writeString(id); err != nil {

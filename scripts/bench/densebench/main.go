@@ -214,10 +214,10 @@ func compareOne(name, dir, py string, dim int, dtype, work string, ks, threads [
 		return nil, nil, fmt.Errorf("faiss: %w", err)
 	}
 	builds := []string{
-		fmt.Sprintf("| %s | build (to disk, synced for irflow) | %.1f s | %.1f s |", name, irBuild, fb.BuildS),
+		fmt.Sprintf("| %s | build (to disk; irflow also syncs) | %.2f s | %.2f s |", name, irBuild, fb.BuildS),
 		fmt.Sprintf("| %s | index size | %.1f MB | %.1f MB |", name, float64(irSize)/1e6, float64(fb.IndexBytes)/1e6),
 	}
-	fmt.Printf("  build: irflow %.1f s, %.1f MB; faiss %s %.1f s, %.1f MB\n", irBuild, float64(irSize)/1e6, fb.Version, fb.BuildS, float64(fb.IndexBytes)/1e6)
+	fmt.Printf("  build: irflow %.2f s, %.1f MB; faiss %s %.2f s, %.1f MB\n", irBuild, float64(irSize)/1e6, fb.Version, fb.BuildS, float64(fb.IndexBytes)/1e6)
 
 	var rows []row
 	for _, k := range ks {
