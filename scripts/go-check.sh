@@ -19,5 +19,5 @@ if [ "$mode" = test ]; then
   # shellcheck disable=SC2086
   go test -count=1 $pure
   # shellcheck disable=SC2086
-  go test -count=1 -trimpath -tags torch $torch
+  go test -count=1 -timeout 30m -trimpath -tags torch $torch
 fi

@@ -27,7 +27,7 @@ index "dense" {
   method       = "dense"
   docs         = "docs.jsonl"
   model        = "MINILM"
-  head_options = { doc_length = "96" }
+  head_options = { doc_length = "64" }
   shard_size   = 16
 }
 
@@ -36,7 +36,7 @@ index "sparse" {
   docs         = "docs.jsonl"
   model        = "SPLADE"
   head         = "splade"
-  head_options = { doc_length = "128" }
+  head_options = { doc_length = "96" }
   shard_size   = 16
 }
 `
