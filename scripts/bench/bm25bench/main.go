@@ -23,10 +23,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/pprof"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/irflow/irflow/analysis"
 	index "github.com/irflow/irflow/index/bm25"
@@ -190,24 +188,14 @@ func latencyCmd(args []string) error {
 		return err
 	}
 	var sc search.Scratch
-	lat := make([]time.Duration, len(qs))
-	for pass := 0; pass < 2; pass++ {
-		if pass == 1 && *cpuprofile != "" {
-			f, err := os.Create(*cpuprofile)
-			if err != nil {
-				return err
-			}
-			pprof.StartCPUProfile(f)
-			defer pprof.StopCPUProfile()
-		}
-		for i, q := range qs {
-			t0 := time.Now()
-			s.Search(an, q.Text, *k, &sc)
-			lat[i] = time.Since(t0)
-		}
+	wall, cpu, err := benchproc.TimeQueries(len(qs), *cpuprofile, func(i int) error {
+		s.Search(an, qs[i].Text, *k, &sc)
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	l := benchproc.Summarize(lat)
-	fmt.Println(benchproc.LatencyLine(len(qs), l.Mean, l.P50, l.P99))
+	fmt.Println(benchproc.LatencyLine(len(qs), wall.Mean, wall.P50, wall.P99), benchproc.CPULine(cpu))
 	return nil
 }
 

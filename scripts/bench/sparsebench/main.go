@@ -33,16 +33,13 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/pprof"
 	"strings"
-	"time"
 
 	index "github.com/irflow/irflow/index/sparse"
 	"github.com/irflow/irflow/index/sparse/jsonvec"
 	"github.com/irflow/irflow/index/sparse/synth"
 	"github.com/irflow/irflow/scripts/bench/internal/benchproc"
 	search "github.com/irflow/irflow/search/sparse"
-	"golang.org/x/sys/unix"
 )
 
 func main() {
@@ -311,43 +308,20 @@ func latencyCmd(args []string) error {
 		return err
 	}
 	s := search.NewSearcher(ix)
-	// CPU time of this thread per query, steadier than wall time on a
-	// shared machine.
-	runtime.LockOSThread()
-	cpuNow := func() time.Duration {
-		var ts unix.Timespec
-		unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts)
-		return time.Duration(ts.Nano())
-	}
-	lat := make([]time.Duration, len(qs))
-	cpu := make([]time.Duration, len(qs))
 	results := make([][]search.Hit, len(qs))
-	for pass := 0; pass < 2; pass++ {
-		if pass == 1 && *cpuprofile != "" {
-			f, err := os.Create(*cpuprofile)
-			if err != nil {
-				return err
-			}
-			pprof.StartCPUProfile(f)
-			defer pprof.StopCPUProfile()
-		}
-		for i, q := range qs {
-			t0, c0 := time.Now(), cpuNow()
-			hits, err := s.Search(q, search.Options{K: *k})
-			lat[i], cpu[i] = time.Since(t0), cpuNow()-c0
-			if err != nil {
-				return err
-			}
-			results[i] = hits
-		}
+	wall, cpu, err := benchproc.TimeQueries(len(qs), *cpuprofile, func(i int) (err error) {
+		results[i], err = s.Search(qs[i], search.Options{K: *k})
+		return err
+	})
+	if err != nil {
+		return err
 	}
 	if *runOut != "" {
 		if err := writeRun(*runOut, qs, results); err != nil {
 			return err
 		}
 	}
-	l := benchproc.Summarize(lat)
-	fmt.Println(benchproc.LatencyLine(len(qs), l.Mean, l.P50, l.P99), benchproc.CPULine(benchproc.Summarize(cpu)))
+	fmt.Println(benchproc.LatencyLine(len(qs), wall.Mean, wall.P50, wall.P99), benchproc.CPULine(cpu))
 	return nil
 }
 

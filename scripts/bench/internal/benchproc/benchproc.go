@@ -10,11 +10,15 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Measured is what RunChild observed.
@@ -76,16 +80,57 @@ func CPULine(l Latency) string {
 var cpuRe = regexp.MustCompile(`cpu_mean_ms=([\d.]+) cpu_p50_ms=([\d.]+) cpu_p99_ms=([\d.]+)`)
 
 // ParseCPU finds the CPU line in a harness's output.
-func ParseCPU(s string) (Latency, error) {
-	m := cpuRe.FindStringSubmatch(s)
+func ParseCPU(s string) (Latency, error) { return parse(cpuRe, s, 1, "CPU time") }
+
+// parse reads mean, p50 and p99 from submatches first.. of re.
+func parse(re *regexp.Regexp, s string, first int, what string) (Latency, error) {
+	m := re.FindStringSubmatch(s)
 	if m == nil {
-		return Latency{}, fmt.Errorf("no CPU time line in %q", s)
+		return Latency{}, fmt.Errorf("no %s line in %q", what, s)
 	}
 	var l Latency
-	l.Mean, _ = strconv.ParseFloat(m[1], 64)
-	l.P50, _ = strconv.ParseFloat(m[2], 64)
-	l.P99, _ = strconv.ParseFloat(m[3], 64)
+	l.Mean, _ = strconv.ParseFloat(m[first], 64)
+	l.P50, _ = strconv.ParseFloat(m[first+1], 64)
+	l.P99, _ = strconv.ParseFloat(m[first+2], 64)
 	return l, nil
+}
+
+// TimeQueries runs search(i) for every query i < n twice on one locked OS
+// thread (the first pass warms caches, as the Java harnesses warm their
+// JIT) and returns the second pass's per-query wall and thread CPU times;
+// cpuprofile, if set, receives a CPU profile of that pass.
+func TimeQueries(n int, cpuprofile string, search func(i int) error) (wall, cpu Latency, err error) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	cpuNow := func() time.Duration {
+		var ts unix.Timespec
+		unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts)
+		return time.Duration(ts.Nano())
+	}
+	lat := make([]time.Duration, n)
+	cpus := make([]time.Duration, n)
+	for pass := 0; pass < 2; pass++ {
+		if pass == 1 && cpuprofile != "" {
+			f, err := os.Create(cpuprofile)
+			if err != nil {
+				return Latency{}, Latency{}, err
+			}
+			defer f.Close()
+			if err := pprof.StartCPUProfile(f); err != nil {
+				return Latency{}, Latency{}, err
+			}
+			defer pprof.StopCPUProfile()
+		}
+		for i := range n {
+			t0, c0 := time.Now(), cpuNow()
+			err := search(i)
+			lat[i], cpus[i] = time.Since(t0), cpuNow()-c0
+			if err != nil {
+				return Latency{}, Latency{}, err
+			}
+		}
+	}
+	return Summarize(lat), Summarize(cpus), nil
 }
 
 var latRe = regexp.MustCompile(`queries=(\d+) mean_ms=([\d.]+) p50_ms=([\d.]+) p99_ms=([\d.]+)`)
@@ -94,17 +139,7 @@ var latRe = regexp.MustCompile(`queries=(\d+) mean_ms=([\d.]+) p50_ms=([\d.]+) p
 type Latency struct{ Mean, P50, P99 float64 }
 
 // ParseLatency finds the latency line in a harness's output.
-func ParseLatency(s string) (Latency, error) {
-	m := latRe.FindStringSubmatch(s)
-	if m == nil {
-		return Latency{}, fmt.Errorf("no latency line in %q", s)
-	}
-	var l Latency
-	l.Mean, _ = strconv.ParseFloat(m[2], 64)
-	l.P50, _ = strconv.ParseFloat(m[3], 64)
-	l.P99, _ = strconv.ParseFloat(m[4], 64)
-	return l, nil
-}
+func ParseLatency(s string) (Latency, error) { return parse(latRe, s, 2, "latency") }
 
 // Summarize turns per-query durations into the latency line's numbers
 // (mean, and the nearest-rank p50 and p99 the harnesses use); it sorts
