@@ -240,3 +240,86 @@ func TestTinyColMatchesLightningIR(t *testing.T) {
 	// Scores of this model are about 1e4: 4 fp32 ulps is ~4e-3.
 	compareRuns(t, got, wantRun, qrels, func(w float64) float64 { return max(1e-5, 5e-7*math.Abs(w)) })
 }
+
+// TestBadInputErrors feeds the stages the mistakes a recipe can make that
+// only show at run time (the model's head, an empty collection, a damaged
+// checkpoint, an index from another model) and expects one clear error
+// each, before any output is written.
+func TestBadInputErrors(t *testing.T) {
+	splade := spladeDir(t)
+	minilm := oracle.MiniLMDir(t)
+	dir := t.TempDir()
+	docs := filepath.Join(dir, "docs.tsv")
+	os.WriteFile(docs, []byte("d1\tfirst document\nd2\tsecond one\n"), 0o644)
+	empty := filepath.Join(dir, "empty.tsv")
+	os.WriteFile(empty, nil, 0o644)
+	queries := filepath.Join(dir, "queries.tsv")
+	os.WriteFile(queries, []byte("q1\tdocument\n"), 0o644)
+
+	index := func(m, model, head, docs, ckpt string) (string, error) {
+		out := t.TempDir()
+		params := map[string]any{"docs": docs, "model": model, "head": head, "head_options": map[string]string{},
+			"batch_size": 8.0, "shard_size": 1.0, "memory_mb": 2048.0, "dtype": "float32", "quantization": 100.0}
+		if ckpt == "" {
+			ckpt = t.TempDir()
+		}
+		err := IndexKind(m).Run(context.Background(), &stage.Job{Address: "index.x", Params: params, OutDir: out, CheckpointDir: ckpt, Threads: 1})
+		return filepath.Join(out, "index"), err
+	}
+	search := func(m, ix, model, head string) error {
+		params := map[string]any{"index": ix, "queries": queries, "model": model, "head": head,
+			"head_options": map[string]string{}, "batch_size": 8.0, "k": 10.0, "remove_query": false}
+		return SearchKind(m).Run(context.Background(), &stage.Job{Address: "search.x", Params: params, OutDir: t.TempDir(), Threads: 1})
+	}
+	sparseIx, err := index(MethodSparse, splade, "splade", docs, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A checkpoint whose first shard is damaged.
+	ckpt := t.TempDir()
+	if _, err := index(MethodSparse, splade, "splade", docs, ckpt); err != nil {
+		t.Fatal(err)
+	}
+	shard := filepath.Join(ckpt, "shards", "shard-000000.bin")
+	os.MkdirAll(filepath.Dir(shard), 0o755)
+	(&shardEncoder{dir: filepath.Join(ckpt, "shards"), shape: Sparse, shardSize: 1}).prepare()
+	os.WriteFile(shard, []byte("IRFSHRD1 not really a shard, and far too short to be one"), 0o644)
+
+	// The same weights with another config.json: another model to search.
+	other := t.TempDir()
+	for _, f := range []string{"config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"} {
+		b, err := os.ReadFile(filepath.Join(splade, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f == "config.json" {
+			b = []byte(strings.Replace(string(b), "{", `{"irflow_test": "another model",`, 1))
+		}
+		os.WriteFile(filepath.Join(other, f), b, 0o644)
+	}
+
+	cases := []struct {
+		name string
+		run  func() error
+		want string
+	}{
+		{"sparse index of a dense model", func() error { _, err := index(MethodSparse, minilm, "", docs, ""); return err }, "needs a sparse head"},
+		{"dense index of a SPLADE model", func() error { _, err := index(MethodDense, splade, "splade", docs, ""); return err }, "use method sparse"},
+		{"plain backbone without a head", func() error { _, err := index(MethodSparse, splade, "", docs, ""); return err }, "has no ranking head"},
+		{"empty collection", func() error { _, err := index(MethodSparse, splade, "splade", empty, ""); return err }, "holds no documents"},
+		{"corrupt shard", func() error { _, err := index(MethodSparse, splade, "splade", docs, ckpt); return err }, "corrupt encoding shard"},
+		{"search with another model", func() error { return search(MethodSparse, sparseIx, other, "splade") }, "another model or head"},
+		{"search with another head option", func() error {
+			params := map[string]any{"index": sparseIx, "queries": queries, "model": splade, "head": "splade",
+				"head_options": map[string]string{"query_length": "16"}, "batch_size": 8.0, "k": 10.0, "remove_query": false}
+			return SearchKind(MethodSparse).Run(context.Background(), &stage.Job{Address: "search.x", Params: params, OutDir: t.TempDir(), Threads: 1})
+		}, "another model or head"},
+		{"dense search of a sparse index", func() error { return search(MethodDense, sparseIx, minilm, "") }, "is a sparse index"},
+	}
+	for _, c := range cases {
+		err := c.run()
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: err = %v, want %q", c.name, err, c.want)
+		}
+	}
+}
