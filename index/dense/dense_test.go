@@ -2,13 +2,14 @@ package dense
 
 import (
 	"bytes"
-	"encoding/binary"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/irflow/irflow/index/internal/vecfile/damage"
 )
 
 func randVecs(seed uint64, n, dim int) []float32 {
@@ -192,16 +193,16 @@ func TestOpenErrors(t *testing.T) {
 	}{
 		{"no meta", func(d string) { os.Remove(filepath.Join(d, "meta.json")) }, "no meta.json: not an index, or its build did not finish"},
 		{"bad json", func(d string) { os.WriteFile(filepath.Join(d, "meta.json"), []byte("{"), 0o644) }, "meta.json: unexpected end of JSON input"},
-		{"other kind", func(d string) { editMeta(d, `"irflow-dense"`, `"irflow-multivector"`) }, `kind "irflow-multivector" format 1, want "irflow-dense" format 1`},
-		{"newer format", func(d string) { editMeta(d, `"format": 1`, `"format": 2`) }, "format 2, want"},
-		{"bad dtype", func(d string) { editMeta(d, `"float32"`, `"bfloat16"`) }, `dtype "bfloat16" not supported`},
-		{"more docs", func(d string) { editMeta(d, `"num_docs": 5`, `"num_docs": 6`) }, "vectors.bin: 160 bytes, meta.json implies 192: truncated"},
+		{"other kind", func(d string) { damage.EditMeta(t, d, `"irflow-dense"`, `"irflow-multivector"`) }, `kind "irflow-multivector" format 1, want "irflow-dense" format 1`},
+		{"newer format", func(d string) { damage.EditMeta(t, d, `"format": 1`, `"format": 2`) }, "format 2, want"},
+		{"bad dtype", func(d string) { damage.EditMeta(t, d, `"float32"`, `"bfloat16"`) }, `dtype "bfloat16" not supported`},
+		{"more docs", func(d string) { damage.EditMeta(t, d, `"num_docs": 5`, `"num_docs": 6`) }, "vectors.bin: 160 bytes, meta.json implies 192: truncated"},
 		{"truncated vectors", func(d string) { os.Truncate(filepath.Join(d, "vectors.bin"), 100) }, "vectors.bin: 100 bytes, meta.json implies 160"},
 		{"missing ids", func(d string) { os.Remove(filepath.Join(d, "ids.bin")) }, "ids.bin: no such file"},
 		{"truncated offsets", func(d string) { os.Truncate(filepath.Join(d, "idoffs.bin"), 40) }, "idoffs.bin: 40 bytes, meta.json implies 48"},
 		{"ids too short", func(d string) { os.Truncate(filepath.Join(d, "ids.bin"), 3) }, "idoffs.bin: last offset 24, want 3: corrupt"},
-		{"offsets decrease", func(d string) { putU64(d, "idoffs.bin", 2, 1) }, "idoffs.bin: offset 2 (1) is below offset 1 (4): corrupt"},
-		{"first offset", func(d string) { putU64(d, "idoffs.bin", 0, 1) }, "idoffs.bin: first offset is not 0"},
+		{"offsets decrease", func(d string) { damage.PutU64(t, d, "idoffs.bin", 2, 1) }, "idoffs.bin: offset 2 (1) is below offset 1 (4): corrupt"},
+		{"first offset", func(d string) { damage.PutU64(t, d, "idoffs.bin", 0, 1) }, "idoffs.bin: first offset is not 0"},
 	} {
 		dir := t.TempDir()
 		build(t, dir, Options{Dim: 8}, randVecs(3, 5, 8))
@@ -214,22 +215,6 @@ func TestOpenErrors(t *testing.T) {
 			t.Errorf("%s: error %v, want one containing %q", c.name, err, c.error)
 		}
 	}
-}
-
-func editMeta(dir, old, new string) {
-	p := filepath.Join(dir, "meta.json")
-	b, _ := os.ReadFile(p)
-	if !bytes.Contains(b, []byte(old)) {
-		panic("meta.json lacks " + old + ": " + string(b))
-	}
-	os.WriteFile(p, bytes.Replace(b, []byte(old), []byte(new), 1), 0o644)
-}
-
-func putU64(dir, name string, i int, v uint64) {
-	p := filepath.Join(dir, name)
-	b, _ := os.ReadFile(p)
-	binary.LittleEndian.PutUint64(b[8*i:], v)
-	os.WriteFile(p, b, 0o644)
 }
 
 // TestAbort: an aborted build leaves nothing behind; Abort after Close

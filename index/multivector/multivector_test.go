@@ -2,7 +2,6 @@ package multivector
 
 import (
 	"bytes"
-	"encoding/binary"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -10,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/irflow/irflow/index/internal/vecfile/damage"
 )
 
 // docs returns n documents of 0..5 random vectors (every fifth has none).
@@ -168,12 +169,12 @@ func TestOpenErrors(t *testing.T) {
 		error  string
 	}{
 		{"no meta", func(d string) { os.Remove(filepath.Join(d, "meta.json")) }, "no meta.json"},
-		{"dense index", func(d string) { edit(d, `"irflow-multivector"`, `"irflow-dense"`) }, `kind "irflow-dense" format 1, want "irflow-multivector"`},
-		{"bad aggregation", func(d string) { edit(d, `"doc_aggregation": "max"`, `"doc_aggregation": "avg"`) }, `doc aggregation "avg" not supported`},
-		{"more tokens", func(d string) { edit(d, `"num_tokens": 5`, `"num_tokens": 6`) }, "vectors.bin: 40 bytes, meta.json implies 48"},
+		{"dense index", func(d string) { damage.EditMeta(t, d, `"irflow-multivector"`, `"irflow-dense"`) }, `kind "irflow-dense" format 1, want "irflow-multivector"`},
+		{"bad aggregation", func(d string) { damage.EditMeta(t, d, `"doc_aggregation": "max"`, `"doc_aggregation": "avg"`) }, `doc aggregation "avg" not supported`},
+		{"more tokens", func(d string) { damage.EditMeta(t, d, `"num_tokens": 5`, `"num_tokens": 6`) }, "vectors.bin: 40 bytes, meta.json implies 48"},
 		{"truncated docoffs", func(d string) { os.Truncate(filepath.Join(d, "docoffs.bin"), 16) }, "docoffs.bin: 16 bytes, meta.json implies 32"},
-		{"docoffs decrease", func(d string) { putU64(d, "docoffs.bin", 1, 4) }, "docoffs.bin: offset 2 (3) is below offset 1 (4): corrupt"},
-		{"docoffs end", func(d string) { putU64(d, "docoffs.bin", 3, 4) }, "docoffs.bin: last offset 4, want 5: corrupt"},
+		{"docoffs decrease", func(d string) { damage.PutU64(t, d, "docoffs.bin", 1, 4) }, "docoffs.bin: offset 2 (3) is below offset 1 (4): corrupt"},
+		{"docoffs end", func(d string) { damage.PutU64(t, d, "docoffs.bin", 3, 4) }, "docoffs.bin: last offset 4, want 5: corrupt"},
 	} {
 		dir := t.TempDir()
 		build(t, dir, Options{Dim: 2}, [][]float32{{1, 2, 3, 4}, {5, 6}, {7, 8, 9, 10}})
@@ -186,20 +187,4 @@ func TestOpenErrors(t *testing.T) {
 			t.Errorf("%s: error %v, want one containing %q", c.name, err, c.error)
 		}
 	}
-}
-
-func edit(dir, old, new string) {
-	p := filepath.Join(dir, "meta.json")
-	b, _ := os.ReadFile(p)
-	if !bytes.Contains(b, []byte(old)) {
-		panic("meta.json lacks " + old + ": " + string(b))
-	}
-	os.WriteFile(p, bytes.Replace(b, []byte(old), []byte(new), 1), 0o644)
-}
-
-func putU64(dir, name string, i int, v uint64) {
-	p := filepath.Join(dir, name)
-	b, _ := os.ReadFile(p)
-	binary.LittleEndian.PutUint64(b[8*i:], v)
-	os.WriteFile(p, b, 0o644)
 }

@@ -29,4 +29,3 @@ func hasF16C() bool {
 	_, _, c, _ := cpuid(1, 0)
 	return c&(1<<29) != 0
 }
-
