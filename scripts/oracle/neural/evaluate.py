@@ -46,7 +46,7 @@ def compare(a_path, b_path, depth):
         same_order += da == db
         same_set += set(da) == set(db)
         if da != db and len(first_diff) < 5:
-            i = next(i for i, (x, y) in enumerate(zip(da, db)) if x != y) if any(x != y for x, y in zip(da, db)) else min(len(da), len(db))
+            i = next((i for i, (x, y) in enumerate(zip(da, db)) if x != y), min(len(da), len(db)))
             first_diff.append({"query": q, "rank": i + 1})
         sb = {d: s for _, d, s in b[q]}
         for _, d, s in a[q]:

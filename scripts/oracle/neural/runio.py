@@ -27,13 +27,16 @@ def _is_jsonl(path):
     return p.endswith(".jsonl") or p.endswith(".json")
 
 
+def _json(line):
+    # Numbers stay their literal text: irflow keeps a numeric "_id" as written.
+    return json.loads(line, parse_int=str, parse_float=str)
+
+
 def _json_id(rec, path, n):
     v = rec.get("_id")
-    if isinstance(v, str):
+    if isinstance(v, str) and v:
         return v
-    if isinstance(v, int) and not isinstance(v, bool):
-        return str(v)  # irflow keeps a numeric id's literal text
-    raise SystemExit(f"{path}:{n}: missing or non-string \"_id\"")
+    raise SystemExit(f"{path}:{n}: missing, empty or non-string \"_id\"")
 
 
 def _tsv(line, path, n):
@@ -56,7 +59,7 @@ def read_docs(path, limit=0):
     jsonl = _is_jsonl(path)
     for n, line in _lines(path):
         if jsonl:
-            rec = json.loads(line)
+            rec = _json(line)
             title, text = rec.get("title") or "", rec.get("text") or ""
             out.append((_json_id(rec, path, n), title + " " + text if title else text))
         else:
@@ -77,7 +80,7 @@ def read_queries(path, limit=0):
     jsonl = _is_jsonl(path)
     for n, line in _lines(path):
         if jsonl:
-            rec = json.loads(line)
+            rec = _json(line)
             out.append((_json_id(rec, path, n), rec.get("text") or ""))
         else:
             out.append(_tsv(line, path, n))
