@@ -1,4 +1,4 @@
-# want: 5:12 spalde
+# want: 5:12 Invalid argument value; "spalde" is not a valid head
 index "splade" {
   method = "sparse"
   docs   = "../inputs/docs.tsv"
