@@ -87,63 +87,70 @@ func runIndex(ctx context.Context, job *stage.Job, m string) error {
 	return writeInfo(outDir, info)
 }
 
+// vectorWriter is what the dense and multi-vector index writers share.
+type vectorWriter interface {
+	Add(id string, vec []float32) error
+	Abort()
+}
+
+// writeVectors streams the shards' vectors into the writer that create
+// opens once the dimension is known; closeW finishes it and returns the
+// stored dimension.
+func writeVectors[W vectorWriter](shards []string, added func(), create func(dim int) (W, error), closeW func(W) (int, error)) (int, error) {
+	var w W
+	opened := false
+	err := forEachEncoded(shards, func(d Encoded, dim int) error {
+		if !opened {
+			var err error
+			if w, err = create(dim); err != nil {
+				return err
+			}
+			opened = true
+		}
+		if !finite(d.Values) {
+			return fmt.Errorf("document %q: the model gave a non-finite vector", d.ID)
+		}
+		added()
+		return w.Add(d.ID, d.Values)
+	})
+	if err != nil {
+		if opened {
+			w.Abort()
+		}
+		return 0, err
+	}
+	return closeW(w)
+}
+
 func writeDense(dir string, shards []string, dtype, similarity string, added func()) (int, error) {
 	if dtype != "float32" && dtype != "float16" {
 		return 0, fmt.Errorf("dtype = %q: want \"float32\" or \"float16\"", dtype)
 	}
-	var w *densex.Writer
-	err := forEachEncoded(shards, func(d Encoded, dim int) error {
-		if w == nil {
-			var err error
-			if w, err = densex.Create(dir, densex.Options{Dim: dim, DType: dtype, Similarity: similarity}); err != nil {
-				return err
+	return writeVectors(shards, added,
+		func(dim int) (*densex.Writer, error) {
+			return densex.Create(dir, densex.Options{Dim: dim, DType: dtype, Similarity: similarity})
+		},
+		func(w *densex.Writer) (int, error) {
+			meta, err := w.Close()
+			if err != nil {
+				return 0, err
 			}
-		}
-		if !finite(d.Values) {
-			return fmt.Errorf("document %q: the model gave a non-finite vector", d.ID)
-		}
-		added()
-		return w.Add(d.ID, d.Values)
-	})
-	if err != nil {
-		if w != nil {
-			w.Abort()
-		}
-		return 0, err
-	}
-	meta, err := w.Close()
-	if err != nil {
-		return 0, err
-	}
-	return meta.Dim, nil
+			return meta.Dim, nil
+		})
 }
 
 func writeMulti(dir string, shards []string, similarity, docAgg string, added func()) (int, error) {
-	var w *multix.Writer
-	err := forEachEncoded(shards, func(d Encoded, dim int) error {
-		if w == nil {
-			var err error
-			if w, err = multix.Create(dir, multix.Options{Dim: dim, DType: "float32", Similarity: similarity, DocAggregation: docAgg}); err != nil {
-				return err
+	return writeVectors(shards, added,
+		func(dim int) (*multix.Writer, error) {
+			return multix.Create(dir, multix.Options{Dim: dim, DType: "float32", Similarity: similarity, DocAggregation: docAgg})
+		},
+		func(w *multix.Writer) (int, error) {
+			meta, err := w.Close()
+			if err != nil {
+				return 0, err
 			}
-		}
-		if !finite(d.Values) {
-			return fmt.Errorf("document %q: the model gave a non-finite vector", d.ID)
-		}
-		added()
-		return w.Add(d.ID, d.Values)
-	})
-	if err != nil {
-		if w != nil {
-			w.Abort()
-		}
-		return 0, err
-	}
-	meta, err := w.Close()
-	if err != nil {
-		return 0, err
-	}
-	return meta.Dim, nil
+			return meta.Dim, nil
+		})
 }
 
 func writeSparse(ctx context.Context, dir string, shards []string, vocab int, scale, memoryMB float64, threads int, added func()) (int, error) {
