@@ -360,6 +360,8 @@ func (r *runner) execute(ctx context.Context, st *recipe.Stage, res *StageResult
 	}
 	job := &stage.Job{
 		Address:       st.Address,
+		Key:           res.Key,
+		Recipe:        r.plan.Recipe.Path,
 		Params:        params,
 		OutDir:        pending.Dir,
 		CheckpointDir: ckpt,

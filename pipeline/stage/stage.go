@@ -170,6 +170,9 @@ type Kind struct {
 type Job struct {
 	// Address is "<block>.<name>", for messages.
 	Address string
+	// Key is the stage's cache key and Recipe the path of the recipe file
+	// it came from, for provenance (a fitted model's card names both).
+	Key, Recipe string
 	// Params holds every declared parameter (defaults filled in), decoded
 	// to string, float64, bool, []string or map[string]string. Inputs are
 	// absolute paths (string, or []string for InputList).

@@ -82,7 +82,7 @@ func run(ctx context.Context, job *stage.Job) error {
 			need[h.DocID] = true
 		}
 	}
-	docs, err := readDocs(job.String("docs"), need)
+	docs, err := ReadDocs(job.String("docs"), need)
 	if err != nil {
 		return err
 	}
@@ -123,7 +123,7 @@ func run(ctx context.Context, job *stage.Job) error {
 		}
 		return work()
 	}
-	score, err := scorer(ctx, m, runFile, qtext, docs, phase)
+	score, err := Scorer(ctx, m, runFile, qtext, docs, phase)
 	if err != nil {
 		return fmt.Errorf("%s: %w", job.Address, err)
 	}
@@ -168,10 +168,10 @@ func run(ctx context.Context, job *stage.Job) error {
 	return out.Close()
 }
 
-// readDocs keeps the text of the documents in need. A BEIR title is put
+// ReadDocs keeps the text of the documents in need. A BEIR title is put
 // before the text, separated by a space, as BEIR's dense-retrieval
 // evaluation does.
-func readDocs(path string, need map[string]bool) (map[string]string, error) {
+func ReadDocs(path string, need map[string]bool) (map[string]string, error) {
 	dr, closer, err := collection.OpenDocs(path)
 	if err != nil {
 		return nil, err
@@ -200,11 +200,11 @@ func readDocs(path string, need map[string]bool) (map[string]string, error) {
 
 type progressBox struct{ p stage.Progress }
 
-// scorer returns a function scoring the hits of one query. A cross-encoder
+// Scorer returns a function scoring the hits of one query. A cross-encoder
 // scores each pair when asked; a bi-encoder first encodes every query and
 // every distinct document once (a document retrieved for many queries is
 // not encoded again), each as a phase with its own progress display.
-func scorer(ctx context.Context, m *inference.Model, run trec.Run, qtext, docs map[string]string,
+func Scorer(ctx context.Context, m *inference.Model, run trec.Run, qtext, docs map[string]string,
 	phase func(desc string, total int, work func() error) error) (func(qid string) ([]float32, error), error) {
 	if m.Head.IsCrossEncoder() {
 		return func(qid string) ([]float32, error) {
@@ -254,4 +254,27 @@ func scorer(ctx context.Context, m *inference.Model, run trec.Run, qtext, docs m
 		}
 		return m.ScoreEmbeddings(ctx, qEmb, qPos[qid], dEmb.Subset(idx))
 	}, nil
+}
+
+// ReRank re-scores every query's hits of run (already cut to the depth
+// wanted) with m and returns the re-scored run; fit's validation uses it.
+func ReRank(ctx context.Context, m *inference.Model, run trec.Run, qtext, docs map[string]string) (trec.Run, error) {
+	noPhase := func(_ string, _ int, work func() error) error { return work() }
+	score, err := Scorer(ctx, m, run, qtext, docs, noPhase)
+	if err != nil {
+		return nil, err
+	}
+	out := make(trec.Run, len(run))
+	for qid, hits := range run {
+		scores, err := score(qid)
+		if err != nil {
+			return nil, fmt.Errorf("query %s: %w", qid, err)
+		}
+		rescored := make([]trec.Hit, len(hits))
+		for i, h := range hits {
+			rescored[i] = trec.Hit{DocID: h.DocID, Score: float64(scores[i])}
+		}
+		out[qid] = rescored
+	}
+	return out, nil
 }
