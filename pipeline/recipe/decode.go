@@ -1,6 +1,7 @@
 package recipe
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -33,6 +34,7 @@ func (l *loader) decodeStage(sb *stageBlock) {
 
 func (l *loader) decodeInstance(sb *stageBlock, inst *instance, valid map[string]bool) {
 	b := sb.block
+	before := len(l.diags)
 	st := &Stage{
 		Address:     Address(b.Type, b.Labels[0], inst.key, inst.hasKey),
 		Block:       b.Type,
@@ -82,6 +84,18 @@ func (l *loader) decodeInstance(sb *stageBlock, inst *instance, valid map[string
 	}
 	if a := sb.attrs[AttrExpect]; a != nil && valid[AttrExpect] {
 		st.Expect = l.decodeExpect(a, ctx)
+	}
+	if sb.kind.Check != nil && !l.diags[before:].HasErrors() {
+		if err := sb.kind.Check(st.Params); err != nil {
+			rng := b.DefRange
+			var pe *stage.ParamError
+			if errors.As(err, &pe) {
+				if r, ok := st.ParamRanges[pe.Param]; ok {
+					rng = r
+				}
+			}
+			l.errorf(rng.Ptr(), "Invalid combination of arguments", "%s: %s.", st.Address, err)
+		}
 	}
 	if prev := l.r.byAddress[st.Address]; prev != nil {
 		return // duplicate block, already reported

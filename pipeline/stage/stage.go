@@ -164,6 +164,12 @@ type Kind struct {
 	Outputs []Output
 	Doc     string
 	Run     func(ctx context.Context, job *Job) error
+	// Check, when set, validates combinations of parameters (one of two
+	// inputs required, an option that needs another) after each passed its
+	// own declarations, so `irflow plan` reports them too. It sees the
+	// decoded values, inputs as opaque values: test them with Given. A
+	// *ParamError points the message at one parameter.
+	Check func(params map[string]any) error
 }
 
 // Job is one execution of a stage.
@@ -313,4 +319,24 @@ func Methods(block string) []string {
 	}
 	sort.Strings(m)
 	return m
+}
+
+// ParamError is returned by a Kind.Check to name the parameter at fault.
+type ParamError struct {
+	Param string
+	Err   error
+}
+
+func (e *ParamError) Error() string { return e.Err.Error() }
+func (e *ParamError) Unwrap() error { return e.Err }
+
+// Given reports whether a parameter has a value other than an empty
+// string (the default of optional inputs).
+func Given(params map[string]any, name string) bool {
+	v, ok := params[name]
+	if !ok || v == nil {
+		return false
+	}
+	s, isString := v.(string)
+	return !isString || s != ""
 }

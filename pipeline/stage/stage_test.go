@@ -197,3 +197,12 @@ func TestSniffFormats(t *testing.T) {
 		}
 	}
 }
+
+func TestGiven(t *testing.T) {
+	p := map[string]any{"empty": "", "path": "/x", "num": 0.0, "nil": nil, "input": struct{}{}}
+	for name, want := range map[string]bool{"empty": false, "path": true, "num": true, "nil": false, "input": true, "absent": false} {
+		if got := stage.Given(p, name); got != want {
+			t.Errorf("Given(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
