@@ -125,6 +125,59 @@ func Version() (r0 string) {
 	return
 }
 
+// FromFloat64 copies data into a float64 tensor of the given shape (1-D
+// when no shape is given).
+func (s *Scope) FromFloat64(data []float64, shape ...int64) (r0 *Tensor, r1 error) {
+	r1 = ErrNotBuilt
+	return
+}
+
+// Float64s copies x's elements (converted to float64) into a new slice in
+// row-major order.
+func (s *Scope) Float64s(x *Tensor) (r0 []float64, r1 error) {
+	r1 = ErrNotBuilt
+	return
+}
+
+// Abs returns |x| (its gradient at 0 is 0, as PyTorch's sign).
+func (s *Scope) Abs(x *Tensor) (r0 *Tensor, r1 error) {
+	r1 = ErrNotBuilt
+	return
+}
+
+// Log2 returns the base-2 logarithm of x (DCG discounts).
+func (s *Scope) Log2(x *Tensor) (r0 *Tensor, r1 error) {
+	r1 = ErrNotBuilt
+	return
+}
+
+// Reciprocal returns 1 / x.
+func (s *Scope) Reciprocal(x *Tensor) (r0 *Tensor, r1 error) {
+	r1 = ErrNotBuilt
+	return
+}
+
+// DivScalar returns x / v (true division, as x / v in PyTorch; not x * (1/v)).
+func (s *Scope) DivScalar(x *Tensor, v float64) (r0 *Tensor, r1 error) {
+	r1 = ErrNotBuilt
+	return
+}
+
+// Norm is torch.norm(x, p, dims, keepdim), the p-norm over dims (p = 2 is
+// what Tensor.norm(dim=…) computes; p = 1 the L1 norm). Its gradient at a
+// zero vector is 0, where sqrt(sum(x²)) would give NaN.
+func (s *Scope) Norm(x *Tensor, p float64, dims []int64, keepdim bool) (r0 *Tensor, r1 error) {
+	r1 = ErrNotBuilt
+	return
+}
+
+// CosineSimilarity is torch.nn.functional.cosine_similarity(x1, x2, dim, eps):
+// each norm is clamped to at least eps outside autograd, as PyTorch does.
+func (s *Scope) CosineSimilarity(x1, x2 *Tensor, dim int64, eps float64) (r0 *Tensor, r1 error) {
+	r1 = ErrNotBuilt
+	return
+}
+
 // Add returns a + b (broadcasting).
 func (s *Scope) Add(a, b *Tensor) (r0 *Tensor, r1 error) {
 	r1 = ErrNotBuilt
