@@ -244,7 +244,11 @@ func (ds *RunDataset) checkQueries() error {
 			return fmt.Errorf("%s: query %q has no relevant document within depth; single_relevant needs one per query", cfg.Run, q.id)
 		}
 		if cfg.NormalizeTargets && !(sampled && cfg.SamplingStrategy.random()) {
-			if _, err := ds.targets(q.id, q.docs); err != nil {
+			docs := q.docs
+			if sampled {
+				docs = docs[:cfg.SampleSize] // top
+			}
+			if _, err := ds.targets(q.id, docs); err != nil {
 				return err
 			}
 		}

@@ -68,6 +68,8 @@ RUN_CASES = [
      dict(depth=5, sample_size=5, targets="rank", normalize_targets=True)),
     ("depth3-no-targets", "irflowqrels", dict(depth=3)),
     ("depth4-sample2-relevance", "irflowqrels", dict(depth=4, sample_size=2, targets="relevance")),
+    # query 6's top 2 are non-relevant though its whole list is not
+    ("sample2-relevance-normalized", "irflowqrels", dict(sample_size=2, targets="relevance", normalize_targets=True)),
     ("all-single-relevant-unsampled", "irflowqrels", dict(sampling_strategy="single_relevant", targets="relevance")),
     ("noqrels-sample4-score", "irflownoqrels", dict(sample_size=4, targets="score")),
     ("noqrels-relevance", "irflownoqrels", dict(targets="relevance")),
