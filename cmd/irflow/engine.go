@@ -128,7 +128,7 @@ func (f *engineFlags) load(path string) (*loaded, error) {
 		return nil, err
 	}
 	digests := c.Digests()
-	r, diags := recipe.Load(path, recipe.Options{Vars: f.vars, VarFiles: f.varFiles, Hasher: digests, Fetch: f.fetchRemote})
+	r, diags := recipe.Load(path, recipe.Options{Vars: f.vars, VarFiles: f.varFiles, Hasher: digests, Fetch: f.fetchRemote, Dataset: f.resolveDataset})
 	if len(diags) > 0 {
 		width, color := uint(0), false
 		if isatty.IsTerminal(os.Stderr.Fd()) {

@@ -8,6 +8,9 @@ package datasets
 import (
 	"slices"
 	"sort"
+	"strings"
+
+	"github.com/agext/levenshtein"
 )
 
 // File is one file of the common layout.
@@ -95,6 +98,15 @@ func init() {
 	}
 }
 
+// judgedQueries are the query files the store derives for JudgedOnly
+// datasets whose query file holds unjudged queries, by dataset name. The
+// sha256 is that of the upstream queries filtered to the qrels' query ids in
+// file order (awk over shared/data gives the same bytes), so a derived file
+// is pinned like a downloaded one.
+var judgedQueries = map[string]File{
+	"msmarco-passage/trec-dl-2020/judged": {"msmarco-passage/trec-dl-2020/judged/queries.tsv", 2276, "5225311298875d7bcdadbd99ae507b805f39d4fd9e8fc8bf145b130bca531766", ""},
+}
+
 func msmarcoRuns(set string) map[string]string {
 	runs := map[string]string{}
 	for _, sys := range []string{"bm25", "bm25-rm3", "splade-pp-ed", "tasb"} {
@@ -162,6 +174,22 @@ func Names() []string {
 	return n
 }
 
+// Suggest returns the catalogued name a mistyped name most likely meant:
+// one that ends with it ("beir/scifact/train" for "scifact/train") or one
+// at most two edits away; "" if none is close.
+func Suggest(name string) string {
+	best, bestDist := "", 3
+	for _, n := range Names() {
+		if name != "" && strings.HasSuffix(n, "/"+name) {
+			return n
+		}
+		if d := levenshtein.Distance(name, n, nil); d < bestDist {
+			best, bestDist = n, d
+		}
+	}
+	return best
+}
+
 // Files lists the layout files a dataset needs, sorted by path.
 func (d *Dataset) Files() []File {
 	paths := []string{d.Docs, d.Corpus, d.Queries, d.Qrels}
@@ -172,6 +200,63 @@ func (d *Dataset) Files() []File {
 	out := make([]File, 0, len(paths))
 	for _, p := range slices.Compact(paths) {
 		out = append(out, files[p])
+	}
+	return out
+}
+
+// Role names of a dataset's files, as recipes name them
+// (collection.NAME.docs, collection.NAME.runs.bm25).
+const (
+	RoleDocs    = "docs"
+	RoleCorpus  = "corpus"
+	RoleQueries = "queries"
+	RoleQrels   = "qrels"
+	RoleRuns    = "runs"
+)
+
+// RoleFile is one file of a dataset with the part it plays.
+type RoleFile struct {
+	// Role is one of RoleDocs, RoleCorpus, RoleQueries, RoleQrels, RoleRuns.
+	Role string
+	// System names the run's system (RoleRuns only).
+	System string
+	File   File
+	// Derived files are written by the store from the dataset's other
+	// files (the judged queries of a JudgedOnly dataset), never fetched.
+	Derived bool
+}
+
+// Roles lists the dataset's files by role: docs, corpus, queries, qrels,
+// then the runs by system. The queries are the ones Store.Resolve returns:
+// for a JudgedOnly dataset with unjudged queries, the derived file.
+func (d *Dataset) Roles() []RoleFile {
+	out := []RoleFile{
+		{Role: RoleDocs, File: files[d.Docs]},
+		{Role: RoleCorpus, File: files[d.Corpus]},
+		{Role: RoleQueries, File: files[d.Queries]},
+		{Role: RoleQrels, File: files[d.Qrels]},
+	}
+	if f, ok := judgedQueries[d.Name]; ok && d.JudgedOnly {
+		out[2] = RoleFile{Role: RoleQueries, File: f, Derived: true}
+	}
+	systems := make([]string, 0, len(d.Runs))
+	for sys := range d.Runs {
+		systems = append(systems, sys)
+	}
+	sort.Strings(systems)
+	for _, sys := range systems {
+		out = append(out, RoleFile{Role: RoleRuns, System: sys, File: files[d.Runs[sys]]})
+	}
+	return out
+}
+
+// Systems lists the names of the dataset's runs, sorted.
+func (d *Dataset) Systems() []string {
+	var out []string
+	for _, r := range d.Roles() {
+		if r.Role == RoleRuns {
+			out = append(out, r.System)
+		}
 	}
 	return out
 }

@@ -285,6 +285,12 @@ func TestLocalDirectoryMirrorAndJudgedQueries(t *testing.T) {
 		if len(qs) != 54 {
 			t.Errorf("%d judged queries, want 54", len(qs))
 		}
+		// The derived file is pinned in the catalog like a fetched one
+		// (the pin is awk's filter of the same files, see catalog.go).
+		d, _ := datasets.Lookup("msmarco-passage/trec-dl-2020/judged")
+		if r := d.Roles()[2]; !r.Derived || sha(t, p.Queries) != r.File.SHA256 || st.Verify(r.File) != nil {
+			t.Errorf("derived queries %s: sha256 %s, catalog %+v", p.Queries, sha(t, p.Queries), r)
+		}
 		for _, q := range qs {
 			if _, ok := qrels[q.ID]; !ok {
 				t.Errorf("query %s has no judgments", q.ID)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/url"
 	"os"
@@ -44,7 +45,18 @@ type Store struct {
 	Attempts int
 	// Logf, if set, reports downloads.
 	Logf func(format string, args ...any)
+	// Offline keeps the store from downloading or copying: a file not in
+	// the store yet is an ErrNotInStore error. Commands that only look
+	// (irflow plan) use it; files are fetched by irflow run and
+	// irflow datasets fetch.
+	Offline bool
+	// Progress, if set, is called as a transfer advances, with the bytes
+	// of f written so far (a resumed transfer starts at what it kept).
+	Progress func(f File, done int64)
 }
+
+// ErrNotInStore is the error of a file an Offline store does not hold.
+var ErrNotInStore = errors.New("not in the dataset store")
 
 // DefaultDir is ${XDG_CACHE_HOME:-~/.cache}/irflow/datasets.
 func DefaultDir() (string, error) {
@@ -90,7 +102,7 @@ func (s *Store) Resolve(ctx context.Context, name string) (*Paths, error) {
 	for _, f := range d.Files() {
 		p, err := s.Fetch(ctx, f)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("dataset %s: %w", d.Name, err)
 		}
 		local[f.Path] = p
 	}
@@ -104,7 +116,7 @@ func (s *Store) Resolve(ctx context.Context, name string) (*Paths, error) {
 	if d.JudgedOnly {
 		q, err := s.judgedQueries(d, p)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("dataset %s: %w", d.Name, err)
 		}
 		p.Queries = q
 	}
@@ -112,8 +124,19 @@ func (s *Store) Resolve(ctx context.Context, name string) (*Paths, error) {
 }
 
 // judgedQueries derives the dataset's query file restricted to judged
-// queries, unless every query is judged already.
+// queries, unless every query is judged already. A catalogued derived file
+// is written once and checked against its pin like a downloaded one.
 func (s *Store) judgedQueries(d *Dataset, p *Paths) (string, error) {
+	want, pinned := judgedQueries[d.Name]
+	if pinned {
+		if err := checkLayoutPath(want.Path); err != nil {
+			return "", err
+		}
+		out := filepath.Join(s.Dir, filepath.FromSlash(want.Path))
+		if st, err := os.Stat(out); err == nil && st.Size() == want.Size {
+			return out, nil
+		}
+	}
 	qs, err := collection.ReadQueriesFile(p.Queries)
 	if err != nil {
 		return "", err
@@ -150,6 +173,11 @@ func (s *Store) judgedQueries(d *Dataset, p *Paths) (string, error) {
 	if err := tmp.Close(); err != nil {
 		return "", err
 	}
+	if pinned {
+		if err := verify(want, tmp.Name()); err != nil {
+			return "", fmt.Errorf("datasets: %s derived from %s and %s: %w", want.Path, d.Queries, d.Qrels, err)
+		}
+	}
 	return out, os.Rename(tmp.Name(), out)
 }
 
@@ -164,6 +192,9 @@ func (s *Store) Fetch(ctx context.Context, f File) (string, error) {
 	final := filepath.Join(s.Dir, filepath.FromSlash(f.Path))
 	if st, err := os.Stat(final); err == nil && st.Size() == f.Size {
 		return final, nil
+	}
+	if s.Offline {
+		return "", fmt.Errorf("datasets: %s: %w %s", f.Path, ErrNotInStore, s.Dir)
 	}
 	src, err := s.source(f)
 	if err != nil {
@@ -300,7 +331,12 @@ func (s *Store) transfer(ctx context.Context, f File, src, part string) (resumed
 	}
 	// Copy at most one byte more than needed, so an oversized source shows
 	// up as a size mismatch rather than filling the disk.
-	n, cerr := io.Copy(out, io.LimitReader(body, f.Size-start+1))
+	var w io.Writer = out
+	if s.Progress != nil {
+		w = &progressWriter{w: out, f: f, done: start, report: s.Progress}
+		s.Progress(f, start)
+	}
+	n, cerr := io.Copy(w, io.LimitReader(body, f.Size-start+1))
 	if err := errors.Join(cerr, out.Sync(), out.Close()); err != nil {
 		return false, fmt.Errorf("after %d bytes: %w", start+n, err)
 	}
@@ -426,4 +462,136 @@ func (s *Store) logf(format string, args ...any) {
 	if s.Logf != nil {
 		s.Logf(format, args...)
 	}
+}
+
+// progressWriter reports the bytes written through it.
+type progressWriter struct {
+	w      io.Writer
+	f      File
+	done   int64
+	report func(File, int64)
+}
+
+func (p *progressWriter) Write(b []byte) (int, error) {
+	n, err := p.w.Write(b)
+	p.done += int64(n)
+	p.report(p.f, p.done)
+	return n, err
+}
+
+// Path is where the store keeps f.
+func (s *Store) Path(f File) (string, error) {
+	if err := checkLayoutPath(f.Path); err != nil {
+		return "", err
+	}
+	return filepath.Join(s.Dir, filepath.FromSlash(f.Path)), nil
+}
+
+// State is what the store holds of a file, judged by names and sizes
+// only (see Verify for the content).
+type State int
+
+const (
+	Missing State = iota
+	// Partial: an interrupted transfer left a .part to resume.
+	Partial
+	// Present: the file is in place with its catalogued size.
+	Present
+)
+
+func (st State) String() string {
+	return [...]string{"missing", "partial", "present"}[st]
+}
+
+// State says whether f is in the store; for a Partial file it also
+// returns the bytes transferred so far.
+func (s *Store) State(f File) (State, int64) {
+	p, err := s.Path(f)
+	if err != nil {
+		return Missing, 0
+	}
+	if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() && st.Size() == f.Size {
+		return Present, f.Size
+	}
+	if st, err := os.Stat(p + ".part"); err == nil && st.Mode().IsRegular() {
+		return Partial, st.Size()
+	}
+	return Missing, 0
+}
+
+// VerifyError is a stored file that is missing or whose content is not
+// the catalogued one.
+type VerifyError struct {
+	File File
+	// Path is the file's place in the store.
+	Path    string
+	Missing bool
+	// Size and SHA256 are what the stored file has (when not Missing).
+	Size   int64
+	SHA256 string
+	// Err is a failure to read the file, if that is what went wrong.
+	Err error
+}
+
+func (e *VerifyError) Error() string {
+	switch {
+	case e.Missing:
+		return fmt.Sprintf("%s: missing (%s)", e.File.Path, e.Path)
+	case e.Err != nil:
+		return fmt.Sprintf("%s: %s: %v", e.File.Path, e.Path, e.Err)
+	case e.Size != e.File.Size:
+		return fmt.Sprintf("%s: corrupt: %s has %d bytes and sha256 %s, want %d bytes and sha256 %s",
+			e.File.Path, e.Path, e.Size, e.SHA256, e.File.Size, e.File.SHA256)
+	}
+	return fmt.Sprintf("%s: corrupt: %s has sha256 %s, want %s", e.File.Path, e.Path, e.SHA256, e.File.SHA256)
+}
+
+func (e *VerifyError) Unwrap() error { return e.Err }
+
+// Verify re-hashes the stored copy of f: nil when its size and sha256 are
+// the catalog's, else a *VerifyError. Unlike Fetch, which trusts a file
+// it renamed into place itself, it reads the whole file, so it finds
+// files damaged or edited since.
+func (s *Store) Verify(f File) error {
+	p, err := s.Path(f)
+	if err != nil {
+		return err
+	}
+	fh, err := os.Open(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return &VerifyError{File: f, Path: p, Missing: true}
+	}
+	if err != nil {
+		return &VerifyError{File: f, Path: p, Err: err}
+	}
+	defer fh.Close()
+	if st, err := fh.Stat(); err == nil && !st.Mode().IsRegular() {
+		return &VerifyError{File: f, Path: p, Err: fmt.Errorf("not a regular file")}
+	}
+	h := sha256.New()
+	n, err := io.Copy(h, fh)
+	if err != nil {
+		return &VerifyError{File: f, Path: p, Err: err}
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); n != f.Size || got != f.SHA256 {
+		return &VerifyError{File: f, Path: p, Size: n, SHA256: got}
+	}
+	return nil
+}
+
+// Remove deletes the stored copy of f (and any partial download of it),
+// so that the next Fetch transfers it afresh; a missing file is no error.
+func (s *Store) Remove(f File) error {
+	p, err := s.Path(f)
+	if err != nil {
+		return err
+	}
+	return errors.Join(ignoreMissing(os.Remove(p)), ignoreMissing(os.Remove(p+".part")))
+}
+
+func ignoreMissing(err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return err
 }

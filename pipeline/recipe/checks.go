@@ -38,6 +38,11 @@ func (l *loader) noteCollectionFormat(typ, field, address, abs string) {
 	if typ != BlockCollection || !ok {
 		return
 	}
+	l.noteFormat(abs, f, address)
+}
+
+// noteFormat records that the file at abs has format f, as address says.
+func (l *loader) noteFormat(abs, f, address string) {
 	k := l.pathFormats[abs]
 	if k == nil {
 		k = &knownFormat{source: address}

@@ -25,6 +25,9 @@ type inputBlock struct {
 	// value is the block's value in expressions: an object of absolute
 	// paths by file name; unknown until evaluated.
 	value cty.Value
+	// dataset is set for a collection with a `dataset` attribute; its
+	// roles (docs, corpus, queries, qrels, runs) are among files.
+	dataset *datasetSource
 }
 
 var fileSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
@@ -56,14 +59,14 @@ func (l *loader) declareInput(b *hcl.Block) {
 	l.add(diags)
 	ib.attrs = attrs
 	for name := range attrs {
-		if name != attrSHA256 {
+		if name != attrSHA256 && name != attrDataset {
 			ib.files = append(ib.files, name)
 		}
 	}
 	sort.Slice(ib.files, func(i, j int) bool {
 		return attrs[ib.files[i]].Range.Start.Byte < attrs[ib.files[j]].Range.Start.Byte
 	})
-	if len(ib.files) == 0 && !diags.HasErrors() {
+	if len(ib.files) == 0 && !diags.HasErrors() && attrs[attrDataset] == nil {
 		l.errorf(b.DefRange.Ptr(), "Empty collection",
 			"Collection %q names no files; list them as attributes, e.g. qrels = \"../data/qrels.txt\".", name)
 	}
@@ -79,6 +82,9 @@ func (l *loader) evalInput(ib *inputBlock) {
 	exists := map[string]bool{}
 	for _, field := range ib.files {
 		vals[field] = cty.DynamicVal
+		if ib.dataset.has(field) {
+			continue // evalDataset's
+		}
 		a := ib.attrs[field]
 		address := typ + "." + name + "." + field
 		if l.checkRefs(a.Expr, refScope{}).HasErrors() {
@@ -110,9 +116,11 @@ func (l *loader) evalInput(ib *inputBlock) {
 		files[field], exists[field] = f, ok
 		l.r.Inputs = append(l.r.Inputs, f)
 	}
-	ib.value = cty.ObjectVal(vals)
-
+	// Pins first: a pin of a dataset's file is an error that leaves the
+	// dataset unresolved.
 	pins := l.decodePins(ib, files, ctx)
+	l.evalDataset(ib, vals)
+	ib.value = cty.ObjectVal(vals)
 	for _, field := range ib.files {
 		f := files[field]
 		if f == nil || !exists[field] || pins[field] == "" {
@@ -181,6 +189,12 @@ func (l *loader) decodePins(ib *inputBlock, files map[string]*InputFile, ctx *hc
 		known := false
 		for _, f := range ib.files {
 			known = known || f == field
+		}
+		if known && ib.dataset.has(field) {
+			l.errorf(rangeOr(keyRanges, field, a.Expr.Range()).Ptr(), "Pin of a dataset file",
+				"%s.%s.%s comes from dataset %q, which the catalog pins already; remove this pin.", typ, name, field, ib.dataset.name)
+			ib.dataset.broken = true
+			continue
 		}
 		if !known {
 			detail := fmt.Sprintf("%s %q has no file %q to pin; its files are: %s.", typ, name, field, strings.Join(ib.files, ", "))

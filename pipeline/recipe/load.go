@@ -13,6 +13,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
 
+	"github.com/irflow/irflow/ir/datasets"
 	"github.com/irflow/irflow/pipeline/digest"
 	"github.com/irflow/irflow/pipeline/stage"
 )
@@ -31,6 +32,10 @@ type Options struct {
 	// of its parameter's Schemes, e.g. "hf:org/name@rev") into a local
 	// directory, downloading it if it may. Nil makes such values an error.
 	Fetch func(ref string) (dir string, err error)
+	// Dataset makes the files of a catalogued dataset (ir/datasets) local,
+	// for collection blocks with `dataset = "NAME"`. Nil makes such blocks
+	// an error (names are still checked against the catalog).
+	Dataset func(name string) (*datasets.Paths, error)
 }
 
 // Hasher returns the content digest of a file or directory (see package
@@ -71,6 +76,7 @@ func Load(path string, opts Options) (*Recipe, hcl.Diagnostics) {
 		outputFormats: map[string]string{},
 		pathFormats:   map[string]*knownFormat{},
 		sniffed:       map[string][]string{},
+		datasetPaths:  map[string]*datasets.Paths{},
 	}
 	if l.opts.Hasher == nil {
 		l.opts.Hasher = plainHasher{}
@@ -114,6 +120,9 @@ type loader struct {
 	outputFormats map[string]string
 	pathFormats   map[string]*knownFormat
 	sniffed       map[string][]string
+	// datasetPaths holds resolved datasets by name (nil when resolving
+	// failed and was reported).
+	datasetPaths map[string]*datasets.Paths
 }
 
 func (l *loader) add(d hcl.Diagnostics) { l.diags = append(l.diags, d...) }
@@ -153,6 +162,7 @@ func (l *loader) load() {
 		}
 	}
 	l.applyVariableValues()
+	l.declareDatasets()
 	for _, b := range stageBlocks {
 		l.declareStage(b)
 	}

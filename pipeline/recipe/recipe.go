@@ -152,6 +152,9 @@ type InputFile struct {
 	// the pin is written.
 	Pin      string
 	PinRange hcl.Range
+	// Dataset names the catalogued dataset the file comes from (see
+	// ir/datasets); its Pin is then the catalog's sha256.
+	Dataset string
 }
 
 // Address formats a stage instance address. Keys are quoted the way HCL

@@ -116,7 +116,7 @@ func (l *loader) checkTraversal(tr hcl.Traversal, scope refScope) hcl.Diagnostic
 		}
 		for _, f := range ib.files {
 			if f == field {
-				return nil
+				return ib.dataset.checkRun(tr, root, name, field)
 			}
 		}
 		detail := fmt.Sprintf("%s.%s has no file %q; its files are: %s.", root, name, field, strings.Join(ib.files, ", "))
