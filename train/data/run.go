@@ -65,6 +65,11 @@ type RunConfig struct {
 	SamplingStrategy Strategy   // "" is Top
 	Targets          RunTargets // "" gives no targets
 	NormalizeTargets bool       // min-max normalise each sample's targets
+	// DropWithoutRelevant drops queries none of whose documents within
+	// depth is judged relevant (an irflow addition: first-stage hard
+	// negatives miss the positive of some queries, which single_relevant
+	// otherwise refuses and listwise targets would train on as all-zero).
+	DropWithoutRelevant bool
 }
 
 // rankedDoc is one document of a query's ranked list with what targets
@@ -98,6 +103,8 @@ type RunDataset struct {
 type DropCounts struct {
 	Unjudged int // the run has the query, the qrels do not
 	Short    int // fewer documents than SampleSize within Depth
+	// NoRelevant: no relevant document within Depth (DropWithoutRelevant).
+	NoRelevant int
 }
 
 // LoadRun reads a run dataset. As Lightning IR's RunDataset it cuts rows
@@ -151,12 +158,16 @@ func LoadRun(cfg RunConfig) (*RunDataset, error) {
 			s.docs[i] = d
 		}
 		slices.SortStableFunc(s.docs, func(a, b rankedDoc) int { return cmp.Compare(a.rank, b.rank) })
+		if cfg.DropWithoutRelevant && !slices.ContainsFunc(s.docs, func(d rankedDoc) bool { return d.judged > 0 }) {
+			ds.numDrops.NoRelevant++
+			continue
+		}
 		ds.queries = append(ds.queries, s)
 	}
 	slices.SortFunc(ds.queries, func(a, b runSample) int { return strings.Compare(a.id, b.id) })
 	if len(ds.queries) == 0 {
-		return nil, fmt.Errorf("%s: no training queries left (%d dropped for having no qrels, %d for having fewer than sample_size %d documents within depth)",
-			cfg.Run, ds.numDrops.Unjudged, ds.numDrops.Short, cfg.SampleSize)
+		return nil, fmt.Errorf("%s: no training queries left (%d dropped for having no qrels, %d for having fewer than sample_size %d documents within depth, %d for having no relevant document within depth)",
+			cfg.Run, ds.numDrops.Unjudged, ds.numDrops.Short, cfg.SampleSize, ds.numDrops.NoRelevant)
 	}
 	if err := ds.checkQueries(); err != nil {
 		return nil, err
@@ -213,6 +224,9 @@ func (cfg RunConfig) check() error {
 	if cfg.SamplingStrategy == SingleRelevant && cfg.Qrels == "" {
 		errs = append(errs, errors.New(`sampling_strategy = "single_relevant" needs qrels`))
 	}
+	if cfg.DropWithoutRelevant && cfg.Qrels == "" {
+		errs = append(errs, errors.New("drop_without_relevant needs qrels"))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("run dataset %s: %w", cfg.Run, err)
 	}
@@ -241,7 +255,7 @@ func (ds *RunDataset) checkQueries() error {
 		}
 		if cfg.SamplingStrategy == SingleRelevant && sampled &&
 			!slices.ContainsFunc(q.docs, func(d rankedDoc) bool { return d.judged > 0 }) {
-			return fmt.Errorf("%s: query %q has no relevant document within depth; single_relevant needs one per query", cfg.Run, q.id)
+			return fmt.Errorf("%s: query %q has no relevant document within depth; single_relevant needs one per query (or drop such queries: drop_without_relevant)", cfg.Run, q.id)
 		}
 		if cfg.NormalizeTargets && !(sampled && cfg.SamplingStrategy.random()) {
 			docs := q.docs

@@ -161,3 +161,39 @@ func TestJSONLCollection(t *testing.T) {
 		t.Fatalf("got %q %q", s.Query, s.Docs)
 	}
 }
+
+// TestDropWithoutRelevant: the query that single_relevant refuses (no
+// relevant document within depth) is dropped and counted instead.
+func TestDropWithoutRelevant(t *testing.T) {
+	cfg := data.RunConfig{Run: "testdata/run.run", Queries: "testdata/queries.tsv", Docs: "testdata/docs.tsv", Qrels: "testdata/qrels.qrels",
+		SamplingStrategy: data.SingleRelevant, SampleSize: 2, Depth: 6, Targets: data.Relevance}
+	if _, err := data.LoadRun(cfg); err == nil || !strings.Contains(err.Error(), `query "6" has no relevant document`) {
+		t.Fatalf("without dropping: err = %v, want the query-6 error", err)
+	}
+	cfg.DropWithoutRelevant = true
+	ds, err := data.LoadRun(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ds.Dropped().NoRelevant == 0 {
+		t.Fatalf("Dropped() = %+v, want NoRelevant > 0", ds.Dropped())
+	}
+	for _, q := range ds.QueryIDs() {
+		if q == "6" {
+			t.Fatal("query 6 is still there")
+		}
+	}
+	for i := 0; i < ds.Len(); i++ {
+		s, err := ds.Sample(i, 1, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(s.Docs) != 2 || s.Targets[0] <= 0 {
+			t.Fatalf("sample %d = %+v: want 2 docs, the first relevant", i, s)
+		}
+	}
+	cfg.Qrels = ""
+	if _, err := data.LoadRun(cfg); err == nil || !strings.Contains(err.Error(), "drop_without_relevant needs qrels") {
+		t.Fatalf("without qrels: err = %v", err)
+	}
+}
