@@ -538,6 +538,59 @@ func (s *Scope) ClipGradNorm(params []*Tensor, maxNorm float64) (r0 float64, r1 
 	return
 }
 
+// MulScalarInPlace is x.mul_(v).
+func (s *Scope) MulScalarInPlace(x *Tensor, v float64) (r0 error) {
+	r0 = ErrNotBuilt
+	return
+}
+
+// DivScalarInPlace is x.div_(v) (a true division, not a multiplication by
+// 1/v, so results match PyTorch's bit for bit).
+func (s *Scope) DivScalarInPlace(x *Tensor, v float64) (r0 error) {
+	r0 = ErrNotBuilt
+	return
+}
+
+// AddScalarInPlace is x.add_(v).
+func (s *Scope) AddScalarInPlace(x *Tensor, v float64) (r0 error) {
+	r0 = ErrNotBuilt
+	return
+}
+
+// AddInPlace is x.add_(y) (broadcasting y).
+func (s *Scope) AddInPlace(x, y *Tensor) (r0 error) {
+	r0 = ErrNotBuilt
+	return
+}
+
+// LerpInPlace is x.lerp_(end, w): x + w·(end − x), Adam's first-moment
+// update in PyTorch ≥ 2.0.
+func (s *Scope) LerpInPlace(x, end *Tensor, w float64) (r0 error) {
+	r0 = ErrNotBuilt
+	return
+}
+
+// CopyInPlace is dst.copy_(src): src's values (broadcast, converted) into
+// dst's memory, e.g. a checkpoint's weights into a parameter.
+func (s *Scope) CopyInPlace(dst, src *Tensor) (r0 error) {
+	r0 = ErrNotBuilt
+	return
+}
+
+// Release hands tensors owned by s or by a scope enclosing it to the
+// caller, who frees them with Tensor.Free: state that outlives the Do call
+// it was created in (optimiser moments) but is created deep inside nested
+// scopes.
+func (s *Scope) Release(ts ...*Tensor) (r0 error) {
+	r0 = ErrNotBuilt
+	return
+}
+
+// Runtime is the runtime this scope's callback runs on.
+func (s *Scope) Runtime() (r0 *Runtime) {
+	return
+}
+
 // NewAdamW creates an AdamW optimiser for params (leaf tensors with
 // requires_grad). The optimiser references the parameters; free it with
 // Close before freeing them.

@@ -31,6 +31,10 @@ type Encoder struct {
 	embProjW, embProjB       *torch.Tensor // ELECTRA with embedding_size ≠ hidden_size
 	layers                   []layer
 	all                      []*torch.Tensor
+	names                    [][]string // per tensor of all: its HF name(s), see Params
+
+	// Dropout probabilities, non-zero only in training (SetTraining).
+	dropHidden, dropAttn float64
 }
 
 type layer struct {
@@ -179,6 +183,7 @@ func Load(ctx context.Context, rt *torch.Runtime, c *hf.Config, w *hf.Weights) (
 			}
 			*wt.dst = t
 			e.all = append(e.all, t)
+			e.names = append(e.names, canonicalNames(wt.parts, n.prefix))
 		}
 		return nil
 	})
@@ -338,6 +343,9 @@ func (e *Encoder) embed(s *torch.Scope, ids, typeIDs *torch.Tensor, L int64) (*t
 	if x, err = s.LayerNorm(x, []int64{E}, e.embLNW, e.embLNB, e.Config.LayerNormEps); err != nil {
 		return nil, err
 	}
+	if x, err = e.dropout(s, x, e.dropHidden); err != nil {
+		return nil, err
+	}
 	if e.embProjW != nil {
 		return s.Linear(x, e.embProjW, e.embProjB)
 	}
@@ -391,6 +399,9 @@ func (e *Encoder) layerForward(s *torch.Scope, l *layer, x, bias *torch.Tensor, 
 		return nil, err
 	}
 	s.Free(scores)
+	if probs, err = e.dropout(s, probs, e.dropAttn); err != nil {
+		return nil, err
+	}
 	ctx, err := s.MatMul(probs, v) // [B nh L dh]
 	if err != nil {
 		return nil, err
@@ -405,6 +416,11 @@ func (e *Encoder) layerForward(s *torch.Scope, l *layer, x, bias *torch.Tensor, 
 	attn, err := s.Linear(ctx, l.outW, l.outB)
 	if err != nil {
 		return nil, err
+	}
+	if e.arch != "distilbert" { // DistilBERT has no dropout after out_lin
+		if attn, err = e.dropout(s, attn, e.dropHidden); err != nil {
+			return nil, err
+		}
 	}
 	if attn, err = s.Add(attn, x); err != nil {
 		return nil, err
@@ -427,6 +443,9 @@ func (e *Encoder) layerForward(s *torch.Scope, l *layer, x, bias *torch.Tensor, 
 	}
 	out, err := s.Linear(inter, l.ffnOutW, l.ffnOutB)
 	if err != nil {
+		return nil, err
+	}
+	if out, err = e.dropout(s, out, e.dropHidden); err != nil {
 		return nil, err
 	}
 	if out, err = s.Add(out, h1); err != nil {

@@ -18,6 +18,8 @@ type Head struct {
 	mlmDenseW, mlmDenseB, mlmLNW, mlmLNB, mlmDecW, mlmDecB *torch.Tensor
 	mlmAct                                                 string
 	mlmEps                                                 float64
+	distilMLM                                              bool // DistilBERT's vocab_* names
+	tied                                                   bool // mlmDecW is the backbone's word embeddings (TieDecoder)
 	// Cross-encoder: optional BERT pooler (dense + tanh), then the scorer.
 	poolW, poolB, linW, linB *torch.Tensor
 
@@ -154,6 +156,7 @@ func (h *Head) loadMLM(c *hf.Config, w *hf.Weights, get func(**torch.Tensor, []i
 		}
 		return get(&h.mlmDecB, []int{V}, append(names("predictions.decoder.bias"), names("predictions.bias")...)...)
 	case "distilbert":
+		h.distilMLM = true
 		h.mlmEps = 1e-12
 		h.mlmAct = c.String("activation", "gelu")
 		for _, st := range []struct {
