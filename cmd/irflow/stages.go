@@ -5,6 +5,7 @@ package main
 import (
 	_ "github.com/irflow/irflow/stages/bm25"
 	_ "github.com/irflow/irflow/stages/evaluate"
+	_ "github.com/irflow/irflow/stages/fit"
 	_ "github.com/irflow/irflow/stages/fuse"
 	_ "github.com/irflow/irflow/stages/neural"
 	_ "github.com/irflow/irflow/stages/rerank"

@@ -17,6 +17,7 @@ import (
 	// declarations (formats, enums, ranges) as the CLI test does.
 	_ "github.com/irflow/irflow/stages/bm25"
 	_ "github.com/irflow/irflow/stages/evaluate"
+	_ "github.com/irflow/irflow/stages/fit"
 	_ "github.com/irflow/irflow/stages/neural"
 	_ "github.com/irflow/irflow/stages/rerank"
 )
