@@ -24,6 +24,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/irflow/irflow/internal/durable"
 )
 
 // Env names the environment variable that overrides the default cache
@@ -164,15 +166,6 @@ func dirSize(dir string) int64 {
 	return n
 }
 
-func syncDir(dir string) error {
-	f, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	return f.Sync()
-}
-
 // writeFileAtomic writes data to path via a temporary file, fsync and
 // rename, so readers see the old or the new content, never a mix.
 func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
@@ -203,5 +196,5 @@ func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
 		os.Remove(tmp)
 		return err
 	}
-	return syncDir(dir)
+	return durable.SyncDir(dir)
 }

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/irflow/irflow/internal/durable"
 	"github.com/irflow/irflow/pipeline/digest"
 	"github.com/irflow/irflow/pipeline/stage"
 )
@@ -76,13 +77,13 @@ func (p *Pending) Commit(m *Manifest, outputs []stage.Output) (*Manifest, error)
 	if err != nil {
 		return nil, err
 	}
-	if err := writeSynced(filepath.Join(p.Dir, ManifestName), append(data, '\n')); err != nil {
+	if err := durable.WriteFile(filepath.Join(p.Dir, ManifestName), append(data, '\n')); err != nil {
 		return nil, err
 	}
 	if err := makeReadOnly(p.Dir); err != nil {
 		return nil, err
 	}
-	if err := syncDir(p.Dir); err != nil {
+	if err := durable.SyncDir(p.Dir); err != nil {
 		return nil, err
 	}
 	final := p.c.ObjectDir(p.key)
@@ -96,7 +97,7 @@ func (p *Pending) Commit(m *Manifest, outputs []stage.Output) (*Manifest, error)
 		}
 		return nil, err
 	}
-	if err := syncDir(filepath.Dir(final)); err != nil {
+	if err := durable.SyncDir(filepath.Dir(final)); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -144,27 +145,11 @@ func syncAndHash(dir string) ([]File, error) {
 	// Directories need fsync too, so their entries survive a crash.
 	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err == nil && d.IsDir() && p != dir {
-			return syncDir(p)
+			return durable.SyncDir(p)
 		}
 		return err
 	})
 	return files, err
-}
-
-func writeSynced(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
 
 // makeReadOnly drops write permission on everything below dir (the

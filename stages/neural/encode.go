@@ -13,6 +13,7 @@ import (
 
 	"github.com/charmbracelet/log"
 
+	"github.com/irflow/irflow/internal/durable"
 	"github.com/irflow/irflow/ir/collection"
 	"github.com/irflow/irflow/models/inference"
 	"github.com/irflow/irflow/pipeline/stage"
@@ -63,7 +64,7 @@ func (e *shardEncoder) prepare() error {
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		return err
 	}
-	return syncDir(e.dir)
+	return durable.SyncDir(e.dir)
 }
 
 // docText is what a model reads of a document: a BEIR title before the

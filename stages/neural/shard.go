@@ -11,6 +11,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+
+	"github.com/irflow/irflow/internal/durable"
 )
 
 // A shard holds the encoded vectors of a fixed run of documents (shard i
@@ -127,16 +129,7 @@ func writeShard(dir string, i int, sh *Shard) error {
 		os.Remove(f.Name())
 		return err
 	}
-	return syncDir(dir)
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return durable.SyncDir(dir)
 }
 
 // CorruptShardError says a checkpoint shard failed its checks.

@@ -11,7 +11,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -19,6 +18,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/irflow/irflow/internal/durable"
 )
 
 // ManifestFile lists a checkpoint's files.
@@ -117,10 +118,10 @@ func (s *Store) Save(step int64, write func(dir string) error) error {
 	if err != nil {
 		return err
 	}
-	if err := writeSync(filepath.Join(tmp, ManifestFile), b); err != nil {
+	if err := durable.WriteFile(filepath.Join(tmp, ManifestFile), b); err != nil {
 		return err
 	}
-	if err := syncDir(tmp); err != nil {
+	if err := durable.SyncDir(tmp); err != nil {
 		return err
 	}
 	final := filepath.Join(s.Dir, Name(step))
@@ -130,7 +131,7 @@ func (s *Store) Save(step int64, write func(dir string) error) error {
 	if err := os.Rename(tmp, final); err != nil {
 		return err
 	}
-	if err := syncDir(s.Dir); err != nil {
+	if err := durable.SyncDir(s.Dir); err != nil {
 		return err
 	}
 	return s.prune()
@@ -244,32 +245,4 @@ func digestSync(path string) (fileDigest, error) {
 	}
 	defer f.Close()
 	return d, f.Sync()
-}
-
-func writeSync(path string, b []byte) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
-		return err
-	}
-	return nil
 }
