@@ -95,12 +95,17 @@ func run(ctx context.Context, job *stage.Job) error {
 			job.Log.Warn(msg, kv...)
 		}
 	}
+	tr.OnResume = func(step int) {
+		if prog != nil {
+			prog.Add(int64(step))
+		}
+		if job.Log != nil {
+			job.Log.Info("resumed from checkpoint", "step", step)
+		}
+	}
 	res, err := tr.Run(ctx)
 	if err != nil {
 		return fmt.Errorf("%s: %w", job.Address, err)
-	}
-	if res.Resumed > 0 && job.Log != nil {
-		job.Log.Info("resumed from checkpoint", "step", res.Resumed)
 	}
 	return writeOutputs(job, dir, res)
 }

@@ -97,6 +97,7 @@ type Record struct {
 	LR          float64            `json:"lr"`
 	GradNorm    float64            `json:"grad_norm"`
 	Seconds     float64            `json:"seconds"`
+	Skipped     int                `json:"skipped_batches,omitempty"`
 	Validation  *float64           `json:"validation,omitempty"`
 	Best        bool               `json:"best,omitempty"`
 	StoppedHere string             `json:"stopped,omitempty"`
@@ -146,8 +147,10 @@ type Trainer struct {
 	logw    *os.File
 	// OnRecord, when set, sees every record (progress display).
 	OnRecord func(Record)
-	// Warn reports recoverable oddities (e.g. a non-finite loss).
+	// Warn reports recoverable oddities (a skipped batch).
 	Warn func(msg string, kv ...any)
+	// OnResume, when set, is told the step a run resumes from.
+	OnResume func(step int)
 }
 
 // New prepares a run whose resumable state lives in dir.
@@ -215,6 +218,9 @@ func (t *Trainer) Run(ctx context.Context) (*Result, error) {
 		return nil, err
 	}
 	defer t.logw.Close()
+	if res.Resumed > 0 && t.OnResume != nil {
+		t.OnResume(res.Resumed)
+	}
 	t.model.SetTraining(true)
 
 	stopped := ""
@@ -309,6 +315,13 @@ func (t *Trainer) step(ctx context.Context, step int) (Record, error) {
 				// (seed, step, micro-batch), like everything else.
 				in.Rand = rand.New(rand.NewPCG(uint64(t.cfg.Seed), uint64(step)<<8|uint64(i)))
 				total, parts, err := loss.Sum(s, t.cfg.Losses, in)
+				if errors.Is(err, loss.ErrNoPairs) {
+					// Nothing to learn from this batch (Lightning IR would
+					// train on NaN): skip it, deterministically.
+					t.warn("batch skipped: no pair of documents with different targets", "step", step, "batch", i)
+					rec.Skipped++
+					return nil
+				}
 				if err != nil {
 					return err
 				}
