@@ -170,43 +170,6 @@ func padTo(ids, types, mask []int64, B, L, want, padID int) ([]int64, []int64, [
 	return ni, nt, nm, want
 }
 
-// encodeTexts tokenizes bi-encoder inputs as Lightning IR does: truncated
-// to the query or doc length, with the marker token after [CLS] when the
-// head adds marker tokens, and for expansion padded to the full length
-// with [MASK] tokens.
-func (m *Model) encodeTexts(texts []string, query bool) []tokenizer.Encoding {
-	maxLen, marker, expand, attend := m.Head.DocLength, m.docMarker, m.Head.DocExpansion, m.Head.AttendToDocExpanded
-	if query {
-		maxLen, marker, expand, attend = m.Head.QueryLength, m.queryMarker, m.Head.QueryExpansion, m.Head.AttendToQueryExpanded
-	}
-	var encs []tokenizer.Encoding
-	if marker >= 0 {
-		encs = make([]tokenizer.Encoding, len(texts))
-		for i, t := range texts {
-			encs[i] = m.tok.EncodeWithMarker(t, marker, maxLen)
-		}
-	} else {
-		encs = m.tok.EncodeBatch(texts, maxLen)
-	}
-	if expand {
-		maskID := m.tok.Specials().MASK
-		for i := range encs {
-			e := &encs[i]
-			for len(e.IDs) < maxLen {
-				e.IDs = append(e.IDs, maskID)
-				e.TypeIDs = append(e.TypeIDs, 0)
-				a := 0
-				if attend {
-					a = 1
-				}
-				e.AttentionMask = append(e.AttentionMask, a)
-				e.SpecialTokensMask = append(e.SpecialTokensMask, 1)
-			}
-		}
-	}
-	return encs
-}
-
 // EncodeQueries embeds queries (truncated to the head's query length).
 func (m *Model) EncodeQueries(ctx context.Context, texts []string) (*Embeddings, error) {
 	return m.encode(ctx, texts, true)
@@ -221,12 +184,12 @@ func (m *Model) encode(ctx context.Context, texts []string, query bool) (*Embedd
 	if m.Head.IsCrossEncoder() {
 		return nil, fmt.Errorf("%s: a cross-encoder (%s) scores query–document pairs and has no separate embeddings", m.Dir, m.Head.Architecture)
 	}
-	encs := m.encodeTexts(texts, query)
+	encs := m.inputs.Texts(texts, query)
 	multi := m.Head.MultiVector()
-	masked := m.docMasked
+	masked := m.inputs.Masked(query)
 	expansion := m.Head.DocExpansion
 	if query {
-		masked, expansion = m.queryMasked, m.Head.QueryExpansion
+		expansion = m.Head.QueryExpansion
 	}
 	out := &Embeddings{Vectors: make([][]float32, len(texts))}
 	if multi {

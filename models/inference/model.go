@@ -22,6 +22,7 @@ import (
 	"github.com/irflow/irflow/models/backbone"
 	"github.com/irflow/irflow/models/heads"
 	"github.com/irflow/irflow/models/hf"
+	"github.com/irflow/irflow/models/textinput"
 	"github.com/irflow/irflow/models/tokenizer"
 )
 
@@ -74,8 +75,7 @@ type Model struct {
 	weights *hf.Weights // Go copies, kept for Save
 	opts    Options
 
-	queryMarker, docMarker int          // -1 without marker tokens
-	queryMasked, docMasked map[int]bool // token ids left out of multi-vector scoring
+	inputs *textinput.Encoder
 }
 
 // Load reads a model directory: config.json, weights, tokenizer and head.
@@ -118,8 +118,8 @@ func Load(ctx context.Context, dir string, o Options) (*Model, error) {
 	if o.MaxBatchTokens <= 0 {
 		o.MaxBatchTokens = 16384
 	}
-	m := &Model{Dir: dir, Config: cfg, Head: head, tok: tok, weights: w, opts: o, queryMarker: -1, docMarker: -1}
-	if err := m.setupTokens(); err != nil {
+	m := &Model{Dir: dir, Config: cfg, Head: head, tok: tok, weights: w, opts: o}
+	if m.inputs, err = textinput.New(dir, tok, head, cfg); err != nil {
 		return nil, err
 	}
 	m.rt = o.Runtime
@@ -178,38 +178,6 @@ func resolveHead(dir string, cfg *hf.Config, o Options) (heads.Options, error) {
 		return h, fmt.Errorf("%s: the model has no ranking head (plain %s backbone): choose one with head = %q", cfg.Path, cfg.Backbone(), heads.Architectures())
 	}
 	return h, nil
-}
-
-// setupTokens adds marker tokens and resolves scoring-mask tokens.
-func (m *Model) setupTokens() error {
-	h := m.Head
-	if h.AddMarkerTokens {
-		ids := m.tok.AddSpecialTokens("[QUE]", "[DOC]")
-		m.queryMarker, m.docMarker = ids[0], ids[1]
-		if max(ids[0], ids[1]) >= m.Config.VocabSize {
-			return fmt.Errorf("%s: marker tokens [QUE]/[DOC] get ids %v but the embeddings have only %d rows (the model was not trained with marker tokens)", m.Dir, ids, m.Config.VocabSize)
-		}
-	}
-	resolve := func(tokens []string) (map[int]bool, error) {
-		if len(tokens) == 0 {
-			return nil, nil
-		}
-		set := map[int]bool{}
-		for _, t := range heads.ExpandMaskTokens(tokens) {
-			id, ok := m.tok.TokenID(t)
-			if !ok {
-				return nil, fmt.Errorf("%s: scoring-mask token %q is not in the vocabulary", m.Dir, t)
-			}
-			set[id] = true
-		}
-		return set, nil
-	}
-	var err error
-	if m.queryMasked, err = resolve(h.QueryMaskScoringTokens); err != nil {
-		return err
-	}
-	m.docMasked, err = resolve(h.DocMaskScoringTokens)
-	return err
 }
 
 // Close frees the weights (and the runtime if Load opened it).

@@ -97,32 +97,10 @@ func maskInts(mask [][]bool, i, n int) []int64 {
 	return out
 }
 
-// pairEncoding tokenizes a query–document pair as Lightning IR's
-// cross-encoder tokenizer: each side alone is truncated to its length by
-// encode → truncate → decode (when the head sets a length), then the pair
-// is encoded and cut to the model's maximum length, longest side first.
-func (m *Model) pairEncoding(query, doc string) (tokenizer.Encoding, error) {
-	q := m.truncateSide(query, m.Head.QueryLength)
-	d := m.truncateSide(doc, m.Head.DocLength)
-	maxLen := m.tok.ModelMaxLength()
-	if maxLen <= 0 || maxLen > m.Config.MaxPositionEmbeddings {
-		maxLen = m.Config.MaxPositionEmbeddings
-	}
-	return m.tok.EncodePair(q, d, maxLen, tokenizer.LongestFirst)
-}
-
-func (m *Model) truncateSide(text string, n int) string {
-	if n <= 0 {
-		return text
-	}
-	e := m.tok.EncodeNoSpecial(text, n)
-	return m.tok.DecodeWith(e.IDs, tokenizer.DecodeOptions{CleanUpTokenizationSpaces: m.tok.CleanUpTokenizationSpaces()})
-}
-
 func (m *Model) crossScore(ctx context.Context, query string, docs []string) ([]float32, error) {
 	encs := make([]tokenizer.Encoding, len(docs))
 	for i, d := range docs {
-		e, err := m.pairEncoding(query, d)
+		e, err := m.inputs.Pair(query, d)
 		if err != nil {
 			return nil, fmt.Errorf("document %d: %w", i, err)
 		}

@@ -120,7 +120,7 @@ func (m *Model) Forward(s *torch.Scope, b Batch) (*Output, error) {
 // embed encodes texts and returns their embeddings [B n dim] and scoring
 // mask [B n] (int64; all ones for pooled embeddings).
 func (m *Model) embed(s *torch.Scope, texts []string, query bool) (*torch.Tensor, *torch.Tensor, error) {
-	encs := m.encodeTexts(texts, query)
+	encs := m.inputs.Texts(texts, query)
 	ids, types, mask, L, err := m.tensors(s, encs)
 	if err != nil {
 		return nil, nil, err
@@ -138,9 +138,9 @@ func (m *Model) embed(s *torch.Scope, texts []string, query bool) (*torch.Tensor
 		ones, err := s.Ones(torch.Int64, B, 1)
 		return emb, ones, err
 	}
-	masked, expansion := m.docMasked, m.Head.DocExpansion
+	masked, expansion := m.inputs.Masked(query), m.Head.DocExpansion
 	if query {
-		masked, expansion = m.queryMasked, m.Head.QueryExpansion
+		expansion = m.Head.QueryExpansion
 	}
 	sm := make([]int64, int(B)*L)
 	for i, e := range encs {
@@ -153,42 +153,6 @@ func (m *Model) embed(s *torch.Scope, texts []string, query bool) (*torch.Tensor
 	}
 	scoring, err := s.FromInt64(sm, B, int64(L))
 	return emb, scoring, err
-}
-
-// encodeTexts tokenises bi-encoder inputs as inference does (Lightning
-// IR's tokenizer): truncation to the query or doc length, the marker token
-// after [CLS], and for expansion [MASK] padding up to the full length.
-func (m *Model) encodeTexts(texts []string, query bool) []tokenizer.Encoding {
-	maxLen, marker, expand, attend := m.Head.DocLength, m.docMarker, m.Head.DocExpansion, m.Head.AttendToDocExpanded
-	if query {
-		maxLen, marker, expand, attend = m.Head.QueryLength, m.queryMarker, m.Head.QueryExpansion, m.Head.AttendToQueryExpanded
-	}
-	var encs []tokenizer.Encoding
-	if marker >= 0 {
-		encs = make([]tokenizer.Encoding, len(texts))
-		for i, t := range texts {
-			encs[i] = m.tok.EncodeWithMarker(t, marker, maxLen)
-		}
-	} else {
-		encs = m.tok.EncodeBatch(texts, maxLen)
-	}
-	if expand {
-		maskID := m.tok.Specials().MASK
-		a := 0
-		if attend {
-			a = 1
-		}
-		for i := range encs {
-			e := &encs[i]
-			for len(e.IDs) < maxLen {
-				e.IDs = append(e.IDs, maskID)
-				e.TypeIDs = append(e.TypeIDs, 0)
-				e.AttentionMask = append(e.AttentionMask, a)
-				e.SpecialTokensMask = append(e.SpecialTokensMask, 1)
-			}
-		}
-	}
-	return encs
 }
 
 // tensors pads a batch of encodings to its longest and builds ids, type
@@ -209,7 +173,7 @@ func (m *Model) tensors(s *torch.Scope, encs []tokenizer.Encoding) (ids, types, 
 func (m *Model) crossForward(s *torch.Scope, queries, docs []string, Q, D int) (*Output, error) {
 	encs := make([]tokenizer.Encoding, len(docs))
 	for i, d := range docs {
-		e, err := m.pairEncoding(queries[i/D], d)
+		e, err := m.inputs.Pair(queries[i/D], d)
 		if err != nil {
 			return nil, fmt.Errorf("training: query %d, document %d: %w", i/D, i%D, err)
 		}
@@ -231,26 +195,4 @@ func (m *Model) crossForward(s *torch.Scope, queries, docs []string, Q, D int) (
 		return nil, err
 	}
 	return &Output{Scores: sc}, nil
-}
-
-// pairEncoding tokenises a query–document pair as inference does
-// (Lightning IR's cross-encoder tokenizer): each side truncated alone to its
-// length by encode → truncate → decode, then the pair encoded and cut to
-// the model's maximum length, longest side first.
-func (m *Model) pairEncoding(query, doc string) (tokenizer.Encoding, error) {
-	q := m.truncateSide(query, m.Head.QueryLength)
-	d := m.truncateSide(doc, m.Head.DocLength)
-	maxLen := m.tok.ModelMaxLength()
-	if maxLen <= 0 || maxLen > m.Config.MaxPositionEmbeddings {
-		maxLen = m.Config.MaxPositionEmbeddings
-	}
-	return m.tok.EncodePair(q, d, maxLen, tokenizer.LongestFirst)
-}
-
-func (m *Model) truncateSide(text string, n int) string {
-	if n <= 0 {
-		return text
-	}
-	e := m.tok.EncodeNoSpecial(text, n)
-	return m.tok.DecodeWith(e.IDs, tokenizer.DecodeOptions{CleanUpTokenizationSpaces: m.tok.CleanUpTokenizationSpaces()})
 }

@@ -29,6 +29,7 @@ import (
 	"github.com/irflow/irflow/models/backbone"
 	"github.com/irflow/irflow/models/heads"
 	"github.com/irflow/irflow/models/hf"
+	"github.com/irflow/irflow/models/textinput"
 	"github.com/irflow/irflow/models/tokenizer"
 	"github.com/irflow/irflow/train/optim/statefile"
 )
@@ -76,10 +77,9 @@ type Model struct {
 	params []Param
 	parts  [][]string // per param: the HF names of its parts
 
-	seed                   int64
-	dropHidden, dropAttn   float64
-	queryMarker, docMarker int
-	queryMasked, docMasked map[int]bool
+	seed                 int64
+	dropHidden, dropAttn float64
+	inputs               *textinput.Encoder
 }
 
 // Load reads a Hugging Face model directory (as inference.Load does),
@@ -107,7 +107,7 @@ func Load(ctx context.Context, dir string, o Options) (*Model, error) {
 	if err := heads.InitMissing(head, cfg, w, o.Seed); err != nil {
 		return nil, err
 	}
-	m := &Model{Dir: dir, Config: cfg, Head: head, tok: tok, seed: o.Seed, queryMarker: -1, docMarker: -1}
+	m := &Model{Dir: dir, Config: cfg, Head: head, tok: tok, seed: o.Seed}
 	m.dropHidden, m.dropAttn = backbone.DropoutProbs(cfg)
 	if o.Dropout != nil {
 		if *o.Dropout < 0 || *o.Dropout >= 1 {
@@ -115,7 +115,7 @@ func Load(ctx context.Context, dir string, o Options) (*Model, error) {
 		}
 		m.dropHidden, m.dropAttn = *o.Dropout, *o.Dropout
 	}
-	if err := m.setupTokens(); err != nil {
+	if m.inputs, err = textinput.New(dir, tok, head, cfg); err != nil {
 		return nil, err
 	}
 	if m.rt, err = torch.Open(torch.Options{Device: o.Device, Threads: o.Threads, Seed: o.Seed, SetSeed: true}); err != nil {
@@ -186,39 +186,6 @@ func resolveHead(dir string, cfg *hf.Config, o Options) (heads.Options, error) {
 		return h, fmt.Errorf("%s: %w", dir, err)
 	}
 	return h, nil
-}
-
-// setupTokens adds marker tokens and resolves scoring-mask tokens, as
-// inference does.
-func (m *Model) setupTokens() error {
-	h := m.Head
-	if h.AddMarkerTokens {
-		ids := m.tok.AddSpecialTokens("[QUE]", "[DOC]")
-		m.queryMarker, m.docMarker = ids[0], ids[1]
-		if max(ids[0], ids[1]) >= m.Config.VocabSize {
-			return fmt.Errorf("%s: marker tokens [QUE]/[DOC] get ids %v but the embeddings have only %d rows", m.Dir, ids, m.Config.VocabSize)
-		}
-	}
-	resolve := func(tokens []string) (map[int]bool, error) {
-		if len(tokens) == 0 {
-			return nil, nil
-		}
-		set := map[int]bool{}
-		for _, t := range heads.ExpandMaskTokens(tokens) {
-			id, ok := m.tok.TokenID(t)
-			if !ok {
-				return nil, fmt.Errorf("%s: scoring-mask token %q is not in the vocabulary", m.Dir, t)
-			}
-			set[id] = true
-		}
-		return set, nil
-	}
-	var err error
-	if m.queryMasked, err = resolve(h.QueryMaskScoringTokens); err != nil {
-		return err
-	}
-	m.docMasked, err = resolve(h.DocMaskScoringTokens)
-	return err
 }
 
 // Params lists every trainable tensor (requires_grad on). The list and the

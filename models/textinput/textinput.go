@@ -1,0 +1,129 @@
+// Package textinput turns queries and documents into the token ids a
+// ranking head expects, as Lightning IR's tokenizer does: bi-encoder texts
+// truncated to the head's query or doc length, with a [QUE]/[DOC] marker
+// after [CLS] when the head adds marker tokens and [MASK] padding for
+// expansion; cross-encoder pairs with each side truncated alone and the
+// pair cut to the model's maximum length. Inference and training share it,
+// so a model is trained on exactly the inputs it is later run on.
+package textinput
+
+import (
+	"fmt"
+
+	"github.com/irflow/irflow/models/heads"
+	"github.com/irflow/irflow/models/hf"
+	"github.com/irflow/irflow/models/tokenizer"
+)
+
+// Encoder tokenises for one head.
+type Encoder struct {
+	tok                    *tokenizer.Tokenizer
+	head                   heads.Options
+	maxPositions           int
+	queryMarker, docMarker int          // -1 without marker tokens
+	queryMasked, docMasked map[int]bool // token ids left out of multi-vector scoring
+}
+
+// New adds the head's marker tokens to tok and resolves its scoring-mask
+// tokens; errors name the model directory dir.
+func New(dir string, tok *tokenizer.Tokenizer, head heads.Options, cfg *hf.Config) (*Encoder, error) {
+	e := &Encoder{tok: tok, head: head, maxPositions: cfg.MaxPositionEmbeddings, queryMarker: -1, docMarker: -1}
+	if head.AddMarkerTokens {
+		ids := tok.AddSpecialTokens("[QUE]", "[DOC]")
+		e.queryMarker, e.docMarker = ids[0], ids[1]
+		if max(ids[0], ids[1]) >= cfg.VocabSize {
+			return nil, fmt.Errorf("%s: marker tokens [QUE]/[DOC] get ids %v but the embeddings have only %d rows (the model was not trained with marker tokens)", dir, ids, cfg.VocabSize)
+		}
+	}
+	resolve := func(tokens []string) (map[int]bool, error) {
+		if len(tokens) == 0 {
+			return nil, nil
+		}
+		set := map[int]bool{}
+		for _, t := range heads.ExpandMaskTokens(tokens) {
+			id, ok := tok.TokenID(t)
+			if !ok {
+				return nil, fmt.Errorf("%s: scoring-mask token %q is not in the vocabulary", dir, t)
+			}
+			set[id] = true
+		}
+		return set, nil
+	}
+	var err error
+	if e.queryMasked, err = resolve(head.QueryMaskScoringTokens); err != nil {
+		return nil, err
+	}
+	if e.docMasked, err = resolve(head.DocMaskScoringTokens); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Masked returns the token ids left out of multi-vector scoring for
+// queries or documents (nil: none).
+func (e *Encoder) Masked(query bool) map[int]bool {
+	if query {
+		return e.queryMasked
+	}
+	return e.docMasked
+}
+
+// Texts tokenises bi-encoder inputs: truncated to the query or doc length,
+// with the marker token after [CLS] when the head adds marker tokens, and
+// for expansion padded to the full length with [MASK] tokens (attended to
+// or not, as the head says).
+func (e *Encoder) Texts(texts []string, query bool) []tokenizer.Encoding {
+	h := e.head
+	maxLen, marker, expand, attend := h.DocLength, e.docMarker, h.DocExpansion, h.AttendToDocExpanded
+	if query {
+		maxLen, marker, expand, attend = h.QueryLength, e.queryMarker, h.QueryExpansion, h.AttendToQueryExpanded
+	}
+	var encs []tokenizer.Encoding
+	if marker >= 0 {
+		encs = make([]tokenizer.Encoding, len(texts))
+		for i, t := range texts {
+			encs[i] = e.tok.EncodeWithMarker(t, marker, maxLen)
+		}
+	} else {
+		encs = e.tok.EncodeBatch(texts, maxLen)
+	}
+	if expand {
+		maskID := e.tok.Specials().MASK
+		a := 0
+		if attend {
+			a = 1
+		}
+		for i := range encs {
+			enc := &encs[i]
+			for len(enc.IDs) < maxLen {
+				enc.IDs = append(enc.IDs, maskID)
+				enc.TypeIDs = append(enc.TypeIDs, 0)
+				enc.AttentionMask = append(enc.AttentionMask, a)
+				enc.SpecialTokensMask = append(enc.SpecialTokensMask, 1)
+			}
+		}
+	}
+	return encs
+}
+
+// Pair tokenises a query–document pair as Lightning IR's cross-encoder
+// tokenizer: each side alone is truncated to its length by encode →
+// truncate → decode (when the head sets a length), then the pair is
+// encoded and cut to the model's maximum length, longest side first.
+func (e *Encoder) Pair(query, doc string) (tokenizer.Encoding, error) {
+	q := e.truncateSide(query, e.head.QueryLength)
+	d := e.truncateSide(doc, e.head.DocLength)
+	maxLen := e.tok.ModelMaxLength()
+	if maxLen <= 0 || maxLen > e.maxPositions {
+		maxLen = e.maxPositions
+	}
+	return e.tok.EncodePair(q, d, maxLen, tokenizer.LongestFirst)
+}
+
+func (e *Encoder) truncateSide(text string, n int) string {
+	if n <= 0 {
+		return text
+	}
+	enc := e.tok.EncodeNoSpecial(text, n)
+	return e.tok.DecodeWith(enc.IDs, tokenizer.DecodeOptions{CleanUpTokenizationSpaces: e.tok.CleanUpTokenizationSpaces()})
+}
