@@ -1,0 +1,92 @@
+package fit
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/irflow/irflow/pipeline/stage"
+)
+
+// params returns the kind's defaults with the given values on top.
+func params(kv map[string]any) map[string]any {
+	p := map[string]any{}
+	for _, d := range Kind().Params {
+		if d.Default != nil {
+			p[d.Name] = stage.NormalizeDefault(d.Default)
+		}
+	}
+	p["model"], p["docs"], p["train_queries"] = "/m", "/d", "/q"
+	p["losses"] = map[string]string{"InfoNCE": "1"}
+	for k, v := range kv {
+		p[k] = v
+	}
+	return p
+}
+
+func TestCheckCombination(t *testing.T) {
+	cases := []struct {
+		name  string
+		kv    map[string]any
+		param string // "" = no error
+		want  string
+	}{
+		{"run with qrels", map[string]any{"train_run": "/r", "train_qrels": "/qr"}, "", ""},
+		{"tuples", map[string]any{"train_tuples": "/t"}, "", ""},
+		{"no data", nil, "train_queries", "no training data"},
+		{"both", map[string]any{"train_run": "/r", "train_tuples": "/t"}, "train_run", "both set"},
+		{"tuples with run targets", map[string]any{"train_tuples": "/t", "targets": "relevance"}, "targets", "for runs"},
+		{"tuples with qrels", map[string]any{"train_tuples": "/t", "train_qrels": "/qr"}, "train_qrels", "train_run only"},
+		{"run with order targets", map[string]any{"train_run": "/r", "train_qrels": "/qr", "targets": "order"}, "targets", "for tuples"},
+		{"rank targets without depth", map[string]any{"train_run": "/r", "targets": "rank"}, "targets", "needs depth"},
+		{"relevance without qrels", map[string]any{"train_run": "/r"}, "train_run", "need train_qrels"},
+		{"score targets without qrels", map[string]any{"train_run": "/r", "targets": "score"}, "", ""},
+		{"drop without qrels", map[string]any{"train_run": "/r", "targets": "score", "drop_without_relevant": true}, "drop_without_relevant", "needs train_qrels"},
+		{"single_relevant without qrels", map[string]any{"train_run": "/r", "targets": "score", "sampling_strategy": "single_relevant"}, "sampling_strategy", "needs train_qrels"},
+		{"validation incomplete", map[string]any{"train_tuples": "/t", "validate_every": 10.0, "val_run": "/v"}, "validate_every", "val_queries, val_qrels"},
+		{"patience without validation", map[string]any{"train_tuples": "/t", "patience": 2.0}, "patience", "needs validate_every"},
+		{"required loss parameter missing", map[string]any{"train_tuples": "/t", "losses": map[string]string{"ScoreBasedInBatchCrossEntropy": "1"}}, "loss_options", "min_target_diff"},
+		{"required loss parameter given", map[string]any{"train_tuples": "/t", "losses": map[string]string{"ScoreBasedInBatchCrossEntropy": "1"},
+			"loss_options": map[string]string{"ScoreBasedInBatchCrossEntropy.min_target_diff": "1"}}, "", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := checkCombination(params(c.kv))
+			if c.param == "" {
+				if err != nil {
+					t.Fatalf("unexpected error %v", err)
+				}
+				return
+			}
+			var pe *stage.ParamError
+			if !errors.As(err, &pe) || pe.Param != c.param || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("err = %v (%#v), want a ParamError on %s containing %q", err, pe, c.param, c.want)
+			}
+		})
+	}
+}
+
+func TestLossSpecs(t *testing.T) {
+	specs, err := lossSpecs(map[string]string{"RankNet": "0.5", "FLOPSRegularization": "2"},
+		map[string]string{"RankNet.temperature": "3", "FLOPSRegularization.doc_weight": "1e-3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(specs) != 2 || specs[0].Name != "FLOPSRegularization" || specs[0].Weight != 2 || specs[0].Params["doc_weight"] != 1e-3 ||
+		specs[1].Name != "RankNet" || specs[1].Weight != 0.5 || specs[1].Params["temperature"] != 3 {
+		t.Fatalf("specs = %+v", specs)
+	}
+	for _, bad := range []struct {
+		weights, options map[string]string
+		want             string
+	}{
+		{map[string]string{"RankNet": "x"}, nil, "not a number"},
+		{map[string]string{"RankNet": "1"}, map[string]string{"RankNet": "1"}, "<Loss>.<parameter>"},
+		{map[string]string{"RankNet": "1"}, map[string]string{"InfoNCE.x": "1"}, "not among the losses"},
+		{map[string]string{"RankNet": "1"}, map[string]string{"RankNet.temperature": "hot"}, "not a number"},
+	} {
+		if _, err := lossSpecs(bad.weights, bad.options); err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("lossSpecs(%v, %v) = %v, want an error containing %q", bad.weights, bad.options, err, bad.want)
+		}
+	}
+}
