@@ -141,21 +141,8 @@ func NewRunWriter(w io.Writer, tag string) (*RunWriter, error) {
 // with ranks 1..n. Scores are written so that they read back exactly.
 // Nothing is written for a query whose hits are invalid.
 func (rw *RunWriter) WriteQuery(qid string, hits []Hit) error {
-	if why := textio.CheckID(qid); why != "" {
-		return fmt.Errorf("trec: query id: %s", why)
-	}
-	seen := make(map[string]struct{}, len(hits))
-	for _, h := range hits {
-		if why := textio.CheckID(h.DocID); why != "" {
-			return fmt.Errorf("trec: query %q: document id: %s", qid, why)
-		}
-		if math.IsNaN(h.Score) {
-			return fmt.Errorf("trec: query %q: document %q has a NaN score", qid, h.DocID)
-		}
-		if _, dup := seen[h.DocID]; dup {
-			return fmt.Errorf("trec: query %q: document %q listed twice", qid, h.DocID)
-		}
-		seen[h.DocID] = struct{}{}
+	if err := checkHits(qid, hits); err != nil {
+		return err
 	}
 	SortHits(hits)
 	for i, h := range hits {

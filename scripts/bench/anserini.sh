@@ -12,6 +12,7 @@
 #        scripts/bench/anserini.sh impact-latency NAME TOPICS_TSV K [RUN_OUT]   (single-thread, per query)
 #        scripts/bench/anserini.sh java ARGS...                               (the pinned JVM)
 #        scripts/bench/anserini.sh golden    (re-creates stages/bm25/testdata/anserini)
+#        scripts/bench/anserini.sh golden-ties  (digests of top-1000 runs for the ties = "anserini" test)
 # Indexes go to bench-out/anserini/NAME-MODE. Everything is idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -119,6 +120,62 @@ golden() {
   done
 }
 
+# tsv_to_json writes id<TAB>text documents as Anserini's JsonCollection
+# ({"id", "contents"}), the way a TSV collection is indexed as one field.
+tsv_to_json() {
+  python3 -c '
+import json, sys
+for line in open(sys.argv[1], encoding="utf-8"):
+    i, _, text = line.rstrip("\n").partition("\t")
+    print(json.dumps({"id": i, "contents": text}, ensure_ascii=False))' "$1"
+}
+
+# golden_ties writes Anserini's complete SearchCollection runs (top 1000)
+# for the settings of recipes/bm25-*.hcl, which the ties = "anserini" test
+# of stages/bm25 compares with byte for byte
+# (stages/bm25/testdata/anserini-ties; README.md there).
+golden_ties() {
+  local data=$ROOT/../shared/data dst=$ROOT/stages/bm25/testdata/anserini-ties
+  mkdir -p "$dst" "$OUT/runs"
+  local spec name mode remove run
+  for spec in scifact:flat:remove-query scifact:multifield:remove-query vaswani:flat:; do
+    IFS=: read -r name mode remove <<<"$spec"
+    [ -d "$OUT/$name-$mode" ] || index "$name" "$data/$name/corpus.jsonl" "$mode"
+    search "$name" "$data/$name/queries.tsv" "$mode" "$OUT/runs/$name-$mode.top1000.trec" 2 "$remove"
+  done
+  # Cranfield's recipe indexes docs.tsv (the text alone): JsonCollection.
+  local in=$OUT/input/cranfield-tsv
+  if [ ! -d "$OUT/cranfield-tsv" ]; then
+    mkdir -p "$in"
+    tsv_to_json "$data/cranfield/docs.tsv" > "$in/corpus.jsonl"
+    run_java io.anserini.index.IndexCollection -collection JsonCollection \
+      -input "$in" -index "$OUT/cranfield-tsv" -generator DefaultLuceneDocumentGenerator -threads 2
+  fi
+  search cranfield "$data/cranfield/queries.tsv" tsv "$OUT/runs/cranfield-tsv.top1000.trec" 2
+  for run in scifact-flat scifact-multifield vaswani-flat cranfield-tsv; do
+    run_digests "$OUT/runs/$run.top1000.trec" > "$dst/$run.top1000.sha256"
+  done
+}
+
+# run_digests summarises a run file in a few KB instead of MBs: its size and
+# SHA-256, then per query (in file order) its number of lines and the
+# SHA-256 of those lines, newlines included.
+run_digests() {
+  python3 -c '
+import hashlib, sys
+data = open(sys.argv[1], "rb").read()
+print("# file %d %s" % (len(data), hashlib.sha256(data).hexdigest()))
+order, lines = [], {}
+for line in data.splitlines(keepends=True):
+    q = line.split(b" ", 1)[0].decode()
+    if q not in lines:
+        order.append(q)
+        lines[q] = []
+    lines[q].append(line)
+for q in order:
+    print("%s %d %s" % (q, len(lines[q]), hashlib.sha256(b"".join(lines[q])).hexdigest()))' "$1"
+}
+
 cmd=${1:-}
 shift || true
 case "$cmd" in
@@ -130,5 +187,6 @@ case "$cmd" in
   impact-latency) setup; impact_latency "$@" ;;
   java) setup; run_java "$@" ;;
   golden) setup; golden ;;
-  *) sed -n 2,16p "$0"; exit 2 ;;
+  golden-ties) setup; golden_ties ;;
+  *) sed -n 2,17p "$0"; exit 2 ;;
 esac

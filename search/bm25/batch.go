@@ -23,6 +23,10 @@ type BatchOptions struct {
 	// retrieving K (Anserini's -removeQuery, used for BEIR), so such a
 	// query returns K−1 hits.
 	RemoveQuery bool
+	// AdjustScoreTies rounds and perturbs the scores of the K hits as
+	// Anserini's SearchCollection does (AdjustScoreTies), before
+	// RemoveQuery, as Anserini does.
+	AdjustScoreTies bool
 	// NewAnalyzer makes one query analyzer per thread.
 	NewAnalyzer func() (Analyzer, error)
 	// Progress, if set, is told about each finished query.
@@ -63,6 +67,9 @@ func (s *Searcher) SearchAll(ctx context.Context, queries []Query, opts BatchOpt
 					return
 				}
 				hits := s.Search(an, queries[i].Text, opts.K, &sc)
+				if opts.AdjustScoreTies {
+					AdjustScoreTies(hits)
+				}
 				if opts.RemoveQuery {
 					hits = removeID(hits, queries[i].ID)
 				}

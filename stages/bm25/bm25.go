@@ -24,6 +24,7 @@ import (
 	"github.com/irflow/irflow/analysis"
 	index "github.com/irflow/irflow/index/bm25"
 	"github.com/irflow/irflow/ir/collection"
+	"github.com/irflow/irflow/ir/textio"
 	"github.com/irflow/irflow/ir/trec"
 	"github.com/irflow/irflow/pipeline/stage"
 	search "github.com/irflow/irflow/search/bm25"
@@ -94,10 +95,30 @@ func SearchKind() *stage.Kind {
 			{Name: "b", Type: stage.Number, Default: search.DefaultB, Min: stage.AtLeast(0), Max: stage.AtMost(1)},
 			{Name: "fields", Type: stage.StringMap, Default: map[string]string{}, Check: checkBoosts, Doc: `Field boosts, e.g. { contents = "1.0", title = "1.0" }; empty = every field, boost 1. Fields are "contents" and, in a multifield index, "title"; boosts are numbers ≥ 0.`},
 			{Name: "remove_query", Type: stage.Bool, Default: false, Doc: "Drop a hit whose id equals the query id (Pyserini's --remove-query for BEIR)."},
+			// No defaults: absent, they are not in the cache key, so recipes
+			// written before they existed keep their keys.
+			{Name: "ties", Type: stage.String, Enum: []string{TiesTrecEval, TiesAnserini}, Doc: `How the run is written; absent = "trec_eval": exact float32 scores, hits in trec_eval's order (score descending, then id descending), queries in file order. "anserini": as Anserini 1.5.0's SearchCollection writes it (its regression runs): Lucene's ranking (score descending, then id ascending), scores rounded to 4 decimals and lowered by 1e-6 per earlier member of a tie, printed with 6 decimals, queries in id order. Evaluated, the run then gives Anserini's numbers to the last digit (docs/bm25.md).`},
+			{Name: "tag", Type: stage.String, Check: checkTag, Doc: `Run tag, the last column; absent = "irflow-bm25". With ties = "anserini" and tag = "Anserini" the run file is byte for byte Anserini's.`},
 		},
 		Outputs: []stage.Output{{Name: "run", Path: "run.trec", Format: stage.FormatRun, Doc: "TREC run, trec_eval order."}},
 		Run:     runSearch,
 	}
+}
+
+// Values of the search kind's ties parameter.
+const (
+	// TiesTrecEval writes exact scores in trec_eval's order (the default).
+	TiesTrecEval = "trec_eval"
+	// TiesAnserini writes Anserini's SearchCollection output.
+	TiesAnserini = "anserini"
+)
+
+// checkTag refuses a tag a run line cannot hold.
+func checkTag(v any) error {
+	if why := textio.CheckID(v.(string)); why != "" {
+		return fmt.Errorf("run tag: %s", why)
+	}
+	return nil
 }
 
 // checkBoosts refuses field names no bm25 index has and boosts that are
@@ -315,8 +336,10 @@ func runSearch(ctx context.Context, job *stage.Job) error {
 	for i, q := range qs {
 		queries[i] = search.Query{ID: q.ID, Text: q.Text}
 	}
+	anserini := job.String("ties") == TiesAnserini
 	opts := search.BatchOptions{K: k, Threads: job.Threads, RemoveQuery: job.Bool("remove_query"),
-		NewAnalyzer: func() (search.Analyzer, error) { return analysis.New(cfg) }}
+		AdjustScoreTies: anserini,
+		NewAnalyzer:     func() (search.Analyzer, error) { return analysis.New(cfg) }}
 	if job.Progress != nil {
 		p := job.Progress("searching", int64(len(queries)))
 		defer p.Done()
@@ -326,18 +349,28 @@ func runSearch(ctx context.Context, job *stage.Job) error {
 	if err != nil {
 		return err
 	}
-	return writeRun(filepath.Join(job.OutDir, "run.trec"), queries, results)
+	tag := RunTag
+	if t := job.String("tag"); t != "" {
+		tag = t
+	}
+	return writeRun(filepath.Join(job.OutDir, "run.trec"), tag, anserini, queries, results)
 }
 
-// RunTag is the tag column of the runs the search kind writes.
+// RunTag is the default tag column of the runs the search kind writes.
 const RunTag = "irflow-bm25"
 
-func writeRun(path string, queries []search.Query, results [][]search.Hit) error {
+// writeRun writes the run in trec_eval's order with exact scores, or, for
+// ties = "anserini", in Anserini's form (hits as ranked, adjusted scores).
+func writeRun(path, tag string, anserini bool, queries []search.Query, results [][]search.Hit) error {
 	qids := make([]string, len(queries))
 	for i, q := range queries {
 		qids[i] = q.ID
 	}
-	return trec.WriteRunFileOrdered(path, RunTag, qids, func(i int) []trec.Hit {
+	write := trec.WriteRunFileOrdered
+	if anserini {
+		write = trec.WriteRunFileAnserini
+	}
+	return write(path, tag, qids, func(i int) []trec.Hit {
 		hits := make([]trec.Hit, len(results[i]))
 		for j, h := range results[i] {
 			hits[j] = trec.Hit{DocID: h.ID, Score: float64(h.Score)}

@@ -37,7 +37,7 @@ func newJob(t *testing.T, k *stage.Kind, params map[string]any) *stage.Job {
 
 var (
 	builtMu sync.Mutex
-	built   = map[string]string{} // "coll/layout" → index directory
+	built   = map[string]string{} // "coll/docs/layout" → index directory
 	tmpRoot string
 )
 
@@ -52,12 +52,20 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// buildIndex runs the index kind once per collection and layout.
+// buildIndex runs the index kind once per collection and layout, on the
+// collection's corpus.jsonl.
 func buildIndex(t *testing.T, coll, layout string) string {
+	t.Helper()
+	return buildIndexFrom(t, coll, "corpus.jsonl", layout)
+}
+
+// buildIndexFrom runs the index kind once per collection, documents file
+// and layout.
+func buildIndexFrom(t *testing.T, coll, docs, layout string) string {
 	t.Helper()
 	builtMu.Lock()
 	defer builtMu.Unlock()
-	key := coll + "/" + layout
+	key := coll + "/" + docs + "/" + layout
 	if dir, ok := built[key]; ok {
 		return dir
 	}
@@ -65,7 +73,7 @@ func buildIndex(t *testing.T, coll, layout string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ij := newJob(t, IndexKind(), map[string]any{"docs": testenv.Collection(t, coll, "corpus.jsonl"), "fields": layout, "memory_mb": 4.0})
+	ij := newJob(t, IndexKind(), map[string]any{"docs": testenv.Collection(t, coll, docs), "fields": layout, "memory_mb": 4.0})
 	ij.OutDir = out
 	if err := IndexKind().Run(context.Background(), ij); err != nil {
 		t.Fatal(err)
