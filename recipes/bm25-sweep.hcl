@@ -1,5 +1,6 @@
 # BM25 k1 × b sweep on Vaswani: one index, one search and one evaluation per
 # setting (k1 and b are search-time parameters, so the index is shared).
+# Ties: irflow's default trec_eval rule (exact scores; docs/bm25.md).
 #
 #   irflow run recipes/bm25-sweep.hcl -var 'k1s=[0.6,0.9,1.2,1.5]'
 
