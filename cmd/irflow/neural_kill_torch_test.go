@@ -3,20 +3,16 @@
 package main
 
 import (
-	"bytes"
-	"math/rand"
-	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	oracle "github.com/irflow/irflow/internal/modeloracle"
 	"github.com/irflow/irflow/internal/testenv"
 	"github.com/irflow/irflow/pipeline/cache"
+	"github.com/irflow/irflow/pipeline/exec"
 )
 
 // neuralKillRecipe indexes a real SciFact slice with a dense model
@@ -48,11 +44,6 @@ var shardLine = regexp.MustCompile(`shard (encoded|reused).*`)
 // resumes each time, and requires the final indexes to be byte-identical
 // to an uninterrupted build and no shard to be encoded twice.
 func TestNeuralIndexKillAndResume(t *testing.T) {
-	const wantKills = 10
-	seed := time.Now().UnixNano()
-	rng := rand.New(rand.NewSource(seed))
-	t.Logf("random seed %d", seed)
-
 	minilm := oracle.MiniLMDir(t)
 	splade := filepath.Join(testenv.RepoRoot(t), ".cache", "models", "splade-tiny")
 	var docs []string
@@ -66,82 +57,42 @@ func TestNeuralIndexKillAndResume(t *testing.T) {
 		c.write("docs.jsonl", strings.Join(docs, "\n")+"\n")
 		c.write("r.hcl", recipe)
 	}
-
-	ref := newCLI(t)
-	setup(ref)
-	start := time.Now()
-	refRes := ref.mustRun("r.hcl", "-j", "1")
-	window := time.Since(start)
-	refCache, _ := cache.Open(ref.cache)
-	want := artifacts(t, refCache, refRes)
-
-	kills, midBuild, episodes := 0, 0, 0
-	for midBuild < wantKills && episodes < 8 {
-		episodes++
-		c := newCLI(t)
-		setup(c)
-		cch, _ := cache.Open(c.cache)
-		var logs bytes.Buffer
-		for attempt := 0; attempt < 6 && midBuild < wantKills; attempt++ {
-			cmd := c.command("run", "-j", "1", "--progress", "off", "--log-level", "debug", "r.hcl")
-			cmd.Stderr = &logs
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
+	var want map[string][]cache.File
+	killAndResume(t, killRun{
+		setup: setup, args: []string{"-j", "1"}, wantKills: 10,
+		reference: func(c *cache.Cache, res *exec.Result) { want = artifacts(t, c, res) },
+		progressed: func(cacheDir string) bool {
+			shards, _ := filepath.Glob(filepath.Join(cacheDir, "ckpt", "*", "shards", "shard-*.bin"))
+			return len(shards) > 0
+		},
+		check: func(episode int, c *cache.Cache, res *exec.Result, logs string) {
+			if got := artifacts(t, c, res); !reflect.DeepEqual(got, want) {
+				t.Fatalf("episode %d: indexes differ from the uninterrupted build", episode)
 			}
-			time.Sleep(time.Duration(rng.Int63n(int64(window))))
-			cmd.Process.Signal(syscall.SIGKILL)
-			err := cmd.Wait()
-			if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() {
-				if err != nil {
-					t.Fatalf("run failed before the kill: %v\n%s", err, logs.String())
+			// No shard of either index is encoded twice over the episode, and
+			// every one was encoded or reused from the checkpoint (a kill between
+			// a shard's commit and its log line leaves it reused but unlogged).
+			encoded, covered := map[string]int{}, map[string]bool{}
+			for _, line := range shardLine.FindAllString(logs, -1) {
+				stage := regexp.MustCompile(`stage=(\S+)`).FindStringSubmatch(line)
+				shard := regexp.MustCompile(`shard=(\d+)`).FindStringSubmatch(line)
+				if stage == nil || shard == nil {
+					t.Fatalf("unexpected log line %q", line)
 				}
-				break
+				id := stage[1] + "#" + shard[1]
+				covered[id] = true
+				if strings.Contains(line, "shard encoded") {
+					encoded[id]++
+				}
 			}
-			kills++
-			verifyAll(t, cch)
-			if shards, _ := filepath.Glob(filepath.Join(c.cache, "ckpt", "*", "shards", "shard-*.bin")); len(shards) > 0 {
-				midBuild++
+			if len(covered) != 20 {
+				t.Errorf("episode %d: %d distinct shards seen, want 20 (10 per index)", episode, len(covered))
 			}
-		}
-		final := c.command("run", "--json", "-j", "1", "--progress", "off", "--log-level", "debug", "r.hcl")
-		var out bytes.Buffer
-		final.Stdout, final.Stderr = &out, &logs
-		if err := final.Run(); err != nil {
-			t.Fatalf("episode %d: resumed run failed: %v\n%s", episodes, err, logs.String())
-		}
-		if got := artifacts(t, cch, parseResult(t, out.String())); !reflect.DeepEqual(got, want) {
-			t.Fatalf("episode %d: indexes differ from the uninterrupted build", episodes)
-		}
-		// No shard of either index is encoded twice over the episode, and
-		// every one was encoded or reused from the checkpoint (a kill between
-		// a shard's commit and its log line leaves it reused but unlogged).
-		encoded, covered := map[string]int{}, map[string]bool{}
-		for _, line := range shardLine.FindAllString(logs.String(), -1) {
-			stage := regexp.MustCompile(`stage=(\S+)`).FindStringSubmatch(line)
-			shard := regexp.MustCompile(`shard=(\d+)`).FindStringSubmatch(line)
-			if stage == nil || shard == nil {
-				t.Fatalf("unexpected log line %q", line)
+			for id, n := range encoded {
+				if n > 1 {
+					t.Errorf("episode %d: shard %s encoded %d times", episode, id, n)
+				}
 			}
-			id := stage[1] + "#" + shard[1]
-			covered[id] = true
-			if strings.Contains(line, "shard encoded") {
-				encoded[id]++
-			}
-		}
-		if len(covered) != 20 {
-			t.Errorf("episode %d: %d distinct shards seen, want 20 (10 per index)", episodes, len(covered))
-		}
-		for id, n := range encoded {
-			if n > 1 {
-				t.Errorf("episode %d: shard %s encoded %d times", episodes, id, n)
-			}
-		}
-	}
-	t.Logf("%d kills in %d episodes (window %v), %d during an index build", kills, episodes, window, midBuild)
-	if midBuild < wantKills {
-		t.Fatalf("only %d kills landed during a build", midBuild)
-	}
-	if _, err := os.Stat(ref.cache); err != nil {
-		t.Fatal(err)
-	}
+		},
+	})
 }
