@@ -8,5 +8,6 @@ import (
 	_ "github.com/irflow/irflow/stages/fit"
 	_ "github.com/irflow/irflow/stages/fuse"
 	_ "github.com/irflow/irflow/stages/neural"
+	_ "github.com/irflow/irflow/stages/report"
 	_ "github.com/irflow/irflow/stages/rerank"
 )

@@ -19,6 +19,7 @@ import (
 	_ "github.com/irflow/irflow/stages/evaluate"
 	_ "github.com/irflow/irflow/stages/fit"
 	_ "github.com/irflow/irflow/stages/neural"
+	_ "github.com/irflow/irflow/stages/report"
 	_ "github.com/irflow/irflow/stages/rerank"
 )
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -178,6 +179,45 @@ func TestMetricsAreCheckedByDeclaration(t *testing.T) {
 			t.Errorf("%q: err = %v, want %q", tc.metrics, err, tc.msg)
 		} else if errors.As(err, &el) != (tc.index >= 0) || el != nil && el.Index != tc.index {
 			t.Errorf("%q: element %+v, want index %d", tc.metrics, el, tc.index)
+		}
+	}
+}
+
+// TestEvaluateStageComplete: with complete (trec_eval -c) the 298 judged
+// SciFact queries the run lacks count as 0, so RR@10 is 2/300; without,
+// the mean is over the 2 queries of the run. per_query.txt is laid out as
+// trec_eval -q prints ("%-22s\t%s\t%.4f").
+func TestEvaluateStageComplete(t *testing.T) {
+	dir := t.TempDir()
+	run := "1 Q0 31715818 1 1.0 t\n3 Q0 14717500 1 1.0 t\nnope Q0 1 1 1.0 t\n"
+	runPath := filepath.Join(dir, "run.trec")
+	os.WriteFile(runPath, []byte(run), 0o644)
+	for _, tc := range []struct {
+		complete bool
+		queries  int
+		rr       float64
+	}{{true, 300, 2.0 / 300}, {false, 2, 1}} {
+		j := job(t, map[string]any{"run": runPath, "qrels": testenv.Collection(t, "scifact", "qrels", "test.tsv"),
+			"metrics": []string{"RR@10"}, "complete": tc.complete})
+		k, _ := stage.Lookup("evaluate", "")
+		if err := k.Run(context.Background(), j); err != nil {
+			t.Fatal(err)
+		}
+		var res evaluate.Result
+		b, _ := os.ReadFile(filepath.Join(j.OutDir, "metrics.json"))
+		json.Unmarshal(b, &res)
+		if res.Queries != tc.queries || len(res.PerQuery) != tc.queries || len(res.QrelsOnly) != 298 || res.Complete != tc.complete ||
+			math.Abs(res.Mean["RR@10"]-tc.rr) > 1e-15 || j.Metrics()["RR@10"] != res.Mean["RR@10"] {
+			t.Errorf("complete=%v: %d queries, qrels_only %d, RR@10 %v", tc.complete, res.Queries, len(res.QrelsOnly), res.Mean["RR@10"])
+		}
+		pq, err := os.ReadFile(filepath.Join(j.OutDir, "per_query.txt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSuffix(string(pq), "\n"), "\n")
+		want := fmt.Sprintf("RR@10                 \tall\t%.4f", tc.rr)
+		if len(lines) != tc.queries+1 || lines[len(lines)-1] != want || !strings.HasPrefix(lines[0], "RR@10                 \t1\t1.0000") {
+			t.Errorf("complete=%v: per_query.txt has %d lines, first %q, last %q (want %q)", tc.complete, len(lines), lines[0], lines[len(lines)-1], want)
 		}
 	}
 }
