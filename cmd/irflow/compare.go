@@ -22,6 +22,8 @@ func init() {
 	})
 }
 
+var errNoRuns = errors.New("give two or more run files")
+
 // compareCommand reports loose run files against one qrels file the way
 // a report stage does, printing the table to stdout.
 func compareCommand(args []string, stdout, stderr io.Writer) error {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -117,5 +116,3 @@ func containsString(list []string, s string) bool {
 	}
 	return false
 }
-
-var errNoRuns = errors.New("give two or more run files")
