@@ -98,7 +98,6 @@ func (r *Report) cells() [][]cell {
 			}
 			out[si][ci] = x
 		}
-		_ = si
 	}
 	// Bold the best printed value of each column (all that tie on it).
 	for ci := range cols {
