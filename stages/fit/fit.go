@@ -11,8 +11,10 @@
 package fit
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -30,7 +32,21 @@ import (
 // Method is the kind's method name (the default of block fit).
 const Method = "transformer"
 
-func init() { stage.Register(Kind()) }
+// Formats of the outputs besides the model.
+const (
+	FormatLog   = "fit/log"   // one JSON record per training step (trainer.Record)
+	FormatCurve = "image/svg" // an SVG picture
+	// FormatTuples is a training tuples file (qid<TAB>pos<TAB>neg…, or
+	// scored JSON lines).
+	FormatTuples = "tuples"
+)
+
+func init() {
+	stage.RegisterFormat(stage.Format{Name: FormatLog, Version: "1", Doc: "a training log: one JSON record per step (loss, its parts, lr, gradient norm, validation)"})
+	stage.RegisterFormat(stage.Format{Name: FormatCurve, Version: "1", Doc: "an SVG picture"})
+	stage.RegisterFormat(stage.Format{Name: FormatTuples, Version: "1", Doc: "training tuples: qid<TAB>pos<TAB>neg… or scored JSON lines", Sniff: sniffTuples})
+	stage.Register(Kind())
+}
 
 // Kind describes the `fit` block.
 func Kind() *stage.Kind {
@@ -46,7 +62,7 @@ func Kind() *stage.Kind {
 			{Name: "device", Type: stage.String, Default: "cpu", Check: checkDevice, Doc: `"cpu", "cuda" or "cuda:N" (CUDA needs a build with -tags torch,cuda).`},
 
 			// Data.
-			{Name: "train_tuples", Type: stage.Input, Default: "", Doc: "Training tuples: qid<TAB>pos<TAB>neg… (or scored tuples, see targets). Give either this or train_run."},
+			{Name: "train_tuples", Type: stage.Input, Default: "", Accepts: []string{FormatTuples}, Doc: "Training tuples: qid<TAB>pos<TAB>neg… (or scored tuples, see targets). Give either this or train_run."},
 			{Name: "train_run", Type: stage.Input, Default: "", Accepts: []string{stage.FormatRun}, Doc: "A TREC run over the training queries whose ranked documents are sampled (Lightning IR's RunDataset), e.g. BM25 hard negatives."},
 			{Name: "train_queries", Type: stage.Input, Required: true, Accepts: []string{stage.FormatQueries}, Doc: "Training queries: id<TAB>text (.tsv) or BEIR JSONL."},
 			{Name: "train_qrels", Type: stage.Input, Default: "", Accepts: []string{stage.FormatQrels}, Doc: "Training judgments (with train_run: relevance targets, single_relevant sampling, and run queries without judgments are dropped)."},
@@ -91,12 +107,47 @@ func Kind() *stage.Kind {
 		},
 		Outputs: []stage.Output{
 			{Name: "model", Path: "model/", Format: stage.FormatModel, Doc: "The fine-tuned model (the best validated one, else the last) in Hugging Face layout with a Lightning IR config.json and a model card (README.md)."},
-			{Name: "log", Path: "log.jsonl", Doc: "One JSON record per step: loss and its parts, learning rate, gradient norm, validation metric."},
-			{Name: "curve", Path: "curve.svg", Doc: "Training loss (and validation metric) per step."},
+			{Name: "log", Path: "log.jsonl", Format: FormatLog, Doc: "One JSON record per step: loss and its parts, learning rate, gradient norm, validation metric."},
+			{Name: "curve", Path: "curve.svg", Format: FormatCurve, Doc: "Training loss (and validation metric) per step."},
 		},
 		Check: checkCombination,
 		Run:   run,
 	}
+}
+
+// sniffTuples recognises id tuples (at least three tab-separated ids, the
+// second a document id, not a qrels or run iteration "0"/"Q0") and ColBERT-style
+// scored JSON lines. A file of four integer columns is both tuples and
+// qrels to a sniffer; either parameter takes it.
+func sniffTuples(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	n := 0
+	for n < 3 && sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" {
+			continue
+		}
+		n++
+		if strings.HasPrefix(line, "[") {
+			continue
+		}
+		cols := strings.Split(line, "\t")
+		if len(cols) < 3 || cols[1] == "0" || strings.EqualFold(cols[1], "Q0") {
+			return false
+		}
+		for _, c := range cols {
+			if c == "" || strings.ContainsAny(c, " ") {
+				return false
+			}
+		}
+	}
+	return n > 0
 }
 
 func checkDevice(v any) error {

@@ -2,6 +2,8 @@ package fit
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -87,6 +89,28 @@ func TestLossSpecs(t *testing.T) {
 	} {
 		if _, err := lossSpecs(bad.weights, bad.options); err == nil || !strings.Contains(err.Error(), bad.want) {
 			t.Errorf("lossSpecs(%v, %v) = %v, want an error containing %q", bad.weights, bad.options, err, bad.want)
+		}
+	}
+}
+
+func TestSniffTuples(t *testing.T) {
+	cases := map[string]bool{
+		"1\t10\t20\n2\t11\t21\n":                true,  // qid pos neg
+		"1\t10\t20\t30\n":                       true,  // wider; also qrels-shaped
+		"[\"1\", [\"10\", 9.5], [\"20\", 3]]\n": true,  // scored JSON
+		"1\t0\tdoc\t1\n":                        false, // qrels
+		"1 Q0 d1 1 2.5 run\n":                   false, // run
+		"1\tq one\n":                            false, // queries
+		"1\tsome text\tmore\n":                  false, // text, not ids
+		"":                                      false,
+	}
+	for content, want := range cases {
+		p := filepath.Join(t.TempDir(), "f.tsv")
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if got := sniffTuples(p); got != want {
+			t.Errorf("sniffTuples(%q) = %v, want %v", content, got, want)
 		}
 	}
 }

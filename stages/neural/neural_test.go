@@ -188,3 +188,21 @@ func TestSparseOfAndScoredTokens(t *testing.T) {
 		t.Fatalf("scoredTokens = %v", got)
 	}
 }
+
+func TestHeadDiff(t *testing.T) {
+	base, err := heads.Preset(heads.Splade, 128)
+	if err != nil {
+		t.Fatal(err)
+	}
+	docSide := base
+	docSide.DocLength, docSide.DocExpansion = 192, true
+	if d := headDiff(base, docSide); len(d) != 0 {
+		t.Errorf("documents-only options differ: %v, want no difference", d)
+	}
+	other := base
+	other.QueryLength, other.Similarity = 16, "cosine"
+	d := headDiff(base, other)
+	if len(d) != 2 || d[0] != "query_length: index 32, search 16" || d[1] != "similarity: index dot, search cosine" {
+		t.Errorf("headDiff = %q", d)
+	}
+}

@@ -308,12 +308,12 @@ func TestBadInputErrors(t *testing.T) {
 		{"plain backbone without a head", func() error { _, err := index(MethodSparse, splade, "", docs, ""); return err }, "has no ranking head"},
 		{"empty collection", func() error { _, err := index(MethodSparse, splade, "splade", empty, ""); return err }, "holds no documents"},
 		{"corrupt shard", func() error { _, err := index(MethodSparse, splade, "splade", docs, ckpt); return err }, "corrupt encoding shard"},
-		{"search with another model", func() error { return search(MethodSparse, sparseIx, other, "splade") }, "another model or head"},
+		{"search with another model", func() error { return search(MethodSparse, sparseIx, other, "splade") }, "encoded with another model"},
 		{"search with another head option", func() error {
 			params := map[string]any{"index": sparseIx, "queries": queries, "model": splade, "head": "splade",
 				"head_options": map[string]string{"query_length": "16"}, "batch_size": 8.0, "k": 10.0, "remove_query": false}
 			return SearchKind(MethodSparse).Run(context.Background(), &stage.Job{Address: "search.x", Params: params, OutDir: t.TempDir(), Threads: 1})
-		}, "another model or head"},
+		}, "query_length: index 32, search 16"},
 		{"dense search of a sparse index", func() error { return search(MethodDense, sparseIx, minilm, "") }, "is a sparse index"},
 	}
 	for _, c := range cases {

@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"path/filepath"
 	"reflect"
+	"strings"
 
 	densex "github.com/irflow/irflow/index/dense"
 	multix "github.com/irflow/irflow/index/multivector"
 	sparsex "github.com/irflow/irflow/index/sparse"
 	"github.com/irflow/irflow/ir/collection"
 	"github.com/irflow/irflow/ir/trec"
+	"github.com/irflow/irflow/models/heads"
 	"github.com/irflow/irflow/models/inference"
 	"github.com/irflow/irflow/pipeline/stage"
 	denses "github.com/irflow/irflow/search/dense"
@@ -45,9 +47,13 @@ func runSearch(ctx context.Context, job *stage.Job, m string) error {
 		return err
 	}
 	defer model.Close()
-	if digest != info.Model || !reflect.DeepEqual(model.Head, info.Head) {
-		return fmt.Errorf("%s: the index %s was encoded with another model or head (%s, head %s) than this search's (%s, head %s): queries and documents must be encoded by the same model",
-			job.Address, dir, short(info.Model), info.Head.Architecture, short(digest), model.Head.Architecture)
+	if digest != info.Model {
+		return fmt.Errorf("%s: the index %s was encoded with another model (%s) than this search's (%s): queries and documents must be encoded by the same model",
+			job.Address, dir, short(info.Model), short(digest))
+	}
+	if diff := headDiff(info.Head, model.Head); len(diff) > 0 {
+		return fmt.Errorf("%s: the index %s was encoded with other head options than this search's (%s): queries and documents must be encoded by the same head (set them in both blocks' head_options)",
+			job.Address, dir, strings.Join(diff, "; "))
 	}
 	texts := make([]string, len(qs))
 	for i, q := range qs {
@@ -167,4 +173,26 @@ func writeRun(path, tag string, qs []collection.Query, results [][]hit, k int, r
 		}
 		return hits
 	})
+}
+
+// docOnly are the head options that shape only the documents' encoding,
+// which the index has already done: a search may leave them at the
+// model's defaults (an index built with doc_length = 512 of a model saved
+// with 192 is searched with the model as saved).
+var docOnly = map[string]bool{"doc_length": true, "doc_expansion": true, "attend_to_doc_expanded_tokens": true, "doc_mask_scoring_tokens": true}
+
+// headDiff lists the options, by Lightning IR's names, in which the head
+// a search encodes queries with differs from the index's ("name: index
+// value, search value"), leaving out the documents-only ones.
+func headDiff(index, search heads.Options) []string {
+	a, b := reflect.ValueOf(index), reflect.ValueOf(search)
+	var diff []string
+	for i := 0; i < a.NumField(); i++ {
+		name := strings.Split(a.Type().Field(i).Tag.Get("json"), ",")[0]
+		if docOnly[name] || reflect.DeepEqual(a.Field(i).Interface(), b.Field(i).Interface()) {
+			continue
+		}
+		diff = append(diff, fmt.Sprintf("%s: index %v, search %v", name, a.Field(i).Interface(), b.Field(i).Interface()))
+	}
+	return diff
 }
