@@ -56,6 +56,42 @@ def parse_args(argv=None):
 # ---- sparse (SPLADE) ---------------------------------------------------------
 
 
+def lightning_ir_splade(model_dir):
+    """A Lightning IR SPLADE directory (model_type "splade", as irflow's fit
+    saves it) rather than a transformers BertForMaskedLM checkpoint."""
+    with open(os.path.join(model_dir, "config.json")) as f:
+        cfg = json.load(f)
+    return cfg.get("model_type") == "splade" and cfg.get("backbone_model_type") == "bert"
+
+
+def load_lightning_ir_splade(model_dir):
+    """BertForMaskedLM from a Lightning IR SPLADE checkpoint: the backbone's
+    tensors at the top level, the MLM head under projection.predictions.*,
+    the decoder tied to the word embeddings. Every tensor must be used."""
+    from safetensors.torch import load_file
+    from transformers import BertConfig, BertForMaskedLM
+
+    with open(os.path.join(model_dir, "config.json")) as f:
+        cfg = json.load(f)
+    cfg["model_type"] = "bert"
+    config = BertConfig.from_dict(cfg)
+    config._attn_implementation = "eager"
+    model = BertForMaskedLM(config)
+    state = {}
+    for k, v in load_file(os.path.join(model_dir, "model.safetensors")).items():
+        if k.startswith("projection."):
+            state["cls." + k[len("projection."):]] = v
+        else:
+            state["bert." + k] = v
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    missing = [k for k in missing if k not in ("cls.predictions.decoder.weight", "cls.predictions.decoder.bias")]
+    if missing or unexpected:
+        raise SystemExit(f"{model_dir}: missing {missing}, unexpected {unexpected}")
+    model.tie_weights()
+    assert model.cls.predictions.decoder.weight.data_ptr() == model.bert.embeddings.word_embeddings.weight.data_ptr()
+    return model.eval()
+
+
 class Splade:
     """BertForMaskedLM -> log1p(relu(logits)) -> masked max over tokens."""
 
@@ -66,7 +102,10 @@ class Splade:
         if not self.tok.is_fast:
             raise SystemExit(f"{model_dir}: expected a fast tokenizer (tokenizer.json)")
         # Eager attention: transformers 4.53 refuses SDPA on torch 2.1.0; same math.
-        self.model = AutoModelForMaskedLM.from_pretrained(model_dir, attn_implementation="eager").eval()
+        if lightning_ir_splade(model_dir):
+            self.model = load_lightning_ir_splade(model_dir)
+        else:
+            self.model = AutoModelForMaskedLM.from_pretrained(model_dir, attn_implementation="eager").eval()
         self.vocab = self.tok.convert_ids_to_tokens(list(range(self.model.config.vocab_size)))
 
     def tokenize(self, texts, max_len):
