@@ -3,7 +3,6 @@ package trec
 import (
 	"fmt"
 	"math"
-	"os"
 	"slices"
 	"strconv"
 
@@ -60,26 +59,14 @@ func WriteRunFileAnserini(path, tag string, qids []string, hits func(i int) []Hi
 		}
 		return 0
 	})
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	rw, err := NewRunWriter(f, tag)
-	if err == nil {
+	return writeRunFile(path, tag, func(rw *RunWriter) error {
 		for _, i := range order {
-			if err = rw.WriteQueryAnserini(qids[i], hits(i)); err != nil {
-				break
+			if err := rw.WriteQueryAnserini(qids[i], hits(i)); err != nil {
+				return err
 			}
 		}
-	}
-	if err == nil {
-		err = rw.Flush()
-	}
-	if err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+		return nil
+	})
 }
 
 // AppendJavaFixed appends v as Java's String.format(Locale.US, "%.<prec>f", v)

@@ -200,17 +200,25 @@ func WriteRunFile(path string, run Run, tag string) error {
 // qids (a search stage keeps the order of its queries file); hits(i) gives
 // the hits of qids[i], which are sorted in place.
 func WriteRunFileOrdered(path, tag string, qids []string, hits func(i int) []Hit) error {
+	return writeRunFile(path, tag, func(rw *RunWriter) error {
+		for i, q := range qids {
+			if err := rw.WriteQuery(q, hits(i)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// writeRunFile creates path and lets write fill it through a RunWriter.
+func writeRunFile(path, tag string, write func(rw *RunWriter) error) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
 	rw, err := NewRunWriter(f, tag)
 	if err == nil {
-		for i, q := range qids {
-			if err = rw.WriteQuery(q, hits(i)); err != nil {
-				break
-			}
-		}
+		err = write(rw)
 	}
 	if err == nil {
 		err = rw.Flush()
