@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/irflow/irflow/models/hf"
 )
@@ -294,4 +295,31 @@ func listOrNil(s []string) any {
 		return nil
 	}
 	return s
+}
+
+// Resolve picks a model directory's head: the preset when one is named (a
+// sentence-transformers directory keeps its own pooling and lengths),
+// else the head the directory describes (Lightning IR or
+// sentence-transformers config), else an error naming the presets.
+func Resolve(dir string, c *hf.Config, preset string) (Options, error) {
+	if preset != "" {
+		h, err := Preset(preset, c.HiddenSize)
+		if err != nil {
+			return h, err
+		}
+		if preset == SentenceTransformers {
+			if st, ok, err := FromConfig(dir, c); err == nil && ok && st.Architecture == SentenceTransformers {
+				h = st
+			}
+		}
+		return h, nil
+	}
+	h, ok, err := FromConfig(dir, c)
+	if err != nil {
+		return h, err
+	}
+	if !ok {
+		return h, fmt.Errorf("%s: the model has no ranking head (plain %s backbone): choose one with head = one of %s", c.Path, c.Backbone(), strings.Join(Architectures(), ", "))
+	}
+	return h, nil
 }

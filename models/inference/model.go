@@ -157,27 +157,11 @@ func resolveHead(dir string, cfg *hf.Config, o Options) (heads.Options, error) {
 		h := *o.HeadOptions
 		return h, h.Validate()
 	}
-	if o.Head != "" {
-		h, err := heads.Preset(o.Head, cfg.HiddenSize)
-		if err != nil {
-			return h, err
-		}
-		// A sentence-transformers directory knows its own pooling and length.
-		if o.Head == heads.SentenceTransformers {
-			if st, ok, err := heads.FromConfig(dir, cfg); err == nil && ok && st.Architecture == heads.SentenceTransformers {
-				h = st
-			}
-		}
-		return h, h.Validate()
-	}
-	h, ok, err := heads.FromConfig(dir, cfg)
+	h, err := heads.Resolve(dir, cfg, o.Head)
 	if err != nil {
 		return h, err
 	}
-	if !ok {
-		return h, fmt.Errorf("%s: the model has no ranking head (plain %s backbone): choose one with head = %q", cfg.Path, cfg.Backbone(), heads.Architectures())
-	}
-	return h, nil
+	return h, h.Validate()
 }
 
 // Close frees the weights (and the runtime if Load opened it).

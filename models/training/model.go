@@ -157,25 +157,9 @@ func Load(ctx context.Context, dir string, o Options) (*Model, error) {
 // resolveHead picks the head as inference does: a preset, else the one
 // config.json / modules.json describes; then the overrides.
 func resolveHead(dir string, cfg *hf.Config, o Options) (heads.Options, error) {
-	var h heads.Options
-	var err error
-	if o.HeadPreset != "" {
-		if h, err = heads.Preset(o.HeadPreset, cfg.HiddenSize); err != nil {
-			return h, err
-		}
-		if o.HeadPreset == heads.SentenceTransformers {
-			if st, ok, err := heads.FromConfig(dir, cfg); err == nil && ok && st.Architecture == heads.SentenceTransformers {
-				h = st
-			}
-		}
-	} else {
-		var ok bool
-		if h, ok, err = heads.FromConfig(dir, cfg); err != nil {
-			return h, err
-		}
-		if !ok {
-			return h, fmt.Errorf("%s: the model has no ranking head (plain %s backbone): choose a head preset (%s)", cfg.Path, cfg.Backbone(), strings.Join(heads.Architectures(), ", "))
-		}
+	h, err := heads.Resolve(dir, cfg, o.HeadPreset)
+	if err != nil {
+		return h, err
 	}
 	if len(o.Head) > 0 {
 		if err := h.Override(o.Head); err != nil {
