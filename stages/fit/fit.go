@@ -80,7 +80,7 @@ func Kind() *stage.Kind {
 			// Losses.
 			{Name: "losses", Type: stage.StringMap, Required: true, Check: checkLosses, Doc: `Losses and their weights, summed: { InfoNCE = 1, FLOPSRegularization = 1 }. Names: Lightning IR's (RankNet, ConstantMarginMSE, SupervisedMarginMSE, KLDivergence, InfoNCE, PearsonCorrelation, ApproxNDCG, ApproxMRR, ApproxRankMSE, InBatchCrossEntropy, ScoreBasedInBatchCrossEntropy, FLOPSRegularization, L1Regularization, L2Regularization) and xpmir's (ListwiseSoftmaxCrossEntropy, DistillRankNet, ADR-MSE).`},
 			{Name: "loss_options", Type: stage.StringMap, Default: map[string]string{}, Check: checkLossOptions, Doc: `Loss parameters by Lightning IR's argument names: { "FLOPSRegularization.query_weight" = "5e-4", "RankNet.temperature" = "1" }.`},
-			{Name: "schedules", Type: stage.StringMap, Default: map[string]string{}, Check: checkSchedules, Doc: `Value schedules on numeric loss parameters (Lightning IR's generic schedulers): { "FLOPSRegularization.query_weight" = "quadratic_warmup(warmup=1000)" }; the scheduled value is the parameter's value times the schedule.`},
+			{Name: "schedules", Type: stage.StringMap, Default: map[string]string{}, Check: checkSchedules, Doc: `Value schedules on numeric loss parameters and loss weights (Lightning IR's generic schedulers): { "FLOPSRegularization.query_weight" = "quadratic_warmup(warmup=1000)", "InBatchCrossEntropy.weight" = "linear_warmup(warmup=200)" }; the scheduled value is the parameter's value times the schedule.`},
 
 			// Optimiser.
 			{Name: "lr", Type: stage.Number, Default: 2e-5, Min: stage.Above(0), Doc: "Peak learning rate of AdamW."},

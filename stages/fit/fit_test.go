@@ -114,3 +114,31 @@ func TestSniffTuples(t *testing.T) {
 		}
 	}
 }
+
+func TestScheduleOnLossWeight(t *testing.T) {
+	p := params(map[string]any{"train_tuples": "/t", "losses": map[string]string{"InfoNCE": "2"},
+		"schedules": map[string]string{"InfoNCE.weight": "linear_warmup(warmup=4)"}})
+	if err := checkSchedules(p["schedules"]); err != nil {
+		t.Fatal(err)
+	}
+	specs, err := lossSpecs(p["losses"].(map[string]string), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	job := &stage.Job{Params: p}
+	cfg, err := config(job, specs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Lightning IR's generic scheduler at batch start: step s runs with
+	// the factor of global_step + 1 = s, so step 2 of a 4-step warm-up
+	// runs at half the weight.
+	if len(cfg.Values) != 1 || cfg.Values[0].Param != "weight" {
+		t.Fatalf("values = %+v", cfg.Values)
+	}
+	for step, want := range map[int]float64{1: 0.5, 2: 1, 4: 2, 9: 2} {
+		if got := cfg.Values[0].Value(step); got != want {
+			t.Errorf("weight at step %d = %v, want %v", step, got, want)
+		}
+	}
+}

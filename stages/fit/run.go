@@ -226,6 +226,12 @@ func config(job *stage.Job, specs []loss.Spec) (trainer.Config, error) {
 		}
 		sched = sched.WithTrainingSteps(cfg.MaxSteps)
 		base, ok := specOf[name].Params[param]
+		if param == "weight" {
+			base, ok = specOf[name].Weight, true
+			if base == 0 {
+				base = 1
+			}
+		}
 		if !ok {
 			defs, _, err := loss.Defaults(name)
 			if err != nil {
