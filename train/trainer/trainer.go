@@ -224,7 +224,13 @@ func (t *Trainer) Run(ctx context.Context) (*Result, error) {
 	t.model.SetTraining(true)
 
 	stopped := ""
-	for step := t.st.Step + 1; step <= t.cfg.MaxSteps; step++ {
+	if t.cfg.Patience > 0 && t.st.BadChecks >= t.cfg.Patience {
+		// The checkpoint is of a run that stopped early: a rerun after a
+		// kill between that checkpoint and the stage's commit must not
+		// train on.
+		stopped = "early_stopping"
+	}
+	for step := t.st.Step + 1; stopped == "" && step <= t.cfg.MaxSteps; step++ {
 		if t.cfg.MaxEpochs > 0 && t.batches.Epoch() >= t.cfg.MaxEpochs {
 			stopped = "max_epochs"
 			break

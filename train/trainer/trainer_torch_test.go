@@ -179,7 +179,8 @@ func TestEarlyStoppingKeepsTheBest(t *testing.T) {
 	cfg := baseConfig()
 	cfg.MaxSteps, cfg.ValidateEvery, cfg.Patience, cfg.HigherIsBetter = 20, 2, 2, true
 	cfg.LRFactor = nil
-	tr, _ := newTrainer(t, t.TempDir(), cfg, val)
+	dir := t.TempDir()
+	tr, _ := newTrainer(t, dir, cfg, val)
 	res, err := tr.Run(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -196,5 +197,18 @@ func TestEarlyStoppingKeepsTheBest(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(filepath.Dir(res.ModelDir), fmt.Sprintf("best-%012d", 2))); !os.IsNotExist(err) {
 		t.Errorf("the superseded best model of step 2 was kept (%v)", err)
+	}
+	// Rerun on the same directory (a kill after the last checkpoint, before
+	// the stage committed): it must not train on past the early stop.
+	again, _ := newTrainer(t, dir, cfg, val)
+	res2, err := again.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res2.Stopped != "early_stopping" || res2.Steps != 8 || res2.BestStep != 4 || calls != 4 {
+		t.Fatalf("rerun: %+v after %d validations; want the same early stop without training", res2, calls)
+	}
+	if sha256.Sum256(weights(t, res2.ModelDir)) != seen[4] {
+		t.Fatal("rerun: the output model is not the one validated at step 4")
 	}
 }
