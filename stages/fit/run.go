@@ -26,11 +26,9 @@ import (
 	"github.com/irflow/irflow/train/trainer"
 )
 
-// run fine-tunes; the loader has checked every single parameter.
+// run fine-tunes; the loader has checked every parameter and, through the
+// kind's Check (checkCombination), their combinations.
 func run(ctx context.Context, job *stage.Job) error {
-	if err := checkCombination(job.Params); err != nil {
-		return fmt.Errorf("%s: %w", job.Address, err)
-	}
 	specs, err := lossSpecs(job.StringMap("losses"), job.StringMap("loss_options"))
 	if err != nil {
 		return fmt.Errorf("%s: %w", job.Address, err)
@@ -111,7 +109,8 @@ func run(ctx context.Context, job *stage.Job) error {
 }
 
 // checkCombination checks what single-parameter declarations cannot; it
-// is the kind's Check (at plan time) and runs again before training.
+// is the kind's Check, run by the recipe loader (so `irflow plan` reports
+// it).
 func checkCombination(p map[string]any) error {
 	str := func(n string) string { v, _ := p[n].(string); return v }
 	num := func(n string) int { v, _ := p[n].(float64); return int(v) }
