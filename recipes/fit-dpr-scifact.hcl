@@ -127,20 +127,18 @@ search "dpr" {
   k       = 1000
 }
 
-# Expects: irflow's own measurement of 2026-12-05 (no published figure
-# exists for these heads; dense retrieval itself equals the Python oracle on
-# SciFact, recipes/dense-scifact.hcl). Tolerances allow for libtorch's
-# thread-count-dependent rounding in training.
+# No expect: the figures above are irflow's own measurements, and no
+# independent computation (a Python oracle on the fitted weights) has been
+# run for them yet; dense retrieval itself equals the Python oracle on
+# SciFact (recipes/dense-scifact.hcl).
 evaluate "base" {
   run     = search.base.run
   qrels   = collection.scifact.qrels
   metrics = ["nDCG@10", "RR@10", "R@100"]
-  expect  = { "nDCG@10" = "0.5906 ± 0.0005" }
 }
 
 evaluate "dpr" {
   run     = search.dpr.run
   qrels   = collection.scifact.qrels
   metrics = ["nDCG@10", "RR@10", "R@100"]
-  expect  = { "nDCG@10" = "0.6436 ± 0.01" }
 }

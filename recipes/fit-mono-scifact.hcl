@@ -144,18 +144,17 @@ evaluate "bm25" {
 # about what a random order of BM25's top 100 gives), fine-tuned 0.4870 —
 # far above its starting point, below BM25 (0.6789): a 2-layer, 4.4M
 # parameter encoder trained for 400 steps on 711 claims does not learn
-# SciFact's scientific matching. The tolerances allow for libtorch's
-# thread-count-dependent rounding in training.
+# SciFact's scientific matching. No expect: these are irflow's own
+# measurements, and no independent computation (a Python oracle on the
+# fitted weights) has been run for them yet.
 evaluate "untrained" {
   run     = re_rank.untrained.run
   qrels   = collection.scifact.qrels
   metrics = ["nDCG@10", "RR@10", "R@100"]
-  expect  = { "nDCG@10" = "0.0381 ± 0.01" }
 }
 
 evaluate "mono" {
   run     = re_rank.mono.run
   qrels   = collection.scifact.qrels
   metrics = ["nDCG@10", "RR@10", "R@100"]
-  expect  = { "nDCG@10" = "0.4870 ± 0.02" }
 }
