@@ -54,19 +54,28 @@ func killAndResume(t *testing.T, k killRun) {
 	k.reference(refCache, refRes)
 
 	kills, progressed, episodes := 0, 0, 0
-	for progressed < k.wantKills && episodes < 8 {
+	for progressed < k.wantKills && episodes < 12 {
 		episodes++
 		c := newCLI(t)
 		k.setup(c)
 		cch, _ := cache.Open(c.cache)
 		var logs bytes.Buffer
+		var ran time.Duration // time the episode's killed runs were alive
 		for attempt := 0; attempt < 6 && progressed < k.wantKills; attempt++ {
 			cmd := c.command(append(append([]string{"run"}, k.args...), "--progress", "off", "--log-level", "debug", "r.hcl")...)
 			cmd.Stderr = &logs
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
-			time.Sleep(time.Duration(rng.Int63n(int64(window))))
+			// A resumed run has less left to do than a fresh one: draw the
+			// kill within what the uninterrupted run would still need, so
+			// later attempts of an episode land inside the work too.
+			left := window - ran
+			if left < window/4 {
+				left = window / 4
+			}
+			began := time.Now()
+			time.Sleep(time.Duration(rng.Int63n(int64(left))))
 			cmd.Process.Signal(syscall.SIGKILL)
 			err := cmd.Wait()
 			if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() {
@@ -76,6 +85,7 @@ func killAndResume(t *testing.T, k killRun) {
 				break
 			}
 			kills++
+			ran += time.Since(began)
 			verifyAll(t, cch)
 			if k.progressed(c.cache) {
 				progressed++
