@@ -518,6 +518,12 @@ func (s *Scope) ClipGradNorm(params []*Tensor, maxNorm float64) (float64, error)
 				continue
 			}
 			grads = append(grads, g)
+		}
+		if n, ok := s.clipGradNormInMemory(grads, maxNorm); ok {
+			total = n
+			return nil
+		}
+		for _, g := range grads {
 			sq, err := s.PowScalar(g, 2)
 			if err != nil {
 				return err

@@ -125,6 +125,18 @@ func Version() (r0 string) {
 	return
 }
 
+// Float32Memory returns x's own memory as a Go slice when x is a contiguous
+// float32 tensor on the CPU, and false otherwise (other devices, dtypes or
+// strided views). It lets element-wise updates that libtorch would run as
+// many passes (AdamW, gradient clipping) run as one pass in Go.
+//
+// Writing through the slice changes x in place as an in-place op would but
+// without autograd's version counter: use it under NoGrad on leaves and
+// gradients only. The slice is valid while x (and its storage) lives.
+func (s *Scope) Float32Memory(x *Tensor) (r0 []float32, r1 bool) {
+	return
+}
+
 // FromFloat64 copies data into a float64 tensor of the given shape (1-D
 // when no shape is given).
 func (s *Scope) FromFloat64(data []float64, shape ...int64) (r0 *Tensor, r1 error) {

@@ -106,6 +106,9 @@ func (a *AdamW) update(s *torch.Scope, p *torch.Tensor, st *moments, lr, wd floa
 		}
 	}
 	st.step++
+	if a.updateInMemory(s, p, grad, st, lr, wd, o) {
+		return nil
+	}
 	if wd != 0 {
 		if err := s.MulScalarInPlace(p, 1-lr*wd); err != nil {
 			return err
