@@ -109,6 +109,13 @@ func (ix *Index) DocID(doc uint32) string {
 	return string(ix.ids[ix.idOffs[doc]:ix.idOffs[doc+1]])
 }
 
+// AppendDocID appends doc's external id to b: a caller turning many hits
+// into ids gathers them in one buffer and one string instead of
+// allocating a string per hit.
+func (ix *Index) AppendDocID(b []byte, doc uint32) []byte {
+	return append(b, ix.ids[ix.idOffs[doc]:ix.idOffs[doc+1]]...)
+}
+
 // IDRank returns the position of doc's external id in byte order; equal
 // scores are ordered by it.
 func (ix *Index) IDRank(doc uint32) uint32 { return ix.idRank[doc] }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"sync"
 
 	index "github.com/irflow/irflow/index/bm25"
 	"github.com/irflow/irflow/search/internal/topk"
@@ -46,6 +47,20 @@ type Searcher struct {
 	unitBoosts bool // every field boost is 1: one flat sum (see total)
 	ranks      []uint32
 	p          Params
+
+	rankDocOnce sync.Once
+	rankDoc     []uint32 // inverse of ranks, made when first needed
+}
+
+// rankDocs returns the document of every id rank.
+func (s *Searcher) rankDocs() []uint32 {
+	s.rankDocOnce.Do(func() {
+		s.rankDoc = make([]uint32, len(s.ranks))
+		for d, r := range s.ranks {
+			s.rankDoc[r] = uint32(d)
+		}
+	})
+	return s.rankDoc
 }
 
 // NewSearcher prepares per-field statistics and norm tables.
@@ -142,6 +157,7 @@ const (
 	autoStrategy strategy = iota
 	forceWindows
 	forceDocAtATime
+	forceAccumulate
 )
 
 // Scratch holds per-goroutine buffers for Search.
@@ -164,6 +180,14 @@ type Scratch struct {
 	wOrder  []int     // clauses by ascending bound over the window
 	wBound  []float64 // each clause's bound over the window
 	wPrefix []float64 // running sums of wBound in wOrder
+
+	// term-at-a-time exhaustive scoring (accumulate)
+	acc     [windowSize]float64
+	seen    [windowSize / 64]uint64
+	keys    []uint64 // hitKey of every scored document
+	entries []topk.Entry
+	idBuf   []byte // hits' ids, concatenated
+	idEnds  []int
 }
 
 // QueryTerms analyses text into distinct terms (first-occurrence order)
@@ -277,16 +301,26 @@ func (s *Searcher) SearchTerms(terms []string, counts []int, k int, sc *Scratch)
 	switch {
 	case sc.force == forceDocAtATime || len(sc.clauses) > maxWindowClauses:
 		s.maxScore(sc)
-	case sc.force == forceWindows || postings > exhaustiveFactor*k && s.ix.NumDocs() > exhaustiveFactor*k:
+	case sc.force == forceWindows || sc.force != forceAccumulate && postings > exhaustiveFactor*k && s.ix.NumDocs() > exhaustiveFactor*k:
 		s.maxScoreWindows(sc)
-	default: // pruning cannot pay off when there is little to prune
+	case s.unitBoosts: // pruning cannot pay off when there is little to prune
+		s.accumulate(sc)
+		rankDoc := s.rankDocs()
+		es := sc.entries[:0]
+		for _, key := range topKeys(sc.keys, k) {
+			es = append(es, keyEntry(key, rankDoc))
+		}
+		sc.entries = es
+		return s.hits(es, sc)
+	default:
 		s.exhaustive(sc)
 	}
-	return s.hits(sc)
+	return s.hits(sc.heap.Sorted(), sc)
 }
 
-// SearchExhaustive scores every matching document (no pruning); it exists
-// to check Search.
+// SearchExhaustive scores every matching document document at a time into
+// a heap (no pruning, no accumulators); it exists to check Search's
+// strategies against.
 func (s *Searcher) SearchExhaustive(terms []string, counts []int, k int, sc *Scratch) []Hit {
 	if k <= 0 {
 		return nil
@@ -294,7 +328,7 @@ func (s *Searcher) SearchExhaustive(terms []string, counts []int, k int, sc *Scr
 	s.prepare(terms, counts, sc)
 	sc.heap.Reset(k)
 	s.exhaustive(sc)
-	return s.hits(sc)
+	return s.hits(sc.heap.Sorted(), sc)
 }
 
 // exhaustiveFactor: a query is scored exhaustively when it has at most
@@ -325,11 +359,21 @@ func (s *Searcher) exhaustive(sc *Scratch) {
 	}
 }
 
-func (s *Searcher) hits(sc *Scratch) []Hit {
-	es := sc.heap.Sorted()
+// hits turns entries, best first, into hits. Their ids are cut from one
+// string, so a query allocates two objects however many hits it returns.
+func (s *Searcher) hits(es []topk.Entry, sc *Scratch) []Hit {
+	buf, ends := sc.idBuf[:0], sc.idEnds[:0]
+	for _, e := range es {
+		buf = s.ix.AppendDocID(buf, e.Doc)
+		ends = append(ends, len(buf))
+	}
+	sc.idBuf, sc.idEnds = buf, ends
+	ids := string(buf)
 	out := make([]Hit, len(es))
+	start := 0
 	for i, e := range es {
-		out[i] = Hit{Doc: e.Doc, ID: s.ix.DocID(e.Doc), Score: float32(e.Score)}
+		out[i] = Hit{Doc: e.Doc, ID: ids[start:ends[i]], Score: float32(e.Score)}
+		start = ends[i]
 	}
 	return out
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"unicode"
@@ -243,5 +245,81 @@ func TestSearchAllRemoveQuery(t *testing.T) {
 	}
 	if !found || len(res[0]) != len(res[1])-1 {
 		t.Fatalf("remove-query changed other results: %d vs %d hits", len(res[0]), len(res[1]))
+	}
+}
+
+// TestAccumulateEqualsExhaustive: term-at-a-time scoring into window
+// accumulators with quickselect top-k returns exactly the hits of
+// document-at-a-time scoring into a heap, for k below, near and above the
+// number of matching documents.
+func TestAccumulateEqualsExhaustive(t *testing.T) {
+	for _, tc := range []struct {
+		coll       string
+		multifield bool
+	}{
+		{"scifact", false},
+		{"vaswani", false},
+		{"cranfield", true},
+	} {
+		t.Run(fmt.Sprintf("%s-multifield=%v", tc.coll, tc.multifield), func(t *testing.T) {
+			ix := buildIndex(t, tc.coll, tc.multifield)
+			s, err := NewSearcher(ix, DefaultParams())
+			if err != nil {
+				t.Fatal(err)
+			}
+			sc := Scratch{force: forceAccumulate}
+			cut := 0
+			for _, k := range []int{1, 7, 100, 1000, 100000} {
+				for _, q := range readQueries(t, tc.coll, "queries.tsv") {
+					terms, counts := QueryTerms(wordAnalyzer{}, q.Text, &sc)
+					terms = append([]string(nil), terms...)
+					want := s.SearchExhaustive(terms, counts, k, &sc)
+					got := s.SearchTerms(terms, counts, k, &sc)
+					if !slices.Equal(got, want) {
+						t.Fatalf("k=%d query %s: %d hits %v…, exhaustive %d hits %v…", k, q.ID, len(got), got[:min(3, len(got))], len(want), want[:min(3, len(want))])
+					}
+					if len(want) == k {
+						cut++
+					}
+				}
+			}
+			if cut == 0 {
+				t.Fatal("no query had more matches than k")
+			}
+		})
+	}
+}
+
+// TestTopKeys: quickselect and sort against sorting everything, for k
+// around the number of keys and keys that arrive sorted either way (bad
+// pivots for a naive quickselect).
+func TestTopKeys(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 7))
+	for _, tc := range []struct {
+		n     int
+		order string
+	}{{0, "random"}, {1, "random"}, {17, "random"}, {5000, "random"}, {5000, "ascending"}, {5000, "descending"}, {100000, "random"}} {
+		keys := make([]uint64, tc.n)
+		for i := range keys {
+			keys[i] = uint64(i)<<32 | uint64(r.Uint32())
+		}
+		switch tc.order {
+		case "random":
+			r.Shuffle(len(keys), func(i, j int) { keys[i], keys[j] = keys[j], keys[i] })
+		case "descending":
+			slices.Reverse(keys)
+		}
+		want := slices.Clone(keys)
+		slices.Sort(want)
+		slices.Reverse(want)
+		for _, k := range []int{1, 2, 16, 17, 1000, tc.n - 1, tc.n, tc.n + 1} {
+			if k < 1 {
+				continue
+			}
+			got := topKeys(slices.Clone(keys), k)
+			if w := want[:min(k, tc.n)]; !slices.Equal(got, w) {
+				t.Fatalf("n=%d %s k=%d: got %d keys, first %v, want first %v", tc.n, tc.order, k, len(got), got[:min(3, len(got))], w[:min(3, len(w))])
+			}
+		}
 	}
 }
