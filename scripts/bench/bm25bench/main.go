@@ -7,6 +7,7 @@
 //	go run ./scripts/bench/bm25bench gen-zipf -out DIR -docs N
 //	go run ./scripts/bench/bm25bench index -docs FILE -out DIR [-fields flat] [-memory-mb 256]
 //	go run ./scripts/bench/bm25bench latency -index DIR -queries FILE [-k 1000]
+//	go run ./scripts/bench/bm25bench pisa-toks -index DIR -queries FILE -out DIR
 //
 // Anserini is driven through scripts/bench/anserini.sh. Outputs go under
 // bench-out/ (git-ignored).
@@ -37,7 +38,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: bm25bench compare|gen-zipf|index|latency [flags]")
+		fmt.Fprintln(os.Stderr, "usage: bm25bench compare|gen-zipf|index|latency|pisa-toks [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -50,6 +51,8 @@ func main() {
 		err = indexCmd(os.Args[2:])
 	case "latency":
 		err = latencyCmd(os.Args[2:])
+	case "pisa-toks":
+		err = pisaToksCmd(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
@@ -188,6 +191,17 @@ func latencyCmd(args []string) error {
 		return err
 	}
 	var sc search.Scratch
+	// Postings of the query terms (what exhaustive scoring would
+	// traverse), to compare with other systems' analyses.
+	var postings int64
+	for _, q := range qs {
+		terms, _ := search.QueryTerms(an, q.Text, &sc)
+		for _, t := range terms {
+			if ti, ok := ix.Lookup(0, t); ok {
+				postings += int64(ti.DocFreq)
+			}
+		}
+	}
 	wall, cpu, err := benchproc.TimeQueries(len(qs), *cpuprofile, func(i int) error {
 		s.Search(an, qs[i].Text, *k, &sc)
 		return nil
@@ -195,8 +209,94 @@ func latencyCmd(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Println(benchproc.LatencyLine(len(qs), wall.Mean, wall.P50, wall.P99), benchproc.CPULine(cpu))
+	fmt.Println(benchproc.LatencyLine(len(qs), wall.Mean, wall.P50, wall.P99), benchproc.CPULine(cpu),
+		fmt.Sprintf("postings_mean=%.1f", float64(postings)/float64(len(qs))))
 	return nil
+}
+
+// pisaToksCmd writes an index's documents as PISA "toks" (docs.jsonl:
+// docno and term → frequency, read back from the index's postings of its
+// first field) and the queries as irflow analyses them (queries.jsonl: id
+// and term → count), so that PISA can index and search exactly irflow's
+// terms: scripts/bench/sparsebench/pisa.py bm25-toks-*.
+func pisaToksCmd(args []string) error {
+	fs := flag.NewFlagSet("pisa-toks", flag.ExitOnError)
+	ixDir := fs.String("index", "", "index directory")
+	queries := fs.String("queries", "", "queries")
+	out := fs.String("out", "", "output directory")
+	fs.Parse(args)
+	ix, err := index.Open(*ixDir)
+	if err != nil {
+		return err
+	}
+	defer ix.Close()
+	if len(ix.Meta.Fields) != 1 {
+		return fmt.Errorf("%s: %d fields, want one (a flat index)", *ixDir, len(ix.Meta.Fields))
+	}
+	// Invert the postings into per-document term frequencies.
+	docs := make([]map[string]uint32, ix.NumDocs())
+	var p index.Postings
+	ix.Terms(0, func(term string, ti index.TermInfo) bool {
+		ix.Postings(ti, &p)
+		for d := p.Next(); d != index.NoMoreDocs; d = p.Next() {
+			if docs[d] == nil {
+				docs[d] = map[string]uint32{}
+			}
+			docs[d][term] = p.Freq()
+		}
+		return true
+	})
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return err
+	}
+	write := func(name string, n int, rec func(i int) any) error {
+		f, err := os.Create(filepath.Join(*out, name))
+		if err != nil {
+			return err
+		}
+		w := bufio.NewWriter(f)
+		enc := json.NewEncoder(w)
+		for i := 0; i < n; i++ {
+			if err := enc.Encode(rec(i)); err != nil {
+				f.Close()
+				return err
+			}
+		}
+		if err := w.Flush(); err != nil {
+			f.Close()
+			return err
+		}
+		return f.Close()
+	}
+	type rec struct {
+		ID   string         `json:"id"`
+		Toks map[string]int `json:"toks"`
+	}
+	if err := write("docs.jsonl", len(docs), func(d int) any {
+		return struct {
+			Docno string            `json:"docno"`
+			Toks  map[string]uint32 `json:"toks"`
+		}{ix.DocID(uint32(d)), docs[d]}
+	}); err != nil {
+		return err
+	}
+	qs, err := collection.ReadQueriesFile(*queries)
+	if err != nil {
+		return err
+	}
+	an, err := analysis.New(analysis.Config{})
+	if err != nil {
+		return err
+	}
+	var sc search.Scratch
+	return write("queries.jsonl", len(qs), func(i int) any {
+		terms, counts := search.QueryTerms(an, qs[i].Text, &sc)
+		toks := map[string]int{}
+		for j, t := range terms {
+			toks[t] = counts[j]
+		}
+		return rec{qs[i].ID, toks}
+	})
 }
 
 // ---- side by side ----------------------------------------------------------
