@@ -1,0 +1,611 @@
+// Package ivf builds irflow's approximate single-vector indexes on top of
+// an exact index/dense index (whose vectors it reads, and which search
+// uses for re-scoring and document ids): IVF-Flat ("ivf": vectors
+// clustered by k-means into inverted lists, stored per list), product
+// quantisation ("pq": m bytes per vector, 8-bit codes) and IVF-PQ
+// ("ivfpq": residuals to the list centroid quantised), optionally with an
+// OPQ rotation. These are faiss's IndexIVFFlat, IndexPQ, IndexIVFPQ and
+// OPQ pre-transform, which Lightning IR's FaissIVFIndexConfig,
+// FaissPQIndexConfig and FaissIVFPQIndexConfig build. Search lives in
+// package search/ivf.
+//
+// Training is seeded and deterministic: a random sample of TrainSize
+// vectors, k-means++ seeding, a fixed number of Lloyd iterations with sums
+// in row order; the same input, options and seed give byte-identical
+// files whatever the number of threads.
+//
+// Files of an index directory (little-endian):
+//
+//	meta.json      Meta, written last, with every other file's sha256
+//	centroids.bin  NLists × Dim float32 list centroids (ivf, ivfpq)
+//	rotation.bin   Dim × Dim float32 OPQ rotation R, row-major: x ↦ R·x (opq)
+//	codebooks.bin  M × 256 × Dim/M float32 codewords (pq, ivfpq)
+//	listoffs.bin   L+1 uint64 offsets into the list order (L = NLists, 1 for pq)
+//	listdocs.bin   NumDocs uint32 document numbers, list by list, increasing within a list
+//	listdata.bin   list by list: Dim float32 per vector (ivf) or M code bytes (pq, ivfpq)
+//	listnorms.bin  NumDocs float32 ‖x‖² in list order (ivf with l2 similarity)
+package ivf
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"unsafe"
+
+	"github.com/irflow/irflow/index/dense"
+	"github.com/irflow/irflow/index/internal/mmapfile"
+	"github.com/irflow/irflow/index/internal/vecfile"
+	"github.com/irflow/irflow/internal/vecmath"
+)
+
+// Format is the on-disk format version; Open refuses others.
+const Format = 1
+
+// Kind names this index type in meta.json.
+const Kind = "irflow-ivf"
+
+// Methods.
+const (
+	MethodIVF   = "ivf"   // IVF-Flat
+	MethodPQ    = "pq"    // product quantisation, one list
+	MethodIVFPQ = "ivfpq" // IVF with product-quantised residuals
+)
+
+// Methods lists the methods.
+var Methods = []string{MethodIVF, MethodPQ, MethodIVFPQ}
+
+// File names.
+const (
+	CentroidsFile = "centroids.bin"
+	RotationFile  = "rotation.bin"
+	CodebooksFile = "codebooks.bin"
+	ListOffsFile  = "listoffs.bin"
+	ListDocsFile  = "listdocs.bin"
+	ListDataFile  = "listdata.bin"
+	ListNormsFile = "listnorms.bin"
+)
+
+// Options configure Build.
+type Options struct {
+	Method string
+	// NLists is the number of inverted lists (k-means centroids); ivf and
+	// ivfpq only.
+	NLists int
+	// M is the number of sub-quantisers (code bytes per vector); it must
+	// divide the dimension. pq and ivfpq only.
+	M int
+	// OPQ learns a rotation before product quantisation (pq, ivfpq).
+	OPQ bool
+	// TrainSize is the number of vectors, drawn at random without
+	// replacement, that k-means (and OPQ) train on; ≤ 0 or beyond the
+	// collection means all. It must reach NLists, and 256 for PQ.
+	TrainSize int
+	// Iterations of Lloyd's algorithm for every k-means (default 25, faiss's).
+	Iterations int
+	Seed       uint64
+	// Threads (default GOMAXPROCS) change the speed, never the result.
+	Threads int
+	// Log, if set, is told what the build is doing.
+	Log func(msg string)
+}
+
+// DefaultIterations is faiss's ClusteringParameters.niter.
+const DefaultIterations = 25
+
+// Meta is meta.json.
+type Meta struct {
+	Kind       string `json:"kind"`
+	Format     int    `json:"format"`
+	Method     string `json:"method"`
+	Dim        int    `json:"dim"`
+	Similarity string `json:"similarity"`
+	NumDocs    int    `json:"num_docs"`
+	NLists     int    `json:"n_lists"`
+	M          int    `json:"m"`
+	NBits      int    `json:"nbits"`
+	OPQ        bool   `json:"opq"`
+	TrainSize  int    `json:"train_size"` // vectors trained on
+	Iterations int    `json:"iterations"`
+	Seed       uint64 `json:"seed"`
+	// Files maps each data file to its sha256 (hex), checked by Open.
+	Files map[string]string `json:"files"`
+}
+
+// Lists is the number of inverted lists (1 for pq).
+func (m Meta) Lists() int {
+	if m.Method == MethodPQ {
+		return 1
+	}
+	return m.NLists
+}
+
+// Check validates the options against an index of n vectors of dim d.
+func (o Options) Check(n, d int) error {
+	if !slices.Contains(Methods, o.Method) {
+		return fmt.Errorf("method %q: want one of %q", o.Method, Methods)
+	}
+	ivf, pq := o.Method != MethodPQ, o.Method != MethodIVF
+	train := n
+	if o.TrainSize > 0 {
+		train = min(n, o.TrainSize)
+	}
+	switch {
+	case ivf && o.NLists <= 0:
+		return fmt.Errorf("n_lists = %d: want > 0", o.NLists)
+	case !ivf && o.NLists != 0:
+		return fmt.Errorf("n_lists = %d: method pq has no inverted lists", o.NLists)
+	case pq && o.M <= 0:
+		return fmt.Errorf("m = %d: want > 0", o.M)
+	case pq && d%o.M != 0:
+		return fmt.Errorf("m = %d does not divide the dimension %d", o.M, d)
+	case !pq && (o.M != 0 || o.OPQ):
+		return fmt.Errorf("method ivf stores full vectors: m and opq are for pq and ivfpq")
+	case ivf && train < o.NLists:
+		return fmt.Errorf("n_lists = %d: only %d training vectors (train_size %d, %d documents): k-means needs at least one per list", o.NLists, train, o.TrainSize, n)
+	case pq && train < KSub:
+		return fmt.Errorf("only %d training vectors (train_size %d, %d documents): 8-bit product quantisation needs at least %d", train, o.TrainSize, n, KSub)
+	}
+	return nil
+}
+
+// Build trains and writes an index of the vectors of src into dir. Memory:
+// the training sample (TrainSize × Dim float32, twice with OPQ), 4 bytes
+// per document for its list and M bytes for its code; the vectors
+// themselves are read from src's mapping a block at a time.
+func Build(ctx context.Context, dir string, src *dense.Index, o Options) (*Meta, error) {
+	sm := src.Meta()
+	n, d := sm.NumDocs, sm.Dim
+	if o.Iterations <= 0 {
+		o.Iterations = DefaultIterations
+	}
+	if err := o.Check(n, d); err != nil {
+		return nil, fmt.Errorf("ivf index: %w", err)
+	}
+	logf := func(format string, a ...any) {
+		if o.Log != nil {
+			o.Log(fmt.Sprintf(format, a...))
+		}
+	}
+	meta := &Meta{Kind: Kind, Format: Format, Method: o.Method, Dim: d, Similarity: sm.Similarity, NumDocs: n,
+		NLists: o.NLists, M: o.M, OPQ: o.OPQ, Iterations: o.Iterations, Seed: o.Seed, Files: map[string]string{}}
+	if o.Method != MethodIVF {
+		meta.NBits = 8
+	}
+	ipAssign := sm.Similarity != "l2"
+
+	// Training sample, in document order.
+	idx := sample(n, trainCount(n, o.TrainSize), newRNG(o.Seed, streamSample))
+	meta.TrainSize = len(idx)
+	x := make([]float32, 0, len(idx)*d)
+	var buf []float32
+	for _, i := range idx {
+		buf = src.Vectors(i, i+1, buf)
+		x = append(x, buf...)
+	}
+	nt := len(idx)
+
+	var rot []float32
+	var err error
+	if o.OPQ {
+		logf("training the OPQ rotation on %d vectors", min(nt, opqMaxTrain))
+		if rot, err = trainOPQ(ctx, x, nt, d, o.M, o.Seed, o.Threads); err != nil {
+			return nil, fmt.Errorf("ivf index: %w", err)
+		}
+		if x, err = rotate(ctx, x, nt, d, rot, o.Threads); err != nil {
+			return nil, err
+		}
+	}
+	var cents []float32
+	var coarse *scorer
+	if o.Method != MethodPQ {
+		logf("k-means: %d lists from %d vectors, %d iterations", o.NLists, nt, o.Iterations)
+		cents, err = kmeans(ctx, x, nt, d, kmeansConfig{K: o.NLists, Iters: o.Iterations, Spherical: sm.Similarity == "cosine", Threads: o.Threads},
+			newRNG(o.Seed, streamCoarse), nil)
+		if err != nil {
+			return nil, fmt.Errorf("ivf index: %w", err)
+		}
+		coarse = newScorer(cents, o.NLists, d, !ipAssign)
+	}
+	var pq *PQ
+	if o.Method != MethodIVF {
+		res := x
+		if coarse != nil { // residuals to the list each training vector falls in
+			a, err := coarse.assignAll(ctx, x, nt, o.Threads)
+			if err != nil {
+				return nil, err
+			}
+			res = residuals(x, a, cents, d)
+		}
+		logf("product quantiser: %d sub-spaces × 256 codewords from %d vectors", o.M, nt)
+		if pq, err = trainPQ(ctx, res, nt, d, o.M, o.Iterations, o.Seed, streamPQ, o.Threads, nil); err != nil {
+			return nil, fmt.Errorf("ivf index: %w", err)
+		}
+	}
+	x = nil
+
+	// Assign and encode the collection a block at a time.
+	logf("assigning and encoding %d vectors", n)
+	assign := make([]int32, n)
+	var codes []byte
+	if pq != nil {
+		codes = make([]byte, 0, n*o.M)
+	}
+	const block = 8192
+	for lo := 0; lo < n; lo += block {
+		hi := min(n, lo+block)
+		rows := src.Vectors(lo, hi, buf)
+		buf = rows
+		if rot != nil {
+			if rows, err = rotate(ctx, rows, hi-lo, d, rot, o.Threads); err != nil {
+				return nil, err
+			}
+		}
+		var a []int32
+		if coarse != nil {
+			if a, err = coarse.assignAll(ctx, rows, hi-lo, o.Threads); err != nil {
+				return nil, err
+			}
+			copy(assign[lo:hi], a)
+		}
+		if pq != nil {
+			res := rows
+			if coarse != nil {
+				res = residuals(rows, a, cents, d)
+			}
+			c, err := pq.Encode(ctx, res, hi-lo, o.Threads)
+			if err != nil {
+				return nil, err
+			}
+			codes = append(codes, c...)
+		}
+	}
+
+	// Lists: documents grouped by list, in document order within each.
+	L := meta.Lists()
+	offs := make([]uint64, L+1)
+	for _, a := range assign {
+		offs[a+1]++
+	}
+	for l := 0; l < L; l++ {
+		offs[l+1] += offs[l]
+	}
+	docs := make([]uint32, n)
+	pos := slices.Clone(offs[:L])
+	for i, a := range assign {
+		docs[pos[a]] = uint32(i)
+		pos[a]++
+	}
+
+	w := &writer{dir: dir, meta: meta}
+	if err := w.start(); err != nil {
+		return nil, err
+	}
+	defer w.abort()
+	if cents != nil {
+		w.file(CentroidsFile, func(b *bufio.Writer) error { return putF32(b, cents) })
+	}
+	if rot != nil {
+		w.file(RotationFile, func(b *bufio.Writer) error { return putF32(b, rot) })
+	}
+	if pq != nil {
+		w.file(CodebooksFile, func(b *bufio.Writer) error { return putF32(b, pq.Codebooks) })
+	}
+	w.file(ListOffsFile, func(b *bufio.Writer) error { return binary.Write(b, binary.LittleEndian, offs) })
+	w.file(ListDocsFile, func(b *bufio.Writer) error { return binary.Write(b, binary.LittleEndian, docs) })
+	w.file(ListDataFile, func(b *bufio.Writer) error {
+		for _, doc := range docs {
+			var err error
+			if pq != nil {
+				_, err = b.Write(codes[int(doc)*o.M : int(doc+1)*o.M])
+			} else {
+				buf = src.Vectors(int(doc), int(doc)+1, buf)
+				err = putF32(b, buf)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if o.Method == MethodIVF && sm.Similarity == "l2" {
+		w.file(ListNormsFile, func(b *bufio.Writer) error {
+			for _, doc := range docs {
+				buf = src.Vectors(int(doc), int(doc)+1, buf)
+				if err := putF32(b, []float32{vecmath.SqNorm(buf)}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	if err := w.finish(); err != nil {
+		return nil, err
+	}
+	return meta, nil
+}
+
+func trainCount(n, size int) int {
+	if size <= 0 || size > n {
+		return n
+	}
+	return size
+}
+
+// residuals returns x_i − c_{a_i} for the rows of x.
+func residuals(x []float32, a []int32, c []float32, d int) []float32 {
+	out := make([]float32, len(x))
+	for i, l := range a {
+		ci := c[int(l)*d : int(l+1)*d]
+		for t := 0; t < d; t++ {
+			out[i*d+t] = x[i*d+t] - ci[t]
+		}
+	}
+	return out
+}
+
+func putF32(w io.Writer, v []float32) error {
+	b := make([]byte, 4*len(v))
+	for i, x := range v {
+		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(x))
+	}
+	_, err := w.Write(b)
+	return err
+}
+
+// writer writes an index's files, each synced and hashed, then meta.json
+// through a synced temporary file and a rename.
+type writer struct {
+	dir     string
+	meta    *Meta
+	err     error
+	written []string
+	done    bool
+}
+
+func (w *writer) start() error {
+	if err := os.MkdirAll(w.dir, 0o755); err != nil {
+		return fmt.Errorf("ivf index: %w", err)
+	}
+	if err := os.Remove(filepath.Join(w.dir, vecfile.MetaFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("ivf index: %w", err)
+	}
+	return nil
+}
+
+func (w *writer) file(name string, fill func(*bufio.Writer) error) {
+	if w.err != nil {
+		return
+	}
+	p := filepath.Join(w.dir, name)
+	w.written = append(w.written, p)
+	f, err := os.Create(p)
+	if err != nil {
+		w.err = fmt.Errorf("ivf index: %w", err)
+		return
+	}
+	h := sha256.New()
+	b := bufio.NewWriterSize(io.MultiWriter(f, h), 1<<20)
+	err = fill(b)
+	if err == nil {
+		err = b.Flush()
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		w.err = fmt.Errorf("ivf index: %s: %w", p, err)
+		return
+	}
+	w.meta.Files[name] = hex.EncodeToString(h.Sum(nil))
+}
+
+func (w *writer) finish() error {
+	if w.err != nil {
+		return w.err
+	}
+	b, err := json.MarshalIndent(w.meta, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := filepath.Join(w.dir, vecfile.MetaFile+".tmp")
+	if err := mmapfile.WriteSynced(tmp, append(b, '\n')); err != nil {
+		return fmt.Errorf("ivf index: %w", err)
+	}
+	if err := os.Rename(tmp, filepath.Join(w.dir, vecfile.MetaFile)); err != nil {
+		return fmt.Errorf("ivf index: %w", err)
+	}
+	if d, err := os.Open(w.dir); err == nil {
+		err = d.Sync()
+		d.Close()
+		if err != nil {
+			return fmt.Errorf("ivf index: %w", err)
+		}
+	}
+	w.done = true
+	return nil
+}
+
+// abort removes what an unfinished build wrote.
+func (w *writer) abort() {
+	if w.done {
+		return
+	}
+	for _, p := range w.written {
+		os.Remove(p)
+	}
+	os.Remove(filepath.Join(w.dir, vecfile.MetaFile+".tmp"))
+}
+
+// Index is an opened index; safe for concurrent use.
+type Index struct {
+	meta      Meta
+	full      *dense.Index
+	m         vecfile.Mapped
+	centroids []float32
+	rotation  []float32
+	pq        *PQ
+	offs      []uint64
+	docs      []uint32
+	flat      []float32
+	codes     []byte
+	norms     []float32
+}
+
+// Open maps the index in dir, checks every file's size and checksum
+// against meta.json, and ties it to full, the dense index it was built
+// from (ids, re-scoring), which must have the same documents, dimension
+// and similarity.
+func Open(dir string, full *dense.Index) (*Index, error) {
+	const pkg = "ivf index"
+	ix := &Index{full: full, m: vecfile.Mapped{Dir: dir}}
+	if err := vecfile.ReadMeta(pkg, dir, &ix.meta); err != nil {
+		return nil, err
+	}
+	mt := ix.meta
+	if mt.Kind != Kind || mt.Format != Format {
+		return nil, fmt.Errorf("%s: %s: kind %q format %d, want %q format %d", pkg, dir, mt.Kind, mt.Format, Kind, Format)
+	}
+	fm := full.Meta()
+	if fm.NumDocs != mt.NumDocs || fm.Dim != mt.Dim || fm.Similarity != mt.Similarity {
+		return nil, fmt.Errorf("%s: %s was built from %d vectors of %d dimensions (%s), the dense index given has %d of %d (%s)",
+			pkg, dir, mt.NumDocs, mt.Dim, mt.Similarity, fm.NumDocs, fm.Dim, fm.Similarity)
+	}
+	o := Options{Method: mt.Method, NLists: mt.NLists, M: mt.M, OPQ: mt.OPQ, TrainSize: mt.TrainSize}
+	if err := o.Check(mt.NumDocs, mt.Dim); err != nil && mt.NumDocs > 0 {
+		return nil, fmt.Errorf("%s: %s: %w", pkg, filepath.Join(dir, vecfile.MetaFile), err)
+	}
+	n, d, L := int64(mt.NumDocs), int64(mt.Dim), int64(mt.Lists())
+	want := map[string]int64{ListOffsFile: 8 * (L + 1), ListDocsFile: 4 * n}
+	switch mt.Method {
+	case MethodIVF:
+		want[CentroidsFile] = 4 * L * d
+		want[ListDataFile] = 4 * n * d
+		if mt.Similarity == "l2" {
+			want[ListNormsFile] = 4 * n
+		}
+	case MethodPQ, MethodIVFPQ:
+		if mt.Method == MethodIVFPQ {
+			want[CentroidsFile] = 4 * L * d
+		}
+		want[CodebooksFile] = 4 * int64(mt.M) * KSub * (d / int64(mt.M))
+		want[ListDataFile] = n * int64(mt.M)
+		if mt.OPQ {
+			want[RotationFile] = 4 * d * d
+		}
+	}
+	maps := map[string][]byte{}
+	names := make([]string, 0, len(want))
+	for name := range want {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		sum, ok := mt.Files[name]
+		if !ok {
+			ix.m.Close()
+			return nil, fmt.Errorf("%s: %s: meta.json has no checksum for %s", pkg, dir, name)
+		}
+		b, err := ix.m.Map(pkg, name, want[name])
+		if err != nil {
+			ix.m.Close()
+			return nil, err
+		}
+		if h := sha256.Sum256(b); hex.EncodeToString(h[:]) != sum {
+			ix.m.Close()
+			return nil, fmt.Errorf("%s: %s: checksum mismatch (sha256 %s, meta.json says %s): the file is corrupt; rebuild the index",
+				pkg, filepath.Join(dir, name), hex.EncodeToString(h[:8]), short(sum))
+		}
+		maps[name] = b
+	}
+	var err error
+	if ix.offs, err = vecfile.Offsets(pkg, filepath.Join(dir, ListOffsFile), maps[ListOffsFile], uint64(n)); err != nil {
+		ix.m.Close()
+		return nil, err
+	}
+	ix.docs = mmapfile.U32s(maps[ListDocsFile])
+	for i, doc := range ix.docs {
+		if int64(doc) >= n {
+			ix.m.Close()
+			return nil, fmt.Errorf("%s: %s: entry %d is document %d of %d: corrupt", pkg, filepath.Join(dir, ListDocsFile), i, doc, n)
+		}
+	}
+	ix.centroids = f32s(maps[CentroidsFile])
+	ix.rotation = f32s(maps[RotationFile])
+	if mt.Method == MethodIVF {
+		ix.flat = f32s(maps[ListDataFile])
+		ix.norms = f32s(maps[ListNormsFile])
+	} else {
+		ix.codes = maps[ListDataFile]
+		ix.pq = &PQ{M: mt.M, D: mt.Dim, Dsub: mt.Dim / mt.M, Codebooks: f32s(maps[CodebooksFile])}
+	}
+	return ix, nil
+}
+
+func short(s string) string { return s[:min(16, len(s))] }
+
+var littleEndian = func() bool { x := uint16(1); return *(*byte)(unsafe.Pointer(&x)) == 1 }()
+
+// f32s views little-endian float32s (a copy where the machine needs one).
+func f32s(b []byte) []float32 {
+	if len(b) < 4 {
+		return nil
+	}
+	if littleEndian && uintptr(unsafe.Pointer(&b[0]))%4 == 0 {
+		return unsafe.Slice((*float32)(unsafe.Pointer(&b[0])), len(b)/4)
+	}
+	out := make([]float32, len(b)/4)
+	for i := range out {
+		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+	}
+	return out
+}
+
+// Meta describes the index.
+func (ix *Index) Meta() Meta { return ix.meta }
+
+// Full is the dense index the vectors come from.
+func (ix *Index) Full() *dense.Index { return ix.full }
+
+// Centroids are the NLists × Dim list centroids (nil for pq), in the
+// rotated space with OPQ.
+func (ix *Index) Centroids() []float32 { return ix.centroids }
+
+// Rotation is the OPQ rotation (Dim × Dim, row-major), or nil.
+func (ix *Index) Rotation() []float32 { return ix.rotation }
+
+// PQ is the product quantiser (nil for ivf).
+func (ix *Index) PQ() *PQ { return ix.pq }
+
+// List returns the positions lo..hi-1 (in list order) of list l.
+func (ix *Index) List(l int) (lo, hi int) { return int(ix.offs[l]), int(ix.offs[l+1]) }
+
+// Docs returns the document numbers at list positions lo..hi-1.
+func (ix *Index) Docs(lo, hi int) []uint32 { return ix.docs[lo:hi] }
+
+// FlatRows returns the stored vectors at list positions lo..hi-1 (ivf).
+func (ix *Index) FlatRows(lo, hi int) []float32 {
+	d := ix.meta.Dim
+	return ix.flat[lo*d : hi*d]
+}
+
+// Norms returns the stored ‖x‖² at list positions lo..hi-1 (ivf, l2).
+func (ix *Index) Norms(lo, hi int) []float32 { return ix.norms[lo:hi] }
+
+// Codes returns the codes at list positions lo..hi-1 (pq, ivfpq).
+func (ix *Index) Codes(lo, hi int) []byte { return ix.codes[lo*ix.meta.M : hi*ix.meta.M] }
+
+// Close unmaps the files (not the dense index).
+func (ix *Index) Close() error { return ix.m.Close() }

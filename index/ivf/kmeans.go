@@ -1,0 +1,312 @@
+package ivf
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/irflow/irflow/internal/vecmath"
+)
+
+// chunk is the number of rows scored together against a set of centroids
+// (one packed query batch of the dense kernel).
+const chunk = 128
+
+// parallel calls fn(worker, c) for chunks c = 0..n-1 on threads goroutines.
+// fn must write only what belongs to its chunk, so the result does not
+// depend on the number of threads.
+func parallel(ctx context.Context, threads, n int, fn func(w, c int)) error {
+	if threads <= 0 {
+		threads = runtime.GOMAXPROCS(0)
+	}
+	threads = max(1, min(threads, n))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < threads; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				c := int(next.Add(1) - 1)
+				if c >= n {
+					return
+				}
+				fn(w, c)
+			}
+		}(w)
+	}
+	wg.Wait()
+	return ctx.Err()
+}
+
+// scorer finds, for rows of x, the best of k centroids: the nearest in
+// Euclidean distance (l2) or the largest inner product. Products come from
+// the dense search's kernel (each summed in order of dimension, one fused
+// multiply-add at a time), so a row's result does not depend on its chunk.
+type scorer struct {
+	c    []float32 // k × d
+	k, d int
+	l2   bool
+	cc   []float32 // ‖c‖² (l2)
+}
+
+func newScorer(c []float32, k, d int, l2 bool) *scorer {
+	s := &scorer{c: c, k: k, d: d, l2: l2}
+	if l2 {
+		s.cc = make([]float32, k)
+		for j := range s.cc {
+			s.cc[j] = vecmath.SqNorm(c[j*d : (j+1)*d])
+		}
+	}
+	return s
+}
+
+// scratch is a worker's memory for scorer.best.
+type scratch struct {
+	p    vecmath.Packed
+	tile []float32
+}
+
+// best writes into out[i] the best centroid of each of the n rows in x
+// (ties: the lower number).
+func (s *scorer) best(sc *scratch, x []float32, n int, out []int32) {
+	sc.p.Pack(x, n, s.d)
+	if len(sc.tile) < chunk*s.k {
+		sc.tile = make([]float32, chunk*s.k)
+	}
+	sc.p.Dots(sc.tile, chunk, s.c, s.k)
+	for i := 0; i < n; i++ {
+		bj, bv := 0, float32(0)
+		for j := 0; j < s.k; j++ {
+			v := sc.tile[j*chunk+i]
+			if s.l2 {
+				v = s.cc[j] - 2*v // ‖x−c‖² − ‖x‖²
+				if j == 0 || v < bv {
+					bj, bv = j, v
+				}
+			} else if j == 0 || v > bv {
+				bj, bv = j, v
+			}
+		}
+		out[i] = int32(bj)
+	}
+}
+
+// assignAll finds the best centroid of every row of x (n × d).
+func (s *scorer) assignAll(ctx context.Context, x []float32, n, threads int) ([]int32, error) {
+	out := make([]int32, n)
+	nc := (n + chunk - 1) / chunk
+	scr := make([]scratch, max(1, threadsOr(threads)))
+	err := parallel(ctx, len(scr), nc, func(w, c int) {
+		lo, hi := c*chunk, min(n, (c+1)*chunk)
+		s.best(&scr[w], x[lo*s.d:hi*s.d], hi-lo, out[lo:hi])
+	})
+	return out, err
+}
+
+func threadsOr(t int) int {
+	if t <= 0 {
+		return runtime.GOMAXPROCS(0)
+	}
+	return t
+}
+
+// kmeansConfig configures one k-means run.
+type kmeansConfig struct {
+	K, Iters int
+	// Spherical divides every centroid by its norm after each update and
+	// assigns by inner product (cosine similarity).
+	Spherical bool
+	// IP assigns by largest inner product instead of Euclidean distance
+	// (implied by Spherical).
+	IP      bool
+	Threads int
+}
+
+// kmeans clusters the n rows of x (n × d, n ≥ K) with Lloyd's algorithm:
+// k-means++ seeding from rng (unless init holds K × d starting
+// centroids), then exactly Iters rounds of assignment and update. Sums are
+// taken in float64 in row order, so the result depends on x, the
+// configuration and rng only, not on the number of threads. An empty
+// cluster takes half of the largest one: its centroid is copied and the
+// two are pushed apart by a relative 1/1024 in opposite directions, as
+// faiss does.
+func kmeans(ctx context.Context, x []float32, n, d int, cfg kmeansConfig, rng *rand.Rand, init []float32) ([]float32, error) {
+	k := cfg.K
+	if n < k {
+		return nil, fmt.Errorf("k-means: %d training vectors for %d centroids: need at least as many vectors as centroids", n, k)
+	}
+	c := init
+	if c == nil {
+		var err error
+		if c, err = kmeansPP(ctx, x, n, d, k, rng, cfg.Threads); err != nil {
+			return nil, err
+		}
+	} else {
+		c = append([]float32(nil), init...)
+	}
+	if cfg.Spherical {
+		for j := 0; j < k; j++ {
+			vecmath.Normalize(c[j*d:(j+1)*d], vecmath.CosineEps)
+		}
+	}
+	sums := make([]float64, k*d)
+	counts := make([]int, k)
+	for it := 0; it < cfg.Iters; it++ {
+		s := newScorer(c, k, d, !(cfg.IP || cfg.Spherical))
+		assign, err := s.assignAll(ctx, x, n, cfg.Threads)
+		if err != nil {
+			return nil, err
+		}
+		clear(sums)
+		clear(counts)
+		for i, a := range assign {
+			counts[a]++
+			row, sum := x[i*d:(i+1)*d], sums[int(a)*d:int(a+1)*d]
+			for t, v := range row {
+				sum[t] += float64(v)
+			}
+		}
+		for j := 0; j < k; j++ {
+			if counts[j] == 0 {
+				continue
+			}
+			for t := 0; t < d; t++ {
+				c[j*d+t] = float32(sums[j*d+t] / float64(counts[j]))
+			}
+		}
+		splitEmpty(c, counts, d)
+		if cfg.Spherical {
+			for j := 0; j < k; j++ {
+				vecmath.Normalize(c[j*d:(j+1)*d], vecmath.CosineEps)
+			}
+		}
+	}
+	return c, nil
+}
+
+// splitEmpty gives every empty cluster half of the currently largest one
+// (ties: the lower number).
+func splitEmpty(c []float32, counts []int, d int) {
+	const eps = 1.0 / 1024
+	for j := range counts {
+		if counts[j] != 0 {
+			continue
+		}
+		big := 0
+		for i, n := range counts {
+			if n > counts[big] {
+				big = i
+			}
+		}
+		if counts[big] < 2 {
+			return // nothing left to split
+		}
+		cj, cb := c[j*d:(j+1)*d], c[big*d:(big+1)*d]
+		for t := range cj {
+			if t%2 == 0 {
+				cj[t], cb[t] = cb[t]*(1+eps), cb[t]*(1-eps)
+			} else {
+				cj[t], cb[t] = cb[t]*(1-eps), cb[t]*(1+eps)
+			}
+		}
+		counts[j] = counts[big] / 2
+		counts[big] -= counts[j]
+	}
+}
+
+// kmeansPP picks k seeds among the rows of x by k-means++ (Arthur and
+// Vassilvitskii 2007): the first uniformly, each next one with probability
+// proportional to its squared distance to the nearest seed so far.
+func kmeansPP(ctx context.Context, x []float32, n, d, k int, rng *rand.Rand, threads int) ([]float32, error) {
+	c := make([]float32, 0, k*d)
+	first := rng.IntN(n)
+	c = append(c, x[first*d:(first+1)*d]...)
+	dist := make([]float64, n)
+	for i := range dist {
+		dist[i] = math.Inf(1)
+	}
+	const rows = 1024
+	nc := (n + rows - 1) / rows
+	for len(c) < k*d {
+		last := c[len(c)-d:]
+		if err := parallel(ctx, threads, nc, func(_, ch int) {
+			for i := ch * rows; i < min(n, (ch+1)*rows); i++ {
+				if v := sqDist(x[i*d:(i+1)*d], last); v < dist[i] {
+					dist[i] = v
+				}
+			}
+		}); err != nil {
+			return nil, err
+		}
+		var total float64
+		for _, v := range dist {
+			total += v
+		}
+		pick := 0
+		if total > 0 {
+			u := rng.Float64() * total
+			pick = -1
+			for i, v := range dist {
+				if u -= v; u < 0 && v > 0 {
+					pick = i
+					break
+				}
+			}
+			if pick < 0 { // rounding: the last row with positive distance
+				for i := n - 1; i >= 0; i-- {
+					if dist[i] > 0 {
+						pick = i
+						break
+					}
+				}
+			}
+		} else { // every row is a seed already: any row
+			pick = rng.IntN(n)
+		}
+		c = append(c, x[pick*d:(pick+1)*d]...)
+	}
+	return c, nil
+}
+
+// sqDist is ‖a−b‖² in float64.
+func sqDist(a, b []float32) float64 {
+	var s float64
+	for t, v := range a {
+		e := float64(v) - float64(b[t])
+		s += e * e
+	}
+	return s
+}
+
+// sample returns the numbers of size rows chosen uniformly without
+// replacement among n (all of them when size ≥ n), increasing.
+func sample(n, size int, rng *rand.Rand) []int {
+	if size >= n {
+		out := make([]int, n)
+		for i := range out {
+			out[i] = i
+		}
+		return out
+	}
+	// Floyd's algorithm: size draws, memory O(size).
+	chosen := make(map[int]bool, size)
+	for j := n - size; j < n; j++ {
+		t := rng.IntN(j + 1)
+		if chosen[t] {
+			t = j
+		}
+		chosen[t] = true
+	}
+	out := make([]int, 0, size)
+	for i := range chosen {
+		out = append(out, i)
+	}
+	slices.Sort(out)
+	return out
+}
