@@ -13,7 +13,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
@@ -23,37 +22,15 @@ import (
 	"github.com/charmbracelet/log"
 
 	"github.com/irflow/irflow/pipeline/cache"
+	"github.com/irflow/irflow/pipeline/launch"
 	"github.com/irflow/irflow/pipeline/plan"
 	"github.com/irflow/irflow/pipeline/recipe"
-	"github.com/irflow/irflow/pipeline/stage"
-)
-
-var (
-	versionsMu sync.Mutex
-	versions   = map[string]string{}
 )
 
 // RegisterVersion records the version of a library a backend uses (e.g.
 // RegisterVersion("libtorch", "2.1.0")); every manifest written by this
 // process lists it. It does not enter cache keys: a kind's Version does.
-func RegisterVersion(name, version string) {
-	versionsMu.Lock()
-	defer versionsMu.Unlock()
-	versions[name] = version
-}
-
-func registeredVersions() map[string]string {
-	versionsMu.Lock()
-	defer versionsMu.Unlock()
-	if len(versions) == 0 {
-		return nil
-	}
-	out := make(map[string]string, len(versions))
-	for k, v := range versions {
-		out[k] = v
-	}
-	return out
-}
+func RegisterVersion(name, version string) { launch.RegisterVersion(name, version) }
 
 // Options configure a run.
 type Options struct {
@@ -79,6 +56,11 @@ type Options struct {
 	// are moved aside and rebuilt. Without it a cache hit checks only that
 	// the manifest and every file with its size are there.
 	Verify bool
+	// Launcher runs each ready stage (default: launch.InProcess, a Go call
+	// in this process). The executor keeps the key's lock while it runs.
+	Launcher launch.Launcher
+	// LogLevel is written into the specs of stages run out of process.
+	LogLevel string
 }
 
 // State is what happened to a stage.
@@ -187,6 +169,10 @@ func Run(ctx context.Context, p *plan.Plan, opts Options) (*Result, error) {
 	if opts.ProgressOut == nil {
 		opts.ProgressOut = os.Stderr
 	}
+	owner := cache.Owner{PID: os.Getpid(), Host: cache.Host(), Start: time.Now()}
+	if opts.Launcher == nil {
+		opts.Launcher = launch.InProcess{Owner: owner}
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	r := &runner{
@@ -197,7 +183,7 @@ func Run(ctx context.Context, p *plan.Plan, opts Options) (*Result, error) {
 		done:     map[string]chan struct{}{},
 		sem:      make(chan struct{}, opts.Jobs),
 		cancel:   cancel,
-		owner:    cache.Owner{PID: os.Getpid(), Host: cache.Host(), Start: time.Now()},
+		owner:    owner,
 		refs:     map[string]cache.Ref{},
 	}
 	res := &Result{Recipe: p.Recipe.Path}
@@ -303,9 +289,6 @@ func (r *runner) stage(ctx context.Context, st *recipe.Stage) {
 		r.finish(st, res, Cached, m, parts)
 		return
 	}
-	if err := r.opts.Cache.SweepTmp(res.Key); err != nil {
-		logger.Warn("could not remove a dead run's temporary files", "err", err)
-	}
 	m, err := r.execute(ctx, st, res, digests, parts, logger)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -335,21 +318,10 @@ func (r *runner) lookup(key string, logger *log.Logger) (*cache.Manifest, bool) 
 	return m, true
 }
 
-// execute runs the stage into a temporary directory and commits it.
+// execute hands the stage to the launcher, which runs it and commits it.
 func (r *runner) execute(ctx context.Context, st *recipe.Stage, res *StageResult, digests map[string]string, parts plan.Parts, logger *log.Logger) (*cache.Manifest, error) {
-	c := r.opts.Cache
-	pending, err := c.Begin(res.Key)
-	if err != nil {
-		return nil, err
-	}
-	ckpt := c.CheckpointDir(res.Key)
-	if err := os.MkdirAll(ckpt, 0o755); err != nil {
-		pending.Abort()
-		return nil, err
-	}
 	params, err := r.jobParams(st)
 	if err != nil {
-		pending.Abort()
 		return nil, err
 	}
 	n := r.executing.Add(1)
@@ -358,32 +330,9 @@ func (r *runner) execute(ctx context.Context, st *recipe.Stage, res *StageResult
 	if threads <= 0 {
 		threads = max(1, runtime.NumCPU()/int(n))
 	}
-	job := &stage.Job{
-		Address:       st.Address,
-		Key:           res.Key,
-		Recipe:        r.plan.Recipe.Path,
-		Params:        params,
-		OutDir:        pending.Dir,
-		CheckpointDir: ckpt,
-		Threads:       threads,
-		Log:           logger,
-		Progress:      r.progress.forJob(st.Address, logger),
-	}
-	logger.Info("running", "key", res.Key[:12])
-	start := time.Now()
-	err = runKind(ctx, st.Kind, job)
-	end := time.Now()
-	res.Seconds = end.Sub(start).Seconds()
-	if err == nil && ctx.Err() != nil {
-		// A stage that ignores cancellation may have stopped half-way
-		// and still returned nil: never commit after an interrupt.
-		err = ctx.Err()
-	}
-	if err != nil {
-		pending.Abort()
-		return nil, err
-	}
-	m := &cache.Manifest{
+	spec := &launch.Spec{
+		Schema:     launch.SpecSchema,
+		Key:        res.Key,
 		Address:    st.Address,
 		Recipe:     r.plan.Recipe.Path,
 		Block:      st.Kind.Block,
@@ -393,39 +342,28 @@ func (r *runner) execute(ctx context.Context, st *recipe.Stage, res *StageResult
 		KeyParams:  parts.Params,
 		Components: parts.Components,
 		Inputs:     digests,
+		CacheDir:   r.opts.Cache.Dir,
+		Threads:    threads,
+		LogLevel:   r.opts.LogLevel,
 		Irflow:     r.opts.Irflow,
-		Versions:   registeredVersions(),
-		Host:       r.owner.Host,
-		PID:        r.owner.PID,
-		Start:      start.UTC(),
-		End:        end.UTC(),
-		Seconds:    res.Seconds,
-		Metrics:    job.Metrics(),
 	}
-	committed, err := pending.Commit(m, st.Kind.Outputs)
-	if err != nil {
-		pending.Abort()
-		return nil, fmt.Errorf("committing the output: %w", err)
+	if _, inProcess := r.opts.Launcher.(launch.InProcess); !inProcess && r.opts.Threads <= 0 {
+		spec.Threads = 0 // the process running it decides (its CPUs, the job's allocation)
 	}
-	if err := c.RemoveCheckpoint(res.Key); err != nil {
-		logger.Warn("could not remove the checkpoint", "err", err)
+	start := time.Now()
+	m, err := r.opts.Launcher.Launch(ctx, &launch.Task{
+		Spec:      spec,
+		Kind:      st.Kind,
+		Cache:     r.opts.Cache,
+		Logger:    logger,
+		Progress:  r.progress.forJob(st.Address, logger),
+		Resources: st.Resources,
+	})
+	res.Seconds = time.Since(start).Seconds()
+	if err == nil && m.Seconds > 0 {
+		res.Seconds = m.Seconds
 	}
-	logger.Info("done", "seconds", fmt.Sprintf("%.2f", res.Seconds))
-	return committed, nil
-}
-
-// runKind calls the stage, turning a panic into an error so one broken
-// stage does not take the other running stages (and their cleanup) down.
-func runKind(ctx context.Context, k *stage.Kind, job *stage.Job) (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("stage panicked: %v\n%s", p, debug.Stack())
-		}
-	}()
-	if k.Run == nil {
-		return fmt.Errorf("kind %s/%s has no Run function", k.Block, k.Method)
-	}
-	return k.Run(ctx, job)
+	return m, err
 }
 
 // jobParams gives the stage its parameters with inputs as absolute paths:

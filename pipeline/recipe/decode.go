@@ -47,6 +47,7 @@ func (l *loader) decodeInstance(sb *stageBlock, inst *instance, valid map[string
 		DeclRange:   b.DefRange,
 	}
 	ctx := l.context(inst)
+	st.Resources = l.decodeResources(sb.resources, ctx)
 	for _, p := range sb.kind.Params {
 		switch p.Name {
 		case AttrMethod, AttrForEach, AttrExpect:

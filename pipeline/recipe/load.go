@@ -148,7 +148,7 @@ func (l *loader) load() {
 
 	// Variables, locals and inputs first: stage blocks' methods may use
 	// variables.
-	var stageBlocks []*hcl.Block
+	var stageBlocks, executors []*hcl.Block
 	for _, b := range content.Blocks {
 		switch b.Type {
 		case BlockVariable:
@@ -157,11 +157,16 @@ func (l *loader) load() {
 			l.declareLocals(b)
 		case BlockCollection, BlockFile:
 			l.declareInput(b)
+		case BlockExecutor:
+			executors = append(executors, b)
 		default:
 			stageBlocks = append(stageBlocks, b)
 		}
 	}
 	l.applyVariableValues()
+	for _, b := range executors {
+		l.declareExecutor(b)
+	}
 	l.declareDatasets()
 	for _, b := range stageBlocks {
 		l.declareStage(b)
@@ -182,6 +187,7 @@ func (l *loader) topSchema() *hcl.BodySchema {
 		{Type: BlockLocals},
 		{Type: BlockCollection, LabelNames: []string{"name"}},
 		{Type: BlockFile, LabelNames: []string{"name"}},
+		{Type: BlockExecutor, LabelNames: []string{"type"}},
 	}}
 	for _, b := range stage.Blocks() {
 		if isReservedBlock(b) {
@@ -194,7 +200,7 @@ func (l *loader) topSchema() *hcl.BodySchema {
 
 func isReservedBlock(name string) bool {
 	switch name {
-	case BlockVariable, BlockLocals, BlockCollection, BlockFile, "each", "var", "local":
+	case BlockVariable, BlockLocals, BlockCollection, BlockFile, BlockExecutor, BlockResources, "each", "var", "local":
 		return true
 	}
 	return false
@@ -228,6 +234,8 @@ type stageBlock struct {
 	// obj is the block's value in expressions (see stageObject); unknown
 	// until for_each is evaluated.
 	obj cty.Value
+	// resources is the block's resources block, if any.
+	resources *hcl.Block
 }
 
 type instance struct {
@@ -261,7 +269,7 @@ func (l *loader) declareStage(b *hcl.Block) {
 	sb.kind = kind
 	schema := &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 		{Name: AttrMethod}, {Name: AttrForEach}, {Name: AttrExpect},
-	}}
+	}, Blocks: []hcl.BlockHeaderSchema{{Type: BlockResources}}}
 	for _, p := range kind.Params {
 		switch p.Name {
 		case AttrMethod, AttrForEach, AttrExpect:
@@ -272,6 +280,13 @@ func (l *loader) declareStage(b *hcl.Block) {
 	content, diags := b.Body.Content(schema)
 	l.add(diags)
 	sb.attrs = content.Attributes
+	for _, rb := range content.Blocks {
+		if sb.resources != nil {
+			l.errorf(rb.DefRange.Ptr(), "Duplicate resources block", "%s.%s already has a resources block at %s.", b.Type, name, sb.resources.DefRange)
+			continue
+		}
+		sb.resources = rb
+	}
 	_, sb.hasForEach = sb.attrs[AttrForEach]
 	l.stageBlocks = append(l.stageBlocks, sb)
 }

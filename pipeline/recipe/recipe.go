@@ -51,6 +51,8 @@ type Recipe struct {
 	// Stages lists every stage instance in source order; instances of a
 	// for_each block are sorted by key.
 	Stages []*Stage
+	// Executor is the executor block (nil: none); it never enters keys.
+	Executor *Executor
 
 	byAddress map[string]*Stage
 }
@@ -75,6 +77,9 @@ type Stage struct {
 	// ParamRanges tells where each parameter given in the recipe is.
 	ParamRanges map[string]hcl.Range
 	Expect      []Expectation
+	// Resources is the stage's resources block (nil: none): what a
+	// cluster launcher asks for. It never enters keys.
+	Resources *Resources
 	// DeclRange is the block header, for messages about the whole stage.
 	DeclRange hcl.Range
 }
