@@ -12,14 +12,17 @@ func init() {
 }
 
 func planCommand(args []string) error {
-	fs := newFlagSet("plan", "RECIPE")
+	fs := newFlagSet("plan", "RECIPE [ADDRESS…]")
 	ef := addEngineFlags(fs, true)
-	path, err := oneRecipe(fs, args)
+	path, targets, err := recipeAndTargets(fs, args)
 	if err != nil {
 		return err
 	}
 	l, err := ef.load(path)
 	if err != nil {
+		return err
+	}
+	if err := l.selectTargets(targets); err != nil {
 		return err
 	}
 	decisions, err := l.plan.Resolve(l.cache, l.digests)

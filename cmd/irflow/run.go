@@ -19,7 +19,7 @@ func init() {
 }
 
 func runCommand(args []string) error {
-	fs := newFlagSet("run", "RECIPE")
+	fs := newFlagSet("run", "RECIPE [ADDRESS…]")
 	ef := addEngineFlags(fs, true)
 	jobs := fs.Int("j", runtime.NumCPU(), "number of stages to execute at once")
 	threads := fs.Int("threads", 0, "CPU threads per stage (default: the CPUs divided among the stages executing when it starts)")
@@ -27,7 +27,8 @@ func runCommand(args []string) error {
 	progress := fs.String("progress", "auto", "progress display: auto (bars on a terminal), bars, lines or off")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
 	verify := fs.Bool("verify", false, "re-hash cached artifacts before using them; corrupt ones are rebuilt")
-	path, err := oneRecipe(fs, args)
+	executor := fs.String("executor", "", "where stages run: local (Go calls in this process, the default), process (one `irflow exec-stage` child per stage) or slurm (one sbatch job per stage; default: the recipe's executor block, else local)")
+	path, targets, err := recipeAndTargets(fs, args)
 	if err != nil {
 		return err
 	}
@@ -44,6 +45,13 @@ func runCommand(args []string) error {
 	}
 	ef.fetch = true
 	l, err := ef.load(path)
+	if err != nil {
+		return err
+	}
+	if err := l.selectTargets(targets); err != nil {
+		return err
+	}
+	launcher, err := newLauncher(*executor, l, logger)
 	if err != nil {
 		return err
 	}
@@ -71,6 +79,8 @@ func runCommand(args []string) error {
 		FailFast:    *failFast,
 		Irflow:      version(),
 		Verify:      *verify,
+		Launcher:    launcher,
+		LogLevel:    ef.logLevel,
 	})
 	if err != nil {
 		return err
