@@ -70,6 +70,7 @@ func newScorer(c []float32, k, d int, l2 bool) *scorer {
 type scratch struct {
 	p    vecmath.Packed
 	tile []float32
+	bv   [chunk]float32 // best value per row
 }
 
 // best writes into out[i] the best centroid of each of the n rows in x
@@ -80,20 +81,33 @@ func (s *scorer) best(sc *scratch, x []float32, n int, out []int32) {
 		sc.tile = make([]float32, chunk*s.k)
 	}
 	sc.p.Dots(sc.tile, chunk, s.c, s.k)
+	// Centroid by centroid over the tile's contiguous rows; a later
+	// centroid must be strictly better, so ties go to the lower number.
+	bv := sc.bv[:chunk]
 	for i := 0; i < n; i++ {
-		bj, bv := 0, float32(0)
-		for j := 0; j < s.k; j++ {
-			v := sc.tile[j*chunk+i]
-			if s.l2 {
-				v = s.cc[j] - 2*v // ‖x−c‖² − ‖x‖²
-				if j == 0 || v < bv {
-					bj, bv = j, v
+		out[i] = 0
+	}
+	if s.l2 {
+		for i, v := range sc.tile[:n] {
+			bv[i] = s.cc[0] - 2*v // ‖x−c‖² − ‖x‖²
+		}
+		for j := 1; j < s.k; j++ {
+			row, cc := sc.tile[j*chunk:j*chunk+n], s.cc[j]
+			for i, v := range row {
+				if e := cc - 2*v; e < bv[i] {
+					bv[i], out[i] = e, int32(j)
 				}
-			} else if j == 0 || v > bv {
-				bj, bv = j, v
 			}
 		}
-		out[i] = int32(bj)
+		return
+	}
+	copy(bv, sc.tile[:n])
+	for j := 1; j < s.k; j++ {
+		for i, v := range sc.tile[j*chunk : j*chunk+n] {
+			if v > bv[i] {
+				bv[i], out[i] = v, int32(j)
+			}
+		}
 	}
 }
 

@@ -27,6 +27,7 @@ import (
 	"sort"
 
 	densex "github.com/irflow/irflow/index/dense"
+	ivfx "github.com/irflow/irflow/index/ivf"
 	multix "github.com/irflow/irflow/index/multivector"
 	sparsex "github.com/irflow/irflow/index/sparse"
 	"github.com/irflow/irflow/models/heads"
@@ -57,10 +58,13 @@ var formatVersions = map[string]string{
 	MethodDense:       fmt.Sprintf("%d.%d", InfoFormat, densex.Format),
 	MethodSparse:      fmt.Sprintf("%d.%d", InfoFormat, sparsex.Format),
 	MethodMultivector: fmt.Sprintf("%d.%d", InfoFormat, multix.Format),
+	MethodIVF:         fmt.Sprintf("%d.%d.%d", InfoFormat, densex.Format, ivfx.Format),
+	MethodPQ:          fmt.Sprintf("%d.%d.%d", InfoFormat, densex.Format, ivfx.Format),
+	MethodIVFPQ:       fmt.Sprintf("%d.%d.%d", InfoFormat, densex.Format, ivfx.Format),
 }
 
 func init() {
-	for _, m := range []string{MethodDense, MethodSparse, MethodMultivector} {
+	for _, m := range append([]string{MethodDense, MethodSparse, MethodMultivector}, annMethods...) {
 		stage.RegisterFormat(stage.Format{Name: Format(m), Version: formatVersions[m],
 			Doc:   "a " + m + " neural index (index method " + m + ")",
 			Sniff: func(path string) bool { _, _, err := readInfo(path, m); return err == nil }})
@@ -73,6 +77,9 @@ var methodDocs = map[string]string{
 	MethodDense:       "one vector per document (DPR, sentence-transformers): a memory-mapped matrix searched exactly with the model's similarity (Lightning IR's TorchDense / FaissFlat).",
 	MethodSparse:      "a vocabulary-sized sparse vector per document (SPLADE): an impact inverted index with block-max pruning, exact top-k (Lightning IR's TorchSparse).",
 	MethodMultivector: "one vector per scored token (ColBERT-style `col` models): token vectors with per-document offsets, exact MaxSim with the model's aggregation (Lightning IR's TorchDense for col).",
+	MethodIVF:         "approximate: IVF-Flat, the dense vectors grouped into n_lists inverted lists by seeded k-means; search scores the n_probe nearest lists exactly (Lightning IR's FaissIVFIndexConfig, faiss IndexIVFFlat).",
+	MethodPQ:          "approximate: product quantisation, m bytes per vector (8-bit codes, optional OPQ rotation); search scores every code by asymmetric distance, then re-scores the candidates exactly (Lightning IR's FaissPQIndexConfig, faiss IndexPQ).",
+	MethodIVFPQ:       "approximate: IVF-PQ, n_lists inverted lists holding m-byte product-quantised residuals (optional OPQ rotation); search scores the n_probe nearest lists by asymmetric distance, then re-scores the candidates exactly (Lightning IR's FaissIVFPQIndexConfig, faiss IndexIVFPQ).",
 }
 
 // modelParams are the parameters shared by index and search: the model
@@ -95,6 +102,8 @@ func IndexKind(m string) *stage.Kind {
 	switch m {
 	case MethodDense:
 		params = append(params, stage.Param{Name: "dtype", Type: stage.String, Default: "float32", Enum: []string{"float32", "float16"}, Doc: `Storage of the vectors: "float32" or "float16" (half the size; scores from rounded vectors).`})
+	case MethodIVF, MethodPQ, MethodIVFPQ:
+		params = append(params, annIndexParams(m)...)
 	case MethodSparse:
 		params = append(params, stage.Param{Name: "quantization", Type: stage.Number, Default: 100.0, Min: stage.AtLeast(0), Doc: "Weights are stored as round(w × quantization), as Anserini's impact indexes (100); scores are then exact integer dot products. 0 keeps float32 weights (exact float dot products)."})
 	}
@@ -102,7 +111,7 @@ func IndexKind(m string) *stage.Kind {
 		stage.Param{Name: "shard_size", Type: stage.Number, Default: 1000.0, Integer: true, Min: stage.Above(0), Meta: true, Doc: "Documents per encoding shard: the unit committed to the checkpoint directory, so a killed build resumes after its last whole shard."},
 		stage.Param{Name: "memory_mb", Type: stage.Number, Default: 2048.0, Min: stage.AtLeast(64), Meta: true, Doc: "Memory budget of the build in MiB: bounds the tokens per batch of vocabulary-sized (MLM) heads and the index writer's buffers."},
 	)
-	return &stage.Kind{
+	k := &stage.Kind{
 		Block: "index", Method: m, Version: 1,
 		Uses:    []string{libtorch.Name, components.Tokenizer},
 		Doc:     "Encodes documents with a bi-encoder and builds an exact " + m + " index: " + methodDocs[m],
@@ -110,6 +119,11 @@ func IndexKind(m string) *stage.Kind {
 		Outputs: []stage.Output{{Name: "index", Path: "index/", Format: Format(m), Doc: "The index directory (docs/neural-retrieval.md)."}},
 		Run:     func(ctx context.Context, job *stage.Job) error { return runIndex(ctx, job, m) },
 	}
+	if isANN(m) {
+		k.Doc = "Encodes documents with a bi-encoder, writes them as a dense index and trains an " + m + " index on it: " + methodDocs[m]
+		k.Check = checkANNIndex
+	}
+	return k
 }
 
 // SearchKind describes `search` with method m.
@@ -123,7 +137,10 @@ func SearchKind(m string) *stage.Kind {
 		stage.Param{Name: "k", Type: stage.Number, Default: 1000.0, Integer: true, Min: stage.Above(0), Doc: "Hits per query."},
 		stage.Param{Name: "remove_query", Type: stage.Bool, Default: false, Doc: "Drop a hit whose id equals the query id (Pyserini's --remove-query for BEIR)."},
 	)
-	return &stage.Kind{
+	if isANN(m) {
+		params = append(params, annSearchParams(m)...)
+	}
+	k := &stage.Kind{
 		Block: "search", Method: m, Version: 1,
 		Uses:    []string{libtorch.Name, components.Tokenizer, Format(m)},
 		Doc:     "Encodes queries with the model the index was built with and retrieves the exact top-k from a " + m + " index: " + methodDocs[m],
@@ -131,6 +148,11 @@ func SearchKind(m string) *stage.Kind {
 		Outputs: []stage.Output{{Name: "run", Path: "run.trec", Format: stage.FormatRun, Doc: "TREC run, trec_eval order."}},
 		Run:     func(ctx context.Context, job *stage.Job) error { return runSearch(ctx, job, m) },
 	}
+	if isANN(m) {
+		k.Doc = "Encodes queries with the model the index was built with and retrieves the approximate top-k from an " + m + " index: " + methodDocs[m]
+		k.Check = checkANNSearch
+	}
+	return k
 }
 
 // indexInfo is neural.json: what search must know and check about an index.
@@ -174,7 +196,7 @@ func loadModel(ctx context.Context, job *stage.Job, m string, onBatch *func(int)
 	if err != nil {
 		return nil, "", fmt.Errorf("%s: %w", job.Address, err)
 	}
-	if err := checkHead(m, model.Head); err != nil {
+	if err := checkHead(baseMethod(m), model.Head); err != nil {
 		model.Close()
 		return nil, "", fmt.Errorf("%s: model %s: %w", job.Address, dir, err)
 	}

@@ -1,0 +1,175 @@
+package neural
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"slices"
+
+	densex "github.com/irflow/irflow/index/dense"
+	ivfx "github.com/irflow/irflow/index/ivf"
+	"github.com/irflow/irflow/models/inference"
+	"github.com/irflow/irflow/pipeline/stage"
+	ivfs "github.com/irflow/irflow/search/ivf"
+)
+
+// Approximate dense methods (index/ivf): Lightning IR's FaissIVFIndexConfig
+// (IVF-Flat), FaissPQIndexConfig and FaissIVFPQIndexConfig.
+const (
+	MethodIVF   = "ivf"
+	MethodPQ    = "pq"
+	MethodIVFPQ = "ivfpq"
+)
+
+// annMethods are the methods built on a dense index plus index/ivf.
+var annMethods = []string{MethodIVF, MethodPQ, MethodIVFPQ}
+
+func isANN(m string) bool { return slices.Contains(annMethods, m) }
+
+// annDir is the ivf index inside a neural index directory; the dense index
+// it was built from (ids, exact re-scoring) is dataDir beside it.
+const annDir = "ann"
+
+// baseMethod is the exact method whose encoding and head rules an
+// approximate method shares.
+func baseMethod(m string) string {
+	if isANN(m) {
+		return MethodDense
+	}
+	return m
+}
+
+// annIndexParams are the training parameters of index method m.
+func annIndexParams(m string) []stage.Param {
+	var ps []stage.Param
+	if m != MethodPQ {
+		ps = append(ps, stage.Param{Name: "n_lists", Type: stage.Number, Required: true, Integer: true, Min: stage.Above(0),
+			Doc: "Inverted lists: k-means centroids the documents are grouped by (Lightning IR's num_centroids, faiss's nlist)."})
+	}
+	if m != MethodIVF {
+		ps = append(ps,
+			stage.Param{Name: "m", Type: stage.Number, Required: true, Integer: true, Min: stage.Above(0),
+				Doc: "Sub-quantisers: each vector is stored as m bytes (8-bit codes of m sub-vectors); must divide the model's dimension (Lightning IR's num_subquantizers)."},
+			stage.Param{Name: "opq", Type: stage.Bool, Default: false,
+				Doc: "Learn an OPQ rotation before quantising (non-parametric OPQ of Ge et al.: alternating codebooks and an orthogonal Procrustes step)."})
+	}
+	return append(ps,
+		stage.Param{Name: "train_size", Type: stage.Number, Default: 0.0, Integer: true, Min: stage.AtLeast(0),
+			Doc: "Documents, drawn at random with the seed, that k-means (and OPQ) train on; 0 = all (Lightning IR's num_train_embeddings). At least n_lists, and 256 for product quantisation."},
+		stage.Param{Name: "iterations", Type: stage.Number, Default: float64(ivfx.DefaultIterations), Integer: true, Min: stage.Above(0),
+			Doc: "Lloyd iterations of every k-means (faiss's default 25); k-means++ seeding."},
+		stage.Param{Name: "seed", Type: stage.Number, Default: 1.0, Integer: true, Min: stage.AtLeast(0),
+			Doc: "Seed of the training sample, the k-means++ seeds and OPQ: the same seed gives a byte-identical index."},
+	)
+}
+
+// checkANNIndex checks index parameter combinations at plan time.
+func checkANNIndex(p map[string]any) error {
+	num := func(n string) int { v, _ := p[n].(float64); return int(v) }
+	train := num("train_size")
+	if train == 0 {
+		return nil
+	}
+	if _, ok := p["n_lists"]; ok && train < num("n_lists") {
+		return &stage.ParamError{Param: "train_size", Err: fmt.Errorf("train_size = %d is below n_lists = %d: k-means needs at least one training vector per list", train, num("n_lists"))}
+	}
+	if _, ok := p["m"]; ok && train < ivfx.KSub {
+		return &stage.ParamError{Param: "train_size", Err: fmt.Errorf("train_size = %d: 8-bit product quantisation needs at least %d training vectors", train, ivfx.KSub)}
+	}
+	return nil
+}
+
+// annSearchParams are the search parameters of method m.
+func annSearchParams(m string) []stage.Param {
+	var ps []stage.Param
+	if m != MethodPQ {
+		ps = append(ps, stage.Param{Name: "n_probe", Type: stage.Number, Default: 1.0, Integer: true, Min: stage.Above(0),
+			Doc: "Lists searched per query, the best by the similarity to their centroids; at most the index's n_lists (Lightning IR's n_probe)."})
+	}
+	if m != MethodIVF {
+		ps = append(ps,
+			stage.Param{Name: "candidate_k", Type: stage.Number, Default: 0.0, Integer: true, Min: stage.AtLeast(0),
+				Doc: "Candidates kept by their approximate (ADC) scores before the top k; 0 = k, else at least k (Lightning IR's candidate_k)."},
+			stage.Param{Name: "rescore", Type: stage.Bool, Default: true,
+				Doc: "Score the candidates exactly from the stored full vectors (Lightning IR's imputation_strategy \"gather\"); false keeps the approximate scores."})
+	}
+	return ps
+}
+
+// checkANNSearch checks search parameter combinations at plan time. That
+// n_probe does not exceed the index's n_lists is checked when the search
+// opens the index: the loader gives a kind's check no view of the block
+// its input comes from.
+func checkANNSearch(p map[string]any) error {
+	num := func(n string) int { v, _ := p[n].(float64); return int(v) }
+	if c, ok := p["candidate_k"]; ok && c.(float64) != 0 && num("candidate_k") < num("k") {
+		return &stage.ParamError{Param: "candidate_k", Err: fmt.Errorf("candidate_k = %d is below k = %d: give at least k candidates, or 0 for k", num("candidate_k"), num("k"))}
+	}
+	return nil
+}
+
+// writeANN writes the dense index of the shards' vectors into dataDir of
+// outDir, then trains and writes the approximate index into annDir.
+func writeANN(ctx context.Context, job *stage.Job, m, outDir string, shards []string, similarity string, added func()) (int, error) {
+	dim, err := writeDense(filepath.Join(outDir, dataDir), shards, "float32", similarity, added)
+	if err != nil {
+		return 0, err
+	}
+	full, err := densex.Open(filepath.Join(outDir, dataDir))
+	if err != nil {
+		return 0, err
+	}
+	defer full.Close()
+	o := ivfx.Options{Method: m, OPQ: job.Bool("opq"), TrainSize: job.Int("train_size"), Iterations: job.Int("iterations"),
+		Seed: uint64(job.Int("seed")), Threads: job.Threads}
+	if m != MethodPQ {
+		o.NLists = job.Int("n_lists")
+	}
+	if m != MethodIVF {
+		o.M = job.Int("m")
+	}
+	if job.Log != nil {
+		o.Log = func(msg string) { job.Log.Info(msg) }
+	}
+	meta, err := ivfx.Build(ctx, filepath.Join(outDir, annDir), full, o)
+	if err != nil {
+		return 0, err
+	}
+	job.SetMetric("train_size", float64(meta.TrainSize))
+	return dim, nil
+}
+
+// searchANN searches an approximate index (its dense index gives ids and
+// exact re-scores).
+func searchANN(ctx context.Context, job *stage.Job, m, dir string, emb *inference.Embeddings, k int, progress func(int64)) ([][]hit, error) {
+	full, err := densex.Open(filepath.Join(dir, dataDir))
+	if err != nil {
+		return nil, err
+	}
+	defer full.Close()
+	ix, err := ivfx.Open(filepath.Join(dir, annDir), full)
+	if err != nil {
+		return nil, err
+	}
+	defer ix.Close()
+	o := ivfs.Options{K: k, Threads: job.Threads, Progress: progress, NProbe: 1}
+	if m != MethodPQ {
+		o.NProbe = job.Int("n_probe")
+		if o.NProbe > ix.Meta().NLists {
+			return nil, fmt.Errorf("n_probe = %d exceeds the index's n_lists = %d", o.NProbe, ix.Meta().NLists)
+		}
+	}
+	if m != MethodIVF {
+		o.CandidateK, o.Rescore = job.Int("candidate_k"), job.Bool("rescore")
+		if o.CandidateK != 0 {
+			// k may have grown by one for remove_query
+			o.CandidateK = max(o.CandidateK, k)
+		}
+	}
+	flat := make([]float32, 0, len(emb.Vectors)*emb.Dim)
+	for _, v := range emb.Vectors {
+		flat = append(flat, v...)
+	}
+	res, err := ivfs.SearchAll(ctx, ix, flat, o)
+	return hits(res, func(h ivfs.Hit) hit { return hit{h.ID, h.Score} }), err
+}

@@ -1,0 +1,77 @@
+package neural_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/irflow/irflow/pipeline/recipe"
+	"github.com/irflow/irflow/pipeline/recipe/recipetest"
+	_ "github.com/irflow/irflow/stages/neural"
+)
+
+// TestANNPlanTimeErrors: parameters an approximate index or search cannot
+// use, and impossible combinations, are errors of `irflow plan` pointing
+// at the attribute (file:line:col), before anything runs.
+func TestANNPlanTimeErrors(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "docs.tsv"), []byte("d1\tsome text\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "queries.tsv"), []byte("q1\ttext\n"), 0o644)
+	os.MkdirAll(filepath.Join(dir, "model"), 0o755)
+	const tmpl = `
+index "a" {
+  method = "%s"
+  docs   = "docs.tsv"
+  model  = "model"
+  %s
+}
+
+search "a" {
+  method  = "%s"
+  index   = index.a.index
+  queries = "queries.tsv"
+  model   = "model"
+  k       = 10
+  %s
+}
+`
+	cases := []struct {
+		method, index, search string
+		want                  string // "" = plans
+		at                    string // the attribute the error points at
+	}{
+		{"ivfpq", "n_lists = 64\n  m = 48\n  opq = true\n  train_size = 5000", "n_probe = 8\n  candidate_k = 100\n  rescore = true", "", ""},
+		{"ivf", "n_lists = 64", "n_probe = 4", "", ""},
+		{"pq", "m = 16", "candidate_k = 50", "", ""},
+		{"ivfpq", "n_lists = 64\n  m = 0", "", "m", "m = 0"},
+		{"ivfpq", "m = 48", "", `"n_lists" is required`, `index "a"`},
+		{"ivf", "n_lists = 64\n  m = 8", "", `"m" is not expected`, "m = 8"},
+		{"pq", "m = 8", "n_probe = 2", `"n_probe" is not expected`, "n_probe = 2"},
+		{"ivf", "n_lists = 64", "rescore = true", `"rescore" is not expected`, "rescore = true"},
+		{"ivfpq", "n_lists = 256\n  m = 8\n  train_size = 100", "", "train_size = 100 is below n_lists = 256", "train_size = 100"},
+		{"pq", "m = 8\n  train_size = 100", "", "needs at least 256 training vectors", "train_size = 100"},
+		{"ivfpq", "n_lists = 16\n  m = 8", "candidate_k = 5", "candidate_k = 5 is below k = 10", "candidate_k = 5"},
+		{"ivf", "n_lists = 0", "", "n_lists = 0 is out of range", "n_lists = 0"},
+		{"ivf", "n_lists = 8", "n_probe = 0", "n_probe = 0 is out of range", "n_probe = 0"},
+	}
+	for i, c := range cases {
+		p := filepath.Join(dir, fmt.Sprintf("r%d.hcl", i))
+		text := fmt.Sprintf(tmpl, c.method, c.index, c.method, c.search)
+		os.WriteFile(p, []byte(text), 0o644)
+		_, diags := recipe.Load(p, recipe.Options{})
+		msg := recipetest.Describe(diags)
+		if c.want == "" {
+			if diags.HasErrors() {
+				t.Errorf("case %d: %s", i, msg)
+			}
+			continue
+		}
+		line := 1 + strings.Count(text[:strings.Index(text, c.at)], "\n")
+		pos := fmt.Sprintf("%s:%d:", filepath.Base(p), line)
+		if !diags.HasErrors() || !strings.Contains(msg, c.want) || !strings.Contains(msg, pos) {
+			t.Errorf("case %d: diagnostics %q, want %q at %s", i, msg, c.want, pos)
+		}
+	}
+}
