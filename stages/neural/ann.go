@@ -3,6 +3,8 @@ package neural
 import (
 	"context"
 	"fmt"
+	"io"
+	"os"
 	"path/filepath"
 	"slices"
 
@@ -27,7 +29,7 @@ var annMethods = []string{MethodIVF, MethodPQ, MethodIVFPQ}
 func isANN(m string) bool { return slices.Contains(annMethods, m) }
 
 // annDir is the ivf index inside a neural index directory; the dense index
-// it was built from (ids, exact re-scoring) is dataDir beside it.
+// it was trained on (ids, exact re-scoring) is dataDir beside it.
 const annDir = "ann"
 
 // baseMethod is the exact method whose encoding and head rules an
@@ -108,35 +110,107 @@ func checkANNSearch(p map[string]any) error {
 	return nil
 }
 
-// writeANN writes the dense index of the shards' vectors into dataDir of
-// outDir, then trains and writes the approximate index into annDir.
-func writeANN(ctx context.Context, job *stage.Job, m, outDir string, shards []string, similarity string, added func()) (int, error) {
-	dim, err := writeDense(filepath.Join(outDir, dataDir), shards, "float32", similarity, added)
-	if err != nil {
-		return 0, err
+// annIndexKind describes `index` with an approximate method: it trains
+// on the vectors of a dense index (index method dense) rather than
+// encoding the documents again, so one encoding serves any number of
+// approximate indexes, each cached on its own parameters.
+func annIndexKind(m string) *stage.Kind {
+	params := append([]stage.Param{
+		{Name: "dense", Type: stage.Input, Required: true, Accepts: []string{Format(MethodDense)},
+			Doc: "The index output of an index block with method dense (float32 or float16): its vectors are clustered and quantised, and kept beside the approximate index for exact re-scoring. Its model and head are the ones search must encode queries with."},
+	}, annIndexParams(m)...)
+	return &stage.Kind{
+		Block: "index", Method: m, Version: 1,
+		Doc:     "Trains an approximate index on the vectors of a dense index: " + methodDocs[m],
+		Params:  params,
+		Outputs: []stage.Output{{Name: "index", Path: "index/", Format: Format(m), Doc: "The index directory: the approximate index (ann/) and the dense index it was trained on (data/; docs/neural-retrieval.md)."}},
+		Check:   checkANNIndex,
+		Run:     func(ctx context.Context, job *stage.Job) error { return runANNIndex(ctx, job, m) },
 	}
-	full, err := densex.Open(filepath.Join(outDir, dataDir))
+}
+
+func runANNIndex(ctx context.Context, job *stage.Job, m string) error {
+	info, src, err := readInfo(job.String("dense"), MethodDense)
 	if err != nil {
-		return 0, err
+		return fmt.Errorf("%s: dense: %w", job.Address, err)
+	}
+	outDir := filepath.Join(job.OutDir, "index")
+	data := filepath.Join(outDir, dataDir)
+	if err := linkTree(filepath.Join(src, dataDir), data); err != nil {
+		return fmt.Errorf("%s: %w", job.Address, err)
+	}
+	full, err := densex.Open(data)
+	if err != nil {
+		return fmt.Errorf("%s: %w", job.Address, err)
 	}
 	defer full.Close()
-	o := ivfx.Options{Method: m, OPQ: job.Bool("opq"), TrainSize: job.Int("train_size"), Iterations: job.Int("iterations"),
+	o := ivfx.Options{Method: m, TrainSize: job.Int("train_size"), Iterations: job.Int("iterations"),
 		Seed: uint64(job.Int("seed")), Threads: job.Threads}
 	if m != MethodPQ {
 		o.NLists = job.Int("n_lists")
 	}
 	if m != MethodIVF {
-		o.M = job.Int("m")
+		o.M, o.OPQ = job.Int("m"), job.Bool("opq")
 	}
 	if job.Log != nil {
 		o.Log = func(msg string) { job.Log.Info(msg) }
 	}
 	meta, err := ivfx.Build(ctx, filepath.Join(outDir, annDir), full, o)
 	if err != nil {
-		return 0, err
+		return fmt.Errorf("%s: %w", job.Address, err)
 	}
+	job.SetMetric("docs", float64(meta.NumDocs))
 	job.SetMetric("train_size", float64(meta.TrainSize))
-	return dim, nil
+	info.Method = m
+	return writeInfo(outDir, info)
+}
+
+// linkTree makes dst a copy of the files of directory src: hard links
+// where the file system allows (cache artifacts are never modified), else
+// copies.
+func linkTree(src, dst string) error {
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		return err
+	}
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if e.IsDir() {
+			continue
+		}
+		from, to := filepath.Join(src, e.Name()), filepath.Join(dst, e.Name())
+		os.Remove(to)
+		if os.Link(from, to) == nil {
+			continue
+		}
+		if err := copyFile(from, to); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func copyFile(from, to string) error {
+	r, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	w, err := os.Create(to)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(w, r); err != nil {
+		w.Close()
+		return err
+	}
+	if err := w.Sync(); err != nil {
+		w.Close()
+		return err
+	}
+	return w.Close()
 }
 
 // searchANN searches an approximate index (its dense index gives ids and

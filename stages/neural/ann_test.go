@@ -21,10 +21,15 @@ func TestANNPlanTimeErrors(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "queries.tsv"), []byte("q1\ttext\n"), 0o644)
 	os.MkdirAll(filepath.Join(dir, "model"), 0o755)
 	const tmpl = `
-index "a" {
-  method = "%s"
+index "exact" {
+  method = "dense"
   docs   = "docs.tsv"
   model  = "model"
+}
+
+index "a" {
+  method = "%s"
+  dense  = index.exact.index
   %s
 }
 

@@ -37,7 +37,7 @@ func runIndex(ctx context.Context, job *stage.Job, m string) error {
 	defer model.Close()
 	model.SetMaxBatchTokens(maxBatchTokens(memoryMB, model.Config.VocabSize, model.Head.Projection == "mlm"))
 
-	shape := map[string]Shape{MethodDense: Dense, MethodSparse: Sparse, MethodMultivector: Multi}[baseMethod(m)]
+	shape := map[string]Shape{MethodDense: Dense, MethodSparse: Sparse, MethodMultivector: Multi}[m]
 	ckpt := job.CheckpointDir
 	if ckpt == "" {
 		if ckpt, err = os.MkdirTemp("", "irflow-encode-"); err != nil {
@@ -77,8 +77,6 @@ func runIndex(ctx context.Context, job *stage.Job, m string) error {
 		info.Dim, err = writeDense(data, shards, job.String("dtype"), model.Head.Similarity, added)
 	case MethodMultivector:
 		info.Dim, err = writeMulti(data, shards, model.Head.Similarity, model.Head.DocAggregation, added)
-	case MethodIVF, MethodPQ, MethodIVFPQ:
-		info.Dim, err = writeANN(ctx, job, m, outDir, shards, model.Head.Similarity, added)
 	case MethodSparse:
 		info.Dim, err = writeSparse(ctx, data, shards, model.Config.VocabSize, job.Float("quantization"), memoryMB, job.Threads, added)
 	}

@@ -95,6 +95,9 @@ func modelParams() []stage.Param {
 
 // IndexKind describes `index` with method m.
 func IndexKind(m string) *stage.Kind {
+	if isANN(m) {
+		return annIndexKind(m)
+	}
 	params := []stage.Param{
 		{Name: "docs", Type: stage.Input, Required: true, Accepts: []string{stage.FormatDocs}, Doc: "Documents: id<TAB>text (.tsv) or BEIR JSONL (title and text joined by a space), optionally .gz."},
 	}
@@ -102,8 +105,6 @@ func IndexKind(m string) *stage.Kind {
 	switch m {
 	case MethodDense:
 		params = append(params, stage.Param{Name: "dtype", Type: stage.String, Default: "float32", Enum: []string{"float32", "float16"}, Doc: `Storage of the vectors: "float32" or "float16" (half the size; scores from rounded vectors).`})
-	case MethodIVF, MethodPQ, MethodIVFPQ:
-		params = append(params, annIndexParams(m)...)
 	case MethodSparse:
 		params = append(params, stage.Param{Name: "quantization", Type: stage.Number, Default: 100.0, Min: stage.AtLeast(0), Doc: "Weights are stored as round(w × quantization), as Anserini's impact indexes (100); scores are then exact integer dot products. 0 keeps float32 weights (exact float dot products)."})
 	}
@@ -118,10 +119,6 @@ func IndexKind(m string) *stage.Kind {
 		Params:  params,
 		Outputs: []stage.Output{{Name: "index", Path: "index/", Format: Format(m), Doc: "The index directory (docs/neural-retrieval.md)."}},
 		Run:     func(ctx context.Context, job *stage.Job) error { return runIndex(ctx, job, m) },
-	}
-	if isANN(m) {
-		k.Doc = "Encodes documents with a bi-encoder, writes them as a dense index and trains an " + m + " index on it: " + methodDocs[m]
-		k.Check = checkANNIndex
 	}
 	return k
 }
