@@ -182,6 +182,12 @@ func Build(ctx context.Context, dir string, src *dense.Index, o Options) (*Meta,
 		meta.NBits = 8
 	}
 	ipAssign := sm.Similarity != "l2"
+	// The directory stops being an index (of earlier files) at once.
+	w := &writer{dir: dir, meta: meta}
+	if err := w.start(); err != nil {
+		return nil, err
+	}
+	defer w.abort()
 
 	// Training sample, in document order.
 	idx := sample(n, trainCount(n, o.TrainSize), newRNG(o.Seed, streamSample))
@@ -286,11 +292,6 @@ func Build(ctx context.Context, dir string, src *dense.Index, o Options) (*Meta,
 		pos[a]++
 	}
 
-	w := &writer{dir: dir, meta: meta}
-	if err := w.start(); err != nil {
-		return nil, err
-	}
-	defer w.abort()
 	if cents != nil {
 		w.file(CentroidsFile, func(b *bufio.Writer) error { return putF32(b, cents) })
 	}
@@ -372,12 +373,16 @@ type writer struct {
 	done    bool
 }
 
+// start removes meta.json first (the directory no longer reads as an
+// index), then every other file of an earlier index.
 func (w *writer) start() error {
 	if err := os.MkdirAll(w.dir, 0o755); err != nil {
 		return fmt.Errorf("ivf index: %w", err)
 	}
-	if err := os.Remove(filepath.Join(w.dir, vecfile.MetaFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("ivf index: %w", err)
+	for _, name := range []string{vecfile.MetaFile, CentroidsFile, RotationFile, CodebooksFile, ListOffsFile, ListDocsFile, ListDataFile, ListNormsFile} {
+		if err := os.Remove(filepath.Join(w.dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("ivf index: %w", err)
+		}
 	}
 	return nil
 }

@@ -442,3 +442,49 @@ func TestFaissSameParts(t *testing.T) {
 		}
 	}
 }
+
+// TestInterruptedBuild: a build stopped part-way (here when it starts
+// training the codebooks) leaves no index — Open says so — and the next
+// build gives the same bytes as one never interrupted.
+func TestInterruptedBuild(t *testing.T) {
+	const n, d = 1200, 16
+	x := clustered(8, n, d, 10, 0.5)
+	full := writeDense(t, filepath.Join(t.TempDir(), "dense"), x, d, "l2")
+	o := ivfx.Options{Method: "ivfpq", NLists: 8, M: 4, OPQ: true, Seed: 2, Iterations: 5}
+	clean := filepath.Join(t.TempDir(), "clean")
+	if _, err := ivfx.Build(context.Background(), clean, full, o); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "killed")
+	// An earlier, finished index in the same place must not survive either.
+	if _, err := ivfx.Build(context.Background(), dir, full, ivfx.Options{Method: "ivf", NLists: 4, Seed: 1}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	killed := o
+	killed.Log = func(msg string) {
+		if strings.HasPrefix(msg, "product quantiser") {
+			cancel()
+		}
+	}
+	if _, err := ivfx.Build(ctx, dir, full, killed); err == nil {
+		t.Fatal("cancelled build succeeded")
+	}
+	if _, err := ivfx.Open(dir, full); err == nil || !strings.Contains(err.Error(), "no meta.json") {
+		t.Fatalf("open after an interrupted build: %v", err)
+	}
+	if _, err := ivfx.Build(context.Background(), dir, full, o); err != nil {
+		t.Fatal(err)
+	}
+	files, _ := os.ReadDir(clean)
+	for _, f := range files {
+		a, _ := os.ReadFile(filepath.Join(clean, f.Name()))
+		b, err := os.ReadFile(filepath.Join(dir, f.Name()))
+		if err != nil || string(a) != string(b) {
+			t.Errorf("%s differs from an uninterrupted build", f.Name())
+		}
+	}
+	if left, _ := os.ReadDir(dir); len(left) != len(files) {
+		t.Errorf("%d files after the rebuild, a clean build has %d", len(left), len(files))
+	}
+}
