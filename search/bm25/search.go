@@ -166,7 +166,8 @@ type Scratch struct {
 	order   []int // clause indexes by ascending maxScore
 	contrib []float32
 	hit     []bool
-	heap    topk.Heap
+	heap    topk.Heap // exhaustive's (the reference strategy)
+	kheap   keyHeap   // the pruning strategies'
 	terms   []string
 	counts  map[string]int
 
@@ -294,6 +295,7 @@ func (s *Searcher) SearchTerms(terms []string, counts []int, k int, sc *Scratch)
 	}
 	s.prepare(terms, counts, sc)
 	sc.heap.Reset(k)
+	sc.kheap.reset(k)
 	postings := 0
 	for i := range sc.clauses {
 		postings += int(sc.clauses[i].df)
@@ -301,17 +303,13 @@ func (s *Searcher) SearchTerms(terms []string, counts []int, k int, sc *Scratch)
 	switch {
 	case sc.force == forceDocAtATime || len(sc.clauses) > maxWindowClauses:
 		s.maxScore(sc)
+		return s.keyHits(sc.kheap.sorted(), sc)
 	case sc.force == forceWindows || sc.force != forceAccumulate && postings > exhaustiveFactor*k && s.ix.NumDocs() > exhaustiveFactor*k:
 		s.maxScoreWindows(sc)
+		return s.keyHits(sc.kheap.sorted(), sc)
 	case s.unitBoosts: // pruning cannot pay off when there is little to prune
 		s.accumulate(sc)
-		rankDoc := s.rankDocs()
-		es := sc.entries[:0]
-		for _, key := range topKeys(sc.keys, k) {
-			es = append(es, keyEntry(key, rankDoc))
-		}
-		sc.entries = es
-		return s.hits(es, sc)
+		return s.keyHits(topKeys(sc.keys, k), sc)
 	default:
 		s.exhaustive(sc)
 	}
@@ -357,6 +355,17 @@ func (s *Searcher) exhaustive(sc *Scratch) {
 		}
 		sc.heap.Offer(topk.Entry{Score: float64(s.total(sc)), Rank: s.ranks[d], Doc: d})
 	}
+}
+
+// keyHits is hits for hitKeys, largest first.
+func (s *Searcher) keyHits(keys []uint64, sc *Scratch) []Hit {
+	rankDoc := s.rankDocs()
+	es := sc.entries[:0]
+	for _, key := range keys {
+		es = append(es, keyEntry(key, rankDoc))
+	}
+	sc.entries = es
+	return s.hits(es, sc)
 }
 
 // hits turns entries, best first, into hits. Their ids are cut from one
@@ -416,10 +425,10 @@ func (s *Searcher) maxScore(sc *Scratch) {
 	// were found competitive.
 	winEnd := int64(-1)
 	update := func() {
-		if !sc.heap.Full() {
+		if !sc.kheap.full() {
 			return
 		}
-		limit = s.cutoff(float32(sc.heap.Worst().Score))
+		limit = s.cutoff(keyScore(sc.kheap.worst()))
 		for firstEssential < n && prefix[firstEssential] < limit {
 			firstEssential++
 		}
@@ -436,7 +445,7 @@ func (s *Searcher) maxScore(sc *Scratch) {
 		if d == index.NoMoreDocs {
 			return
 		}
-		if sc.heap.Full() && int64(d) > winEnd {
+		if sc.kheap.full() && int64(d) > winEnd {
 			// Block-max window: bound every document in [d, upTo] by the
 			// sum of all clauses' block bounds; skip the window if even
 			// that cannot enter the top k.
@@ -468,7 +477,7 @@ func (s *Searcher) maxScore(sc *Scratch) {
 				c.p.Next()
 			}
 		}
-		if firstEssential > 0 && sc.heap.Full() {
+		if firstEssential > 0 && sc.kheap.full() {
 			// Block-max bound of the non-essential clauses at d.
 			ub := partial
 			for _, ci := range order[:firstEssential] {
@@ -487,7 +496,7 @@ func (s *Searcher) maxScore(sc *Scratch) {
 		for j := firstEssential - 1; j >= 0; j-- {
 			ci := order[j]
 			c := &sc.clauses[ci]
-			if sc.heap.Full() && partial+prefix[j] < limit {
+			if sc.kheap.full() && partial+prefix[j] < limit {
 				for _, cj := range order[:j+1] {
 					sc.hit[cj] = false
 				}
@@ -507,7 +516,7 @@ func (s *Searcher) maxScore(sc *Scratch) {
 		if skipped || partial < limit {
 			continue
 		}
-		if sc.heap.Offer(topk.Entry{Score: float64(s.total(sc)), Rank: s.ranks[d], Doc: d}) {
+		if sc.kheap.offer(hitKey(s.total(sc), s.ranks[d])) {
 			update()
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	index "github.com/irflow/irflow/index/bm25"
 	"github.com/irflow/irflow/internal/testenv"
 	"github.com/irflow/irflow/ir/collection"
+	"github.com/irflow/irflow/search/internal/topk"
 )
 
 // wordAnalyzer is a test analyzer: lower-cased runs of letters and digits.
@@ -320,6 +321,54 @@ func TestTopKeys(t *testing.T) {
 			if w := want[:min(k, tc.n)]; !slices.Equal(got, w) {
 				t.Fatalf("n=%d %s k=%d: got %d keys, first %v, want first %v", tc.n, tc.order, k, len(got), got[:min(3, len(got))], w[:min(3, len(w))])
 			}
+		}
+	}
+}
+
+// TestHitKeyOrder: keys order like topk.Entry.Better (score, then smaller
+// rank), negative scores and −0 included, and give the score back.
+func TestHitKeyOrder(t *testing.T) {
+	negZero := float32(math.Copysign(0, -1))
+	scores := []float32{float32(math.Inf(-1)), -3.5, -1e-30, negZero, 0, 1e-30, 0.5, 21.678133, 21.678135, float32(math.MaxFloat32)}
+	for _, a := range scores {
+		for _, b := range scores {
+			for _, ranks := range [][2]uint32{{0, 1}, {1, 0}, {7, 7}, {0, math.MaxUint32}} {
+				ea := topk.Entry{Score: float64(a), Rank: ranks[0]}
+				eb := topk.Entry{Score: float64(b), Rank: ranks[1]}
+				ka, kb := hitKey(a, ranks[0]), hitKey(b, ranks[1])
+				if ea.Better(eb) != (ka > kb) {
+					t.Fatalf("(%v, %d) vs (%v, %d): Better %v, keys %x > %x", a, ranks[0], b, ranks[1], ea.Better(eb), ka, kb)
+				}
+			}
+		}
+		if got := keyScore(hitKey(a, 3)); got != a {
+			t.Fatalf("keyScore(hitKey(%v)) = %v", a, got)
+		}
+	}
+}
+
+// TestKeyHeap: the heap keeps what sorting keeps, and reports a rising
+// threshold only once full.
+func TestKeyHeap(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 9))
+	var h keyHeap
+	for _, tc := range []struct{ n, k int }{{0, 3}, {5, 10}, {10, 10}, {1000, 1}, {5000, 1000}} {
+		keys := make([]uint64, tc.n)
+		h.reset(tc.k)
+		for i := range keys {
+			keys[i] = uint64(r.IntN(50))<<32 | uint64(i)
+			full := h.full()
+			var worst uint64
+			if full {
+				worst = h.worst()
+			}
+			changed := h.offer(keys[i])
+			if want := full && keys[i] > worst || !full && i+1 == tc.k; changed != want {
+				t.Fatalf("n=%d k=%d offer %d: changed %v, want %v", tc.n, tc.k, i, changed, want)
+			}
+		}
+		if want := topKeys(keys, tc.k); !slices.Equal(h.sorted(), want) {
+			t.Fatalf("n=%d k=%d: heap keeps other keys than sorting", tc.n, tc.k)
 		}
 	}
 }

@@ -55,17 +55,37 @@ func (s *Searcher) accumulate(sc *Scratch) {
 
 // hitKey packs a score and its document's id rank into one integer that
 // orders hits like topk.Entry.Better: the larger key is the better hit
-// (higher score, then smaller rank). Scores here are sums of BM25 term
-// scores with non-negative weights, so ≥ 0, and the bits of non-negative
-// float32s order like their values.
+// (higher score, then smaller rank). The score's bits are made to order
+// like its value (sign bit flipped for positive floats, all bits for
+// negative ones; −0 counts as +0, as float comparison has it).
 func hitKey(score float32, rank uint32) uint64 {
-	return uint64(math.Float32bits(score))<<32 | uint64(^rank)
+	if score == 0 {
+		score = 0
+	}
+	b := math.Float32bits(score)
+	if b>>31 == 0 {
+		b |= 1 << 31
+	} else {
+		b = ^b
+	}
+	return uint64(b)<<32 | uint64(^rank)
+}
+
+// keyScore is the score of a hitKey.
+func keyScore(key uint64) float32 {
+	b := uint32(key >> 32)
+	if b>>31 == 1 {
+		b &^= 1 << 31
+	} else {
+		b = ^b
+	}
+	return math.Float32frombits(b)
 }
 
 // keyEntry unpacks a hitKey; rankDoc maps ranks back to documents.
 func keyEntry(key uint64, rankDoc []uint32) topk.Entry {
 	rank := ^uint32(key)
-	return topk.Entry{Score: float64(math.Float32frombits(uint32(key >> 32))), Rank: rank, Doc: rankDoc[rank]}
+	return topk.Entry{Score: float64(keyScore(key)), Rank: rank, Doc: rankDoc[rank]}
 }
 
 // topKeys returns the k largest of keys, largest first, reordering keys.

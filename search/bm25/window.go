@@ -6,7 +6,6 @@ import (
 	"slices"
 
 	index "github.com/irflow/irflow/index/bm25"
-	"github.com/irflow/irflow/search/internal/topk"
 )
 
 // windowSize is the number of documents scored together by
@@ -79,7 +78,7 @@ func (s *Searcher) maxScoreWindows(sc *Scratch) {
 	firstEssential := 0
 	limit := math.Inf(-1)
 	update := func() {
-		limit = s.cutoff(float32(sc.heap.Worst().Score))
+		limit = s.cutoff(keyScore(sc.kheap.worst()))
 		for firstEssential < n && prefix[firstEssential] < limit {
 			firstEssential++
 		}
@@ -100,7 +99,7 @@ func (s *Searcher) maxScoreWindows(sc *Scratch) {
 		}
 		wEnd := uint64(d0) + windowSize // exclusive
 		ess := 0                        // window-essential clauses: wOrder[ess:]
-		if !sc.heap.Full() {
+		if !sc.kheap.full() {
 			for i := range wOrder {
 				wOrder[i] = i
 			}
@@ -173,7 +172,7 @@ func (s *Searcher) maxScoreWindows(sc *Scratch) {
 			for m := mask; m != 0; m &= m - 1 {
 				partial += float64(row[bits.TrailingZeros64(m)])
 			}
-			if ess > 0 && sc.heap.Full() {
+			if ess > 0 && sc.kheap.full() {
 				// Block-max bound of the non-essential clauses at d.
 				ub := partial
 				for _, ci := range wOrder[:ess] {
@@ -187,7 +186,7 @@ func (s *Searcher) maxScoreWindows(sc *Scratch) {
 			}
 			skipped := false
 			for j := ess - 1; j >= 0; j-- {
-				if sc.heap.Full() && partial+wPrefix[j] < limit {
+				if sc.kheap.full() && partial+wPrefix[j] < limit {
 					skipped = true
 					break
 				}
@@ -206,7 +205,7 @@ func (s *Searcher) maxScoreWindows(sc *Scratch) {
 			if skipped || partial < limit {
 				continue
 			}
-			if sc.heap.Offer(topk.Entry{Score: float64(s.totalRow(sc, mask, row)), Rank: s.ranks[d], Doc: d}) {
+			if sc.kheap.offer(hitKey(s.totalRow(sc, mask, row), s.ranks[d])) {
 				update()
 			}
 		}
