@@ -7,6 +7,10 @@ type decoder struct {
 	none    bool
 	prefix  string
 	cleanup bool
+	// kind is "" (WordPiece) or "ByteLevel" / "Metaspace" (pipeline.go).
+	kind    string
+	repl    rune   // Metaspace replacement
+	prepend string // Metaspace prepend_scheme
 }
 
 // DecodeOptions choose between `tokenizers`' and transformers' decoding.
@@ -44,8 +48,13 @@ func (t *Tokenizer) DecodeWith(ids []int, o DecodeOptions) string {
 }
 
 func (d decoder) decode(toks []string) string {
-	if d.none {
+	switch {
+	case d.none:
 		return strings.Join(toks, " ")
+	case d.kind == "ByteLevel":
+		return decodeByteLevel(toks)
+	case d.kind == "Metaspace":
+		return decodeMetaspace(toks, d.repl, d.prepend)
 	}
 	var b strings.Builder
 	for i, tok := range toks {

@@ -38,6 +38,10 @@ var asciiClass = func() (c [128]uint8) {
 
 // appendSequence tokenizes text (without specials) onto sc.ids/sc.toks.
 func (t *Tokenizer) appendSequence(sc *scratch, text string) {
+	if t.pipe != nil {
+		t.appendPipeSequence(sc, text)
+		return
+	}
 	if t.rawMatch.empty() {
 		t.appendSegment(sc, text)
 		return
@@ -260,6 +264,9 @@ func (t *Tokenizer) EncodeBatch(texts []string, maxLen int) []Encoding {
 // Normalize returns text as BertNormalizer leaves it (HF's
 // normalizer.normalize_str), added tokens not set apart.
 func (t *Tokenizer) Normalize(text string) string {
+	if t.pipe != nil {
+		return t.pipe.normalize(validUTF8(text))
+	}
 	var sc normScratch
 	return string(t.norm.appendNormalized(nil, text, &t.ascii, &sc))
 }
@@ -267,6 +274,13 @@ func (t *Tokenizer) Normalize(text string) string {
 // PreTokenize returns the words of Normalize(text) as BertPreTokenizer
 // splits them (added tokens not set apart): for inspecting tokenization.
 func (t *Tokenizer) PreTokenize(text string) []string {
+	if t.pipe != nil {
+		var words []string
+		for _, w := range t.pipe.preTokenize([]byte(t.Normalize(text)), true) {
+			words = append(words, w.text())
+		}
+		return words
+	}
 	b := []byte(t.Normalize(text))
 	var words []string
 	wordStart := -1

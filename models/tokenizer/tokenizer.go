@@ -111,6 +111,9 @@ type Tokenizer struct {
 	names                     specialNames    // which tokens play CLS, SEP, PAD, MASK
 	specialNames              map[string]bool // contents of special added tokens
 	decoder                   decoder
+	// pipe is set for BPE and Unigram models (pipeline.go); WordPiece
+	// runs the fused BERT path.
+	pipe *pipeline
 	// Settings read from tokenizer_config.json, informational.
 	modelMaxLength       int
 	cleanUpTokenizations bool
@@ -239,7 +242,10 @@ func (t *Tokenizer) addOne(a addedToken) {
 // every change of vocabulary or added tokens.
 func (t *Tokenizer) finish() error {
 	id, ok := t.vocab[t.unk]
-	if !ok {
+	switch {
+	case t.pipe != nil && t.unk == "": // BPE without unk_token
+		id = -1
+	case !ok:
 		return fmt.Errorf("tokenizer: unknown token %q is not in the vocabulary", t.unk)
 	}
 	t.unkID = id
@@ -249,8 +255,12 @@ func (t *Tokenizer) finish() error {
 		a := &t.added[i]
 		a.pattern = a.content
 		if a.normalized {
-			var sc normScratch
-			a.pattern = string(t.norm.appendNormalized(nil, a.content, &t.ascii, &sc))
+			if t.pipe != nil {
+				a.pattern = t.pipe.normalize(a.content)
+			} else {
+				var sc normScratch
+				a.pattern = string(t.norm.appendNormalized(nil, a.content, &t.ascii, &sc))
+			}
 			if a.pattern == "" {
 				continue
 			}
@@ -270,6 +280,9 @@ func (t *Tokenizer) finish() error {
 	t.rawMatch = newMatcher(raw)
 	t.normMatch = newMatcher(normed)
 	look := func(s string) int {
+		if _, added := t.addedByText[s]; t.pipe != nil && !added {
+			return -1 // BPE and Unigram specials are added tokens; "[MASK]" may be a mere piece
+		}
 		if id, ok := t.TokenID(s); ok {
 			return id
 		}

@@ -47,6 +47,17 @@ func loadTokenizerJSON(path string) (*Tokenizer, error) {
 	if err != nil {
 		return nil, err
 	}
+	var peek struct {
+		Model struct {
+			Type string `json:"type"`
+		} `json:"model"`
+	}
+	if err := decodeJSON(path, data, &peek); err != nil {
+		return nil, err
+	}
+	if peek.Model.Type != "WordPiece" {
+		return loadModelJSON(path, data)
+	}
 	var f tokenizerFile
 	if err := decodeJSON(path, data, &f); err != nil {
 		return nil, err
