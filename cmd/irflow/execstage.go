@@ -98,7 +98,12 @@ func execStageCommand(args []string) error {
 	}
 	if err != nil {
 		res.State, res.Error = "failed", err.Error()
-		logger.Error("failed", "err", err)
+		if ctx.Err() != nil {
+			res.Error = "stopped by a signal (time limit, preemption, scancel or Ctrl-C); the checkpoint is kept"
+			logger.Warn("stopped by a signal (time limit, preemption, scancel or Ctrl-C); the checkpoint is kept for the next attempt")
+		} else {
+			logger.Error("failed", "err", err)
+		}
 	} else {
 		res.State, res.Seconds, res.Metrics = "ran", m.Seconds, m.Metrics
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/mattn/go-isatty"
 
 	"github.com/irflow/irflow/pipeline/exec"
+	"github.com/irflow/irflow/pipeline/slurm"
 )
 
 func init() {
@@ -21,7 +22,7 @@ func init() {
 func runCommand(args []string) error {
 	fs := newFlagSet("run", "RECIPE [ADDRESS…]")
 	ef := addEngineFlags(fs, true)
-	jobs := fs.Int("j", runtime.NumCPU(), "number of stages to execute at once")
+	jobs := fs.Int("j", runtime.NumCPU(), "number of stages to execute at once (default with --executor slurm: all ready stages)")
 	threads := fs.Int("threads", 0, "CPU threads per stage (default: the CPUs divided among the stages executing when it starts)")
 	failFast := fs.Bool("fail-fast", false, "stop everything at the first failure (default: skip only the failed stage's dependents)")
 	progress := fs.String("progress", "auto", "progress display: auto (bars on a terminal), bars, lines or off")
@@ -54,6 +55,10 @@ func runCommand(args []string) error {
 	launcher, err := newLauncher(*executor, l, logger)
 	if err != nil {
 		return err
+	}
+	if _, onCluster := launcher.(*slurm.Launcher); onCluster && !flagGiven(fs, "j") {
+		// The cluster schedules: submit every ready stage at once.
+		*jobs = max(1, len(l.plan.Stages))
 	}
 	// Digests of external inputs are worth keeping even if the run fails.
 	if err := l.digests.Save(); err != nil {

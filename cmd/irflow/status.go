@@ -35,6 +35,11 @@ func statusCommand(args []string) error {
 		state, key, dir, metrics := "not built", "-", "-", ""
 		if d.Key != "" {
 			key = d.Key[:12]
+			if !d.Cached {
+				if w := workState(l.cache, d.Key); w != "" {
+					state += " (" + w + ")"
+				}
+			}
 		} else {
 			state = "not built (upstream not built)"
 		}

@@ -60,3 +60,10 @@ func newLauncher(name string, l *loaded, logger *log.Logger) (launch.Launcher, e
 	}
 	return nil, &exitError{code: exitUsage, err: fmt.Errorf("--executor %q: want local, process or slurm", name)}
 }
+
+// flagGiven reports whether the command line set a flag.
+func flagGiven(fs *flag.FlagSet, name string) bool {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
+}

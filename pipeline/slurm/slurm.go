@@ -428,3 +428,17 @@ func ParseQueue(out string) map[string]string {
 	}
 	return states
 }
+
+// JobState asks scontrol for a job's state (ok=false when Slurm does not
+// know it, or there is no Slurm here).
+func JobState(ctx context.Context, id string) (string, bool) {
+	if _, err := osexec.LookPath("scontrol"); err != nil {
+		return "", false
+	}
+	out, err := run(ctx, "scontrol", "show", "job", "-o", id)
+	if err != nil {
+		return "", false
+	}
+	st, _, ok := ParseJob(out)
+	return st, ok
+}
