@@ -23,8 +23,8 @@ type bpe struct {
 	ignoreMerge bool
 	byteIDs     [256]int // id of each byte's byte-level character, -1 if absent
 
-	mu    sync.RWMutex
-	cache map[string][]int // word → ids, as HF's cache of words
+	mu             sync.RWMutex
+	cache, cacheBL map[string][]int // word → ids, as HF's cache of words (plain, byte-level)
 }
 
 type merge struct{ rank, id int }
@@ -37,7 +37,7 @@ func pairKey(a, b int) uint64 { return uint64(uint32(a))<<32 | uint64(uint32(b))
 
 func newBPE(vocab map[string]int, merges [][2]string, unk, prefix, suffix string, fuseUnk, byteFB, ignoreMerges bool) (*bpe, error) {
 	m := &bpe{vocab: vocab, merges: make(map[uint64]merge, len(merges)), unkID: -1, prefix: prefix, suffix: suffix,
-		fuseUnk: fuseUnk, byteFB: byteFB, ignoreMerge: ignoreMerges, cache: map[string][]int{}}
+		fuseUnk: fuseUnk, byteFB: byteFB, ignoreMerge: ignoreMerges, cache: map[string][]int{}, cacheBL: map[string][]int{}}
 	n := 0
 	for _, id := range vocab {
 		n = max(n, id+1)
@@ -82,18 +82,18 @@ func (m *bpe) appendWord(sc *scratch, w word) {
 	if len(w.b) == 0 {
 		return
 	}
-	key := string(w.b)
+	cache := m.cache
 	if w.byteLevel {
-		key = "\x00" + key // byte-level and plain words never share entries
+		cache = m.cacheBL // byte-level and plain words never share entries
 	}
 	m.mu.RLock()
-	ids, ok := m.cache[key]
+	ids, ok := cache[string(w.b)]
 	m.mu.RUnlock()
 	if !ok {
 		ids = m.tokenize(w)
 		m.mu.Lock()
-		if len(m.cache) < bpeCacheSize {
-			m.cache[key] = ids
+		if len(cache) < bpeCacheSize {
+			cache[string(w.b)] = ids
 		}
 		m.mu.Unlock()
 	}

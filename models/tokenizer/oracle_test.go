@@ -163,7 +163,7 @@ func buildJobs(c *corpus, uni []string) []*job {
 		&job{name: tokMiniLM + "/truncate-decode-32", tokenizer: tokMiniLM, texts: shortTexts, maxLength: 32, decode: true},
 		&job{name: tokMiniLM + "/truncate-decode-64", tokenizer: tokMiniLM, texts: docSample, maxLength: 64, decode: true},
 		&job{name: tokCased + "/truncate-decode-64", tokenizer: tokCased, texts: docSample, maxLength: 64, decode: true})
-	return jobs
+	return append(jobs, modelJobs(c, uni)...)
 }
 
 func runOracle(t *testing.T) *oracleRun {
@@ -210,6 +210,9 @@ func runOracle(t *testing.T) *oracleRun {
 			tokMiniLMBare:  map[string]any{"kind": "bare", "base": tokMiniLM, "out": filepath.Join(dir, "minilm-bare")},
 		},
 		"sweep": map[string]any{"ranges": sweepRanges, "settings": sweepSettings},
+	}
+	for name, src := range modelSources(t, dir, r.corpus, r.unicode) {
+		spec["tokenizers"].(map[string]any)[name] = src
 	}
 	var specJobs []specJob
 	inputs := map[string]string{} // content key → file, to write shared inputs once

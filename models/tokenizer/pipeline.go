@@ -78,9 +78,6 @@ func unicodeForm(f norm.Form) normStep {
 			out = f.AppendString(out, s[start:i])
 			out = utf8.AppendRune(out, r)
 			start = i + utf8.RuneLen(r)
-			if r == utf8.RuneError {
-				start = i + 1
-			}
 		}
 		out = f.AppendString(out, s[start:])
 		return string(out)

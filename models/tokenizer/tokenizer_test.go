@@ -261,7 +261,7 @@ func TestLoadErrors(t *testing.T) {
 		{"empty directory", nil, "neither tokenizer.json nor vocab.txt"},
 		{"JSON syntax error", map[string]string{"tokenizer.json": "{\n  \"model\": {\n    \"type\": WordPiece\n  }\n}"}, "tokenizer.json:3:13"},
 		{"JSON type error", map[string]string{"tokenizer.json": "{\n  \"model\": {\"type\": 7}\n}"}, "tokenizer.json:2:"},
-		{"not WordPiece", map[string]string{"tokenizer.json": "{\n\"pre_tokenizer\": {\"type\": \"BertPreTokenizer\"},\n\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}}}"}, `tokenizer.json:3: model: unsupported type "BPE"`},
+		{"unsupported model", map[string]string{"tokenizer.json": "{\n\"pre_tokenizer\": {\"type\": \"BertPreTokenizer\"},\n\"model\": {\"type\": \"WordLevel\", \"vocab\": {\"a\": 0}}}"}, `tokenizer.json:3: model: unsupported type "WordLevel"`},
 		{"unsupported normalizer", map[string]string{"tokenizer.json": "{\n\"normalizer\": {\"type\": \"NFKC\"},\n\"pre_tokenizer\": {\"type\": \"BertPreTokenizer\"},\n\"model\": {\"type\": \"WordPiece\", \"unk_token\": \"[UNK]\", \"vocab\": {\"[UNK]\": 0}}}"}, `tokenizer.json:2: normalizer: unsupported type "NFKC"`},
 		{"negative id", map[string]string{"tokenizer.json": "{\"pre_tokenizer\": {\"type\": \"BertPreTokenizer\"},\n\"model\": {\"type\": \"WordPiece\",\n\"vocab\": {\"[UNK]\": -1}}}"}, `tokenizer.json:3: model: token "[UNK]" has id -1`},
 		{"unknown token missing", map[string]string{"vocab.txt": "a\nb\n"}, `unknown token "[UNK]" is not in the vocabulary`},

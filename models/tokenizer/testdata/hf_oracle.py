@@ -14,6 +14,14 @@
 #                                                BertWordPieceTokenizer and vocab_config's settings
 #   {"kind": "added", "base": NAME, "out": DIR}  NAME's tokenizer.json plus extra added tokens, saved to DIR
 #   {"kind": "bare", "base": NAME, "out": DIR}   NAME's tokenizer.json without post-processor and decoder
+#   {"kind": "bpe_train" | "unigram_train", "flavour": "roberta"|"modernbert"|"t5", "files": [...],
+#    "vocab_size": N, "out": DIR}               a byte-level BPE (RoBERTa: RobertaProcessing, <s> </s> <pad>
+#                                                <unk> <mask>; ModernBERT: NFC, [CLS]/[SEP] template, [MASK])
+#                                                or a Unigram with T5's pipeline (NFKC + Replace " {2,}",
+#                                                WhitespaceSplit + Metaspace, "$A </s>") trained here
+#   {"kind": "file", "dir": DIR}                 DIR/tokenizer.json as it is (the committed tiny fixtures)
+#   {"kind": "json_edit", "base": NAME, "set": {...}, "out": DIR}  NAME's tokenizer.json with top-level
+#                                                sections replaced
 # A job: {"tokenizer": NAME, "input": FILE (JSONL: a string, or [a, b] for pairs), "pair": bool,
 #         "max_length": N (0 = none), "strategy": "longest_first"|..., "special": bool,
 #         "out": FILE, "tokens": FILE|null, "decode": FILE|null}
@@ -49,6 +57,44 @@ toks, manifest = {}, {}
 def plain(tk):
     tk.no_padding()
     tk.no_truncation()
+    return tk
+
+
+def train_model(src):
+    """The RoBERTa, ModernBERT and T5 pipelines (see models_oracle_test.go)
+    around a BPE or Unigram model trained on src["files"]."""
+    from tokenizers import Regex, decoders, models, normalizers, pre_tokenizers, processors, trainers
+
+    flavour = src["flavour"]
+    if flavour == "t5":
+        tk = Tokenizer(models.Unigram())
+        tk.normalizer = normalizers.Sequence([normalizers.NFKC(), normalizers.Replace(Regex(" {2,}"), " ")])
+        tk.pre_tokenizer = pre_tokenizers.Sequence([
+            pre_tokenizers.WhitespaceSplit(),
+            pre_tokenizers.Metaspace(replacement="\u2581", prepend_scheme="always", split=True)])
+        tk.decoder = decoders.Metaspace(replacement="\u2581", prepend_scheme="always", split=True)
+        tk.train(src["files"], trainers.UnigramTrainer(vocab_size=src["vocab_size"], unk_token="<unk>",
+                                                       special_tokens=["<pad>", "</s>", "<unk>"], show_progress=False))
+        tk.post_processor = processors.TemplateProcessing(
+            single="$A </s>", pair="$A </s> $B </s>", special_tokens=[("</s>", tk.token_to_id("</s>"))])
+        return tk
+    tk = Tokenizer(models.BPE())
+    tk.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tk.decoder = decoders.ByteLevel()
+    if flavour == "roberta":
+        specials, mask = ["<s>", "<pad>", "</s>", "<unk>"], "<mask>"
+    else:  # modernbert
+        tk.normalizer = normalizers.NFC()
+        specials, mask = ["[UNK]", "[CLS]", "[SEP]", "[PAD]"], "[MASK]"
+    tk.train(src["files"], trainers.BpeTrainer(vocab_size=src["vocab_size"], min_frequency=2, special_tokens=specials,
+                                               initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False))
+    tk.add_special_tokens([AddedToken(mask, lstrip=True, normalized=False)])
+    if flavour == "roberta":
+        tk.post_processor = processors.RobertaProcessing(("</s>", tk.token_to_id("</s>")), ("<s>", tk.token_to_id("<s>")))
+    else:
+        tk.post_processor = processors.TemplateProcessing(
+            single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+            special_tokens=[("[CLS]", tk.token_to_id("[CLS]")), ("[SEP]", tk.token_to_id("[SEP]"))])
     return tk
 
 
@@ -102,6 +148,23 @@ for name, src in spec["tokenizers"].items():
         tk = Tokenizer.from_str(toks[src["base"]].to_str())
         tk.post_processor = None
         tk.decoder = None
+        os.makedirs(src["out"], exist_ok=True)
+        tk.save(os.path.join(src["out"], "tokenizer.json"))
+        toks[name] = plain(tk)
+        manifest[name] = src["out"]
+    elif kind in ("bpe_train", "unigram_train"):
+        tk = train_model(src)
+        os.makedirs(src["out"], exist_ok=True)
+        tk.save(os.path.join(src["out"], "tokenizer.json"))
+        toks[name] = plain(tk)
+        manifest[name] = src["out"]
+    elif kind == "file":
+        toks[name] = plain(Tokenizer.from_file(os.path.join(src["dir"], "tokenizer.json")))
+        manifest[name] = src["dir"]
+    elif kind == "json_edit":
+        j = json.loads(toks[src["base"]].to_str())
+        j.update(src["set"])
+        tk = Tokenizer.from_str(json.dumps(j))
         os.makedirs(src["out"], exist_ok=True)
         tk.save(os.path.join(src["out"], "tokenizer.json"))
         toks[name] = plain(tk)
