@@ -305,3 +305,34 @@ test_write "a" {
 	local := c.mustRun(rp, "--cache-dir", other)
 	sameArtifacts(t, other, c.cache, local, res)
 }
+
+// Two drivers on one recipe and cache submit each stage once: the second
+// waits on the first's locks and then finds the artifacts.
+func TestSlurmTwoDrivers(t *testing.T) {
+	c := slurmCLI(t)
+	rp := c.write("r.hcl", strings.ReplaceAll(crashRecipe, "delay_ms    = 8", "delay_ms    = 40"))
+	var outs [2]strings.Builder
+	var cmds [2]*osexec.Cmd
+	for i := range cmds {
+		cmds[i] = c.command("run", "--json", "--executor", "slurm", rp)
+		cmds[i].Stdout = &outs[i]
+		if err := cmds[i].Start(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, cmd := range cmds {
+		if err := cmd.Wait(); err != nil {
+			t.Fatalf("driver %d: %v\n%s", i, err, outs[i].String())
+		}
+	}
+	for addr, n := range c.executions() {
+		if n != 1 {
+			t.Errorf("%s executed %d times", addr, n)
+		}
+	}
+	for addr, r := range records(t, c, parseResult(t, outs[0].String())) {
+		if len(r.Jobs) != 1 {
+			t.Errorf("%s: %d jobs, want 1", addr, len(r.Jobs))
+		}
+	}
+}
