@@ -163,6 +163,15 @@ stop_pid() {
 }
 
 down() {
+  # The cluster is private: cancel whatever it still runs, so no job
+  # step outlives its slurmd.
+  if status; then
+    SLURM_CONF=$conf squeue -h -o %i 2>/dev/null | xargs -r env SLURM_CONF="$conf" scancel 2>/dev/null || true
+    for _ in $(seq 50); do
+      [ -z "$(SLURM_CONF=$conf squeue -h -t R,CG -o %i 2>/dev/null)" ] && break
+      sleep 0.2
+    done
+  fi
   stop_pid "$dir/run/slurmd.pid"
   stop_pid "$dir/run/slurmctld.pid"
   stop_pid "$dir/run/munged.pid"
