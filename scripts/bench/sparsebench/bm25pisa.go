@@ -39,7 +39,16 @@ func bm25PISA(args []string) error {
 	fs := flag.NewFlagSet("bm25-pisa", flag.ExitOnError)
 	data := fs.String("data", "../shared/data", "shared collections")
 	docs := fs.Int("docs", 1_000_000, "documents of the Zipf collection (0: skip it)")
+	reuse := fs.Bool("reuse", false, "keep indexes an earlier run left under bench-out/bm25-pisa (indexing the Zipf collection takes minutes)")
 	fs.Parse(args)
+	// build runs an indexing child unless -reuse finds its output.
+	build := func(done string, name string, args ...string) error {
+		if _, err := os.Stat(done); err == nil && *reuse {
+			return nil
+		}
+		_, err := benchproc.RunChild(name, args...)
+		return err
+	}
 	out := "bench-out/bm25-pisa"
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
@@ -81,7 +90,7 @@ func bm25PISA(args []string) error {
 	for _, c := range colls {
 		load := loadAvg()
 		ix := filepath.Join(out, c.name+"-irflow")
-		if _, err := benchproc.RunChild(bm25bench, "index", "-docs", c.corpus, "-out", ix); err != nil {
+		if err := build(filepath.Join(ix, "index", "meta.json"), bm25bench, "index", "-docs", c.corpus, "-out", ix); err != nil {
 			return err
 		}
 		type run struct {
@@ -92,7 +101,7 @@ func bm25PISA(args []string) error {
 			return benchproc.RunChild(bm25bench, "latency", "-index", filepath.Join(ix, "index"), "-queries", c.queries)
 		}}}
 		px := filepath.Join(out, c.name+"-pisa")
-		if _, err := pisa("bm25-index", c.corpus, px); err != nil {
+		if err := build(filepath.Join(px, "pt_meta.json"), py, "scripts/bench/sparsebench/pisa.py", "bm25-index", c.corpus, px); err != nil {
 			return err
 		}
 		for _, alg := range []string{"maxscore", "block_max_wand"} {
@@ -102,10 +111,10 @@ func bm25PISA(args []string) error {
 		}
 		if c.toks {
 			tx, tpx := filepath.Join(out, c.name+"-toks"), filepath.Join(out, c.name+"-pisa-toks")
-			if _, err := benchproc.RunChild(bm25bench, "pisa-toks", "-index", filepath.Join(ix, "index"), "-queries", c.queries, "-out", tx); err != nil {
+			if err := build(filepath.Join(tx, "queries.jsonl"), bm25bench, "pisa-toks", "-index", filepath.Join(ix, "index"), "-queries", c.queries, "-out", tx); err != nil {
 				return err
 			}
-			if _, err := pisa("bm25-toks-index", filepath.Join(tx, "docs.jsonl"), tpx); err != nil {
+			if err := build(filepath.Join(tpx, "pt_meta.json"), py, "scripts/bench/sparsebench/pisa.py", "bm25-toks-index", filepath.Join(tx, "docs.jsonl"), tpx); err != nil {
 				return err
 			}
 			for _, alg := range []string{"maxscore", "block_max_wand"} {
