@@ -18,6 +18,13 @@ func newSlurmLauncher(l *loaded, logger *log.Logger) (launch.Launcher, error) {
 	if d, err := time.ParseDuration(os.Getenv("IRFLOW_SLURM_POLL")); err == nil && d > 0 {
 		cfg.Poll = d
 	}
+	// IRFLOW_SLURM_ARRAYS=1 (or a Go duration: the gathering window)
+	// turns job arrays on, as `arrays = true` in the executor block does.
+	if v := os.Getenv("IRFLOW_SLURM_ARRAYS"); v == "1" {
+		cfg.ArrayWindow = slurm.DefaultArrayWindow
+	} else if d, err := time.ParseDuration(v); err == nil && d > 0 {
+		cfg.ArrayWindow = d
+	}
 	cfg.Log = func(msg string, keyvals ...any) { logger.Info(msg, keyvals...) }
 	return slurm.New(cfg)
 }

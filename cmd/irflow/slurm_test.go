@@ -336,3 +336,46 @@ func TestSlurmTwoDrivers(t *testing.T) {
 		}
 	}
 }
+
+// With arrays on, a sweep's instances that are ready together go out as
+// one job array (a task per stage) and commit what the in-process
+// executor commits.
+func TestSlurmJobArrays(t *testing.T) {
+	c := slurmCLI(t)
+	rp := c.write("r.hcl", `
+test_write "w" {
+  for_each    = toset(["1", "2", "3", "4", "5", "6"])
+  seed        = each.key
+  chunks      = 2
+  chunk_bytes = 4096
+}
+
+test_concat "all" {
+  inputs = [for k in ["1", "2", "3", "4", "5", "6"] : test_write.w[k].data]
+}
+`)
+	local := filepath.Join(c.dir, "local-cache")
+	a := c.mustRun(rp, "--cache-dir", local)
+	c.env = append(c.env, "IRFLOW_SLURM_ARRAYS=1")
+	b := c.mustRun(rp, "--executor", "slurm")
+	sameArtifacts(t, local, c.cache, a, b)
+	arrays := map[string]int{}
+	for addr, r := range records(t, c, b) {
+		if len(r.Jobs) != 1 || r.Jobs[0].State != "COMPLETED" {
+			t.Errorf("%s: jobs %+v, want one COMPLETED", addr, r.Jobs)
+			continue
+		}
+		if array, _, ok := strings.Cut(r.Jobs[0].ID, "_"); ok {
+			arrays[array]++
+		}
+	}
+	// The six writers are ready at once: one array (the concatenation, alone, is a plain job).
+	if len(arrays) != 1 {
+		t.Errorf("array tasks by array job: %v, want the six writers in one array", arrays)
+	}
+	for _, n := range arrays {
+		if n != 6 {
+			t.Errorf("array tasks by array job: %v, want 6", arrays)
+		}
+	}
+}

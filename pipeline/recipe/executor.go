@@ -27,7 +27,10 @@ type Executor struct {
 	// sbatch arguments, passed as they are.
 	Partition, Account, QOS, Time string
 	SbatchArgs                    []string
-	DeclRange                     hcl.Range
+	// Arrays submits stages that become ready together with the same
+	// resources (a for_each sweep) as one job array.
+	Arrays    bool
+	DeclRange hcl.Range
 }
 
 // Resources is what one stage asks a cluster for; zero fields take the
@@ -54,7 +57,7 @@ func (l *loader) declareExecutor(b *hcl.Block) {
 		return
 	}
 	content, diags := b.Body.Content(&hcl.BodySchema{Attributes: []hcl.AttributeSchema{
-		{Name: "partition"}, {Name: "account"}, {Name: "qos"}, {Name: "time"}, {Name: "sbatch_args"},
+		{Name: "partition"}, {Name: "account"}, {Name: "qos"}, {Name: "time"}, {Name: "sbatch_args"}, {Name: "arrays"},
 	}})
 	l.add(diags)
 	ctx := l.varContext()
@@ -77,6 +80,14 @@ func (l *loader) declareExecutor(b *hcl.Block) {
 				}
 				e.SbatchArgs = append(e.SbatchArgs, ev.AsString())
 			}
+			continue
+		}
+		if name == "arrays" {
+			if v.IsNull() || v.Type() != cty.Bool {
+				l.errorf(a.Expr.Range().Ptr(), "Invalid arrays", "arrays is true or false.")
+				continue
+			}
+			e.Arrays = v.True()
 			continue
 		}
 		if v.IsNull() || v.Type() != cty.String {

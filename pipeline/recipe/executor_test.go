@@ -31,6 +31,7 @@ executor "slurm" {
   qos         = "normal"
   time        = "1:00:00"
   sbatch_args = ["--constraint=a100", "--exclusive"]
+  arrays      = true
 }
 test_write "a" {
   seed = "a"
@@ -51,7 +52,7 @@ test_write "b" { seed = "b" }
 	if diags != "" {
 		t.Fatal(diags)
 	}
-	want := recipe.Executor{Type: "slurm", Partition: "gpu", Account: "ir", QOS: "normal", Time: "1:00:00", SbatchArgs: []string{"--constraint=a100", "--exclusive"}}
+	want := recipe.Executor{Type: "slurm", Partition: "gpu", Account: "ir", QOS: "normal", Time: "1:00:00", SbatchArgs: []string{"--constraint=a100", "--exclusive"}, Arrays: true}
 	got := *r.Executor
 	got.DeclRange = want.DeclRange
 	if !reflect.DeepEqual(got, want) {
@@ -81,6 +82,7 @@ func TestExecutorErrors(t *testing.T) {
 		{"bad time", `executor "slurm" { time = "an hour" }`, "not a time limit"},
 		{"unknown attribute", `executor "slurm" { nodes = 2 }`, "nodes"},
 		{"sbatch_args not a list", `executor "slurm" { sbatch_args = "--x" }`, "list of strings"},
+		{"arrays not a bool", `executor "slurm" { arrays = "yes" }`, "arrays is true or false"},
 		{"fractional cpus", `test_write "a" {
   seed = "a"
   resources { cpus = 1.5 }

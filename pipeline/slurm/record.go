@@ -26,6 +26,25 @@ type Job struct {
 	PID  int    `json:"pid"`
 	// State is the last state the driver saw ("" while it waits).
 	State string `json:"state,omitempty"`
+	// Script is the batch script and Output Slurm's output file; empty
+	// means job.sh and slurm-<id>.out in the work directory (a single
+	// job). Array tasks share their array's script.
+	Script string `json:"script,omitempty"`
+	Output string `json:"output,omitempty"`
+}
+
+func (j *Job) script(dir string) string {
+	if j.Script != "" {
+		return j.Script
+	}
+	return filepath.Join(dir, "job.sh")
+}
+
+func (j *Job) output(dir string) string {
+	if j.Output != "" {
+		return j.Output
+	}
+	return filepath.Join(dir, "slurm-"+j.ID+".out")
 }
 
 // ReadRecord reads dir's job record (empty when there is none).

@@ -44,6 +44,10 @@ type Config struct {
 	// Resubmits bounds how often a stage is submitted again after
 	// TIMEOUT, PREEMPTED or NODE_FAIL (default 3).
 	Resubmits int
+	// ArrayWindow > 0 submits the stages that become ready within this
+	// long of each other, with the same resources, as one job array
+	// (for_each sweeps); 0 submits one job per stage.
+	ArrayWindow time.Duration
 	// Log receives one line per submission, adoption and resubmission.
 	Log func(msg string, keyvals ...any)
 }
@@ -53,13 +57,22 @@ func FromRecipe(e *recipe.Executor) Config {
 	if e == nil {
 		return Config{}
 	}
-	return Config{Partition: e.Partition, Account: e.Account, QOS: e.QOS, Time: e.Time, SbatchArgs: e.SbatchArgs}
+	c := Config{Partition: e.Partition, Account: e.Account, QOS: e.QOS, Time: e.Time, SbatchArgs: e.SbatchArgs}
+	if e.Arrays {
+		c.ArrayWindow = DefaultArrayWindow
+	}
+	return c
 }
+
+// DefaultArrayWindow is how long the launcher gathers ready stages into
+// one job array when arrays are on.
+const DefaultArrayWindow = 500 * time.Millisecond
 
 // Launcher implements launch.Launcher on Slurm.
 type Launcher struct {
-	cfg  Config
-	poll *poller
+	cfg   Config
+	poll  *poller
+	batch *batcher // nil: one sbatch per stage
 }
 
 // New checks that sbatch answers and returns a launcher.
@@ -76,7 +89,11 @@ func New(cfg Config) (*Launcher, error) {
 	if cfg.Log == nil {
 		cfg.Log = func(string, ...any) {}
 	}
-	return &Launcher{cfg: cfg, poll: newPoller(cfg.Poll)}, nil
+	l := &Launcher{cfg: cfg, poll: newPoller(cfg.Poll)}
+	if cfg.ArrayWindow > 0 {
+		l.batch = &batcher{l: l, window: cfg.ArrayWindow}
+	}
+	return l, nil
 }
 
 // Job states (squeue %T) that end a job.
@@ -110,7 +127,7 @@ func (l *Launcher) Launch(ctx context.Context, t *launch.Task) (*cache.Manifest,
 		// knows it as queued or running.
 		st, command, known := l.info(ctx, last.ID)
 		// Job ids restart with a fresh controller: the job must be ours.
-		if known && !terminal[st] && command == filepath.Join(dir, "job.sh") {
+		if known && !terminal[st] && command == last.script(dir) {
 			id = last.ID
 			l.cfg.Log("adopting a job submitted by an earlier run", "stage", t.Spec.Address, "job", id, "state", st)
 		} else {
@@ -121,11 +138,17 @@ func (l *Launcher) Launch(ctx context.Context, t *launch.Task) (*cache.Manifest,
 	for {
 		if id == "" {
 			os.Remove(filepath.Join(dir, launch.ResultFile))
-			id, err = l.submit(ctx, t, spec)
+			var sub submission
+			if l.batch != nil && resubmits == 0 {
+				sub, err = l.batch.submit(t, spec)
+			} else {
+				sub, err = l.submit(ctx, t, spec)
+			}
 			if err != nil {
 				return nil, err
 			}
-			rec.Jobs = append(rec.Jobs, Job{ID: id, Submitted: time.Now().UTC(), Host: cache.Host(), PID: os.Getpid()})
+			id = sub.id
+			rec.Jobs = append(rec.Jobs, Job{ID: id, Submitted: time.Now().UTC(), Host: cache.Host(), PID: os.Getpid(), Script: sub.script, Output: sub.output})
 			if err := rec.Write(dir); err != nil {
 				l.cancel(id)
 				return nil, fmt.Errorf("slurm: recording job %s: %w", id, err)
@@ -151,8 +174,10 @@ func (l *Launcher) Launch(ctx context.Context, t *launch.Task) (*cache.Manifest,
 			continue
 		}
 		_, err = launch.Outcome(t.Cache, t.Spec.Key, fmt.Errorf("job %s %s", id, state))
-		if out := launch.Tail(filepath.Join(dir, "slurm-"+id+".out"), 10); out != "" && !strings.Contains(err.Error(), out) {
-			err = fmt.Errorf("%w\nslurm-%s.out:\n%s", err, id, out)
+		if last := rec.Last(); last != nil {
+			if out := launch.Tail(last.output(dir), 10); out != "" && !strings.Contains(err.Error(), out) {
+				err = fmt.Errorf("%w\n%s:\n%s", err, last.output(dir), out)
+			}
 		}
 		return nil, fmt.Errorf("slurm job %s %s: %w", id, state, err)
 	}
@@ -167,12 +192,19 @@ func stateOr(s, def string) string {
 
 // Args returns the sbatch arguments for a stage (without the script).
 func (l *Launcher) Args(t *launch.Task) []string {
-	r := Resources(t)
 	dir := t.WorkDir()
-	args := []string{"--parsable",
+	return append([]string{"--parsable",
 		"--job-name=irflow:" + t.Spec.Address,
 		"--output=" + filepath.Join(dir, "slurm-%j.out"),
 		"--chdir=" + dir,
+	}, l.resourceArgs(t)...)
+}
+
+// resourceArgs are the sbatch arguments that stages sharing a job array
+// must agree on.
+func (l *Launcher) resourceArgs(t *launch.Task) []string {
+	r := Resources(t)
+	args := []string{
 		"--open-mode=append",
 		"--no-requeue", // the driver resubmits, bounded, itself
 		"--cpus-per-task=" + strconv.Itoa(r.CPUs),
@@ -225,10 +257,13 @@ func Resources(t *launch.Task) recipe.Resources {
 	return r
 }
 
-func (l *Launcher) submit(ctx context.Context, t *launch.Task, spec string) (string, error) {
+// submission is one submitted job: its id, batch script and output file.
+type submission struct{ id, script, output string }
+
+func (l *Launcher) submit(ctx context.Context, t *launch.Task, spec string) (submission, error) {
 	argv, err := launch.ExecStageCommand(l.cfg.Command, spec)
 	if err != nil {
-		return "", err
+		return submission{}, err
 	}
 	quoted := make([]string, len(argv))
 	for i, a := range argv {
@@ -237,15 +272,24 @@ func (l *Launcher) submit(ctx context.Context, t *launch.Task, spec string) (str
 	script := fmt.Sprintf("#!/bin/sh\n# irflow stage %s, key %s\nexec %s\n", t.Spec.Address, t.Spec.Key, strings.Join(quoted, " "))
 	path := filepath.Join(t.WorkDir(), "job.sh")
 	if err := os.WriteFile(path, []byte(script), 0o755); err != nil {
-		return "", err
+		return submission{}, err
 	}
-	out, err := run(ctx, "sbatch", append(l.Args(t), path)...)
+	id, err := sbatch(ctx, append(l.Args(t), path))
 	if err != nil {
-		return "", fmt.Errorf("slurm: sbatch for %s: %w", t.Spec.Address, err)
+		return submission{}, fmt.Errorf("slurm: sbatch for %s: %w", t.Spec.Address, err)
+	}
+	return submission{id: id, script: path, output: filepath.Join(t.WorkDir(), "slurm-"+id+".out")}, nil
+}
+
+// sbatch submits and returns the job id.
+func sbatch(ctx context.Context, args []string) (string, error) {
+	out, err := run(ctx, "sbatch", args...)
+	if err != nil {
+		return "", err
 	}
 	id, _, _ := strings.Cut(strings.TrimSpace(out), ";") // "id;cluster"
 	if _, err := strconv.Atoi(id); err != nil {
-		return "", fmt.Errorf("slurm: sbatch printed %q, not a job id", out)
+		return "", fmt.Errorf("sbatch printed %q, not a job id", out)
 	}
 	return id, nil
 }
@@ -410,7 +454,7 @@ func (p *poller) loop() {
 func queueStates(ids []string) (map[string]string, error) {
 	ctx, stop := context.WithTimeout(context.Background(), 30*time.Second)
 	defer stop()
-	out, err := run(ctx, "squeue", "-h", "--states=all", "-o", "%i %T", "-j", strings.Join(ids, ","))
+	out, err := run(ctx, "squeue", "-h", "-r", "--states=all", "-o", "%i %T", "-j", strings.Join(ids, ","))
 	if err != nil && !strings.Contains(err.Error(), "Invalid job id") {
 		return nil, err
 	}
