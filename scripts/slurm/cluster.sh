@@ -137,7 +137,10 @@ up() {
     cp "$dir/munge/munged.pid" "$dir/run/munged.pid" 2>/dev/null || true
   fi
   alive "$dir/run/slurmctld.pid" || $as_root slurmctld -f "$conf" -i
-  alive "$dir/run/slurmd.pid" || $as_root slurmd -f "$conf"
+  # Jobs inherit slurmd's niceness (PropagatePrioProcess=0): on a shared
+  # development machine they stay as nice as the commands that submit
+  # them. IRFLOW_SLURM_NICE=0 for a machine of its own.
+  alive "$dir/run/slurmd.pid" || $as_root nice -n "${IRFLOW_SLURM_NICE:-19}" slurmd -f "$conf"
   for _ in $(seq 120); do
     if SLURM_CONF=$conf timeout 5 sinfo -h -o '%T' 2>/dev/null | grep -qx idle; then
       echo "slurm: up (SLURM_CONF=$conf)" >&2
