@@ -175,6 +175,7 @@ func compare(args []string) error {
 	train := fs.Int("train", 0, "training vectors (0 = all)")
 	sim := fs.String("sim", "dot", "similarity: dot or l2 (faiss: inner product or L2)")
 	py := fs.String("python", ".cache/venv-faiss/bin/python", "faiss venv's python")
+	faissMethods := fs.String("faiss-methods", "ivf,ivfpq,opq+ivfpq", "faiss indexes to run (its OPQ training is slow)")
 	fs.Parse(args)
 	name, dir, ok := strings.Cut(*data, "=")
 	if !ok {
@@ -294,20 +295,28 @@ func compare(args []string) error {
 		ix.Close()
 	}
 	cmd := exec.Command(*py, "scripts/bench/annbench/faiss_ann.py", filepath.Join(dir, "docs.npy"), filepath.Join(dir, "queries.npy"), gtPath,
-		strconv.Itoa(*k), strconv.Itoa(*nlists), strconv.Itoa(*m), *nprobe, strconv.Itoa(*train), strconv.Itoa(*threads), *sim)
+		strconv.Itoa(*k), strconv.Itoa(*nlists), strconv.Itoa(*m), *nprobe, strconv.Itoa(*train), strconv.Itoa(*threads), *sim, *faissMethods)
 	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
+	pipe, err := cmd.StdoutPipe()
 	if err != nil {
+		return err
+	}
+	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("faiss: %w", err)
 	}
 	faiss := map[string]result{}
-	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+	sc := bufio.NewScanner(pipe)
+	for sc.Scan() {
+		line := sc.Text()
 		var r result
 		if err := json.Unmarshal([]byte(line), &r); err != nil {
 			return fmt.Errorf("faiss output %q: %w", line, err)
 		}
 		faiss[fmt.Sprint(r.Method, r.NProbe)] = r
 		fmt.Printf("faiss  %-24s n_probe %4d: %9.1f QPS, %7.3f CPU ms/query, recall@%d %.4f (build %.1f s, %.1f CPU s)\n", r.Method, r.NProbe, r.QPS, r.CPUms, *k, r.Recall, r.BuildS, r.BuildCPUS)
+	}
+	if err := cmd.Wait(); err != nil {
+		return fmt.Errorf("faiss: %w", err)
 	}
 	fmt.Printf("\n| data | index | n_probe | irflow QPS | faiss QPS | irflow / faiss | CPU ms/query irflow / faiss | recall@%d irflow / faiss | build s irflow / faiss |\n| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n", *k)
 	for _, r := range rows {
