@@ -14,7 +14,9 @@ in float64) and scores with exact integer dot products (Anserini's
 dot products (exact to ~1e-16 relative).
 dense: SentenceTransformer(dir).encode with the modules the directory
 lists (all-MiniLM-L6-v2: mean pooling, Normalize, max_seq_length 256),
-cosine similarity in fp32.
+cosine similarity in fp32; a Lightning IR DPR directory (irflow's fit
+output, model_type "lir-dpr") is encoded with transformers' BertModel and
+the pooling, normalisation, lengths and similarity its config names.
 Ranking: score descending, exact ties by document position ascending.
 See README.md for the details and the figures.
 """
@@ -231,9 +233,86 @@ def run_sparse(a, docs, queries):
 # ---- dense (sentence-transformers) -------------------------------------------
 
 
+def lightning_ir_dpr(model_dir):
+    """A Lightning IR DPR directory (model_type "lir-dpr", as irflow's fit
+    saves a bi-encoder) rather than a sentence-transformers model."""
+    with open(os.path.join(model_dir, "config.json")) as f:
+        return json.load(f).get("model_type") == "lir-dpr"
+
+
+class LightningIRDPR:
+    """Lightning IR 0.0.6's DPR bi-encoder from its saved config: BertModel
+    (no pooler, every saved tensor used), the configured pooling over the
+    attention mask ("first" or "mean"), optional L2 normalisation, and the
+    configured similarity ("dot" or "cosine")."""
+
+    def __init__(self, model_dir):
+        from safetensors.torch import load_file
+        from transformers import AutoTokenizer, BertConfig, BertModel
+
+        with open(os.path.join(model_dir, "config.json")) as f:
+            cfg = json.load(f)
+        if cfg.get("backbone_model_type") != "bert" or cfg.get("projection"):
+            raise SystemExit(f"{model_dir}: only BERT backbones without projection are supported here")
+        self.cfg = cfg
+        bert = dict(cfg, model_type="bert")
+        config = BertConfig.from_dict(bert)
+        config._attn_implementation = "eager"
+        self.model = BertModel(config, add_pooling_layer=False)
+        missing, unexpected = self.model.load_state_dict(load_file(os.path.join(model_dir, "model.safetensors")), strict=False)
+        if missing or unexpected:
+            raise SystemExit(f"{model_dir}: missing {missing}, unexpected {unexpected}")
+        self.model.eval()
+        self.tok = AutoTokenizer.from_pretrained(model_dir)
+
+    @torch.no_grad()
+    def encode(self, texts, max_len, batch_size, pooling):
+        out = []
+        for start in range(0, len(texts), batch_size):
+            enc = self.tok(texts[start : start + batch_size], truncation=True, max_length=max_len, padding=True,
+                           return_tensors="pt")
+            h = self.model(**enc).last_hidden_state
+            mask = enc["attention_mask"].unsqueeze(-1).to(h.dtype)
+            if pooling == "first":
+                e = h[:, 0]
+            elif pooling == "mean":
+                e = (h * mask).sum(1) / mask.sum(1)
+            else:
+                raise SystemExit(f"pooling {pooling!r} not supported here")
+            if self.cfg.get("normalize"):
+                e = torch.nn.functional.normalize(e, dim=-1)
+            out.append(e)
+        return torch.cat(out)
+
+
+def run_lir_dpr(a, docs, queries):
+    m = LightningIRDPR(a.model)
+    cfg = m.cfg
+    bs = a.batch_size or 32
+    t0, c0 = time.time(), time.process_time()
+    D = m.encode([t for _, t in docs], a.doc_length or cfg["doc_length"], bs, cfg["doc_pooling_strategy"])
+    doc_secs, doc_cpu = time.time() - t0, time.process_time() - c0
+    Q = m.encode([t for _, t in queries], a.query_length or cfg["query_length"], bs, cfg["query_pooling_strategy"])
+    sim = cfg.get("similarity_function", "dot")
+    if sim == "cosine":
+        S = torch.nn.functional.normalize(Q, dim=1) @ torch.nn.functional.normalize(D, dim=1).T
+    elif sim == "dot":
+        S = Q @ D.T
+    else:
+        raise SystemExit(f"similarity {sim!r} not supported here")
+    info = {"doc_seconds": doc_secs, "doc_cpu_seconds": doc_cpu, "docs_per_s": len(docs) / doc_secs,
+            "load_avg_1m": os.getloadavg()[0], "query_length": a.query_length or cfg["query_length"],
+            "doc_length": a.doc_length or cfg["doc_length"], "batch_size": bs, "similarity": sim,
+            "pooling": [cfg["query_pooling_strategy"], cfg["doc_pooling_strategy"]], "normalize": bool(cfg.get("normalize")),
+            "modules": ["lightning-ir DPR (BertModel)"], "dim": int(D.shape[1])}
+    return S.numpy(), info
+
+
 def run_dense(a, docs, queries):
     from sentence_transformers import SentenceTransformer
 
+    if lightning_ir_dpr(a.model):
+        return run_lir_dpr(a, docs, queries)
     m = SentenceTransformer(a.model, device="cpu", model_kwargs={"attn_implementation": "eager"})
     default_len = m.max_seq_length
     bs = a.batch_size or 32
