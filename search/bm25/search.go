@@ -106,6 +106,10 @@ type clause struct {
 	maxScore float32
 	df       uint32
 	p        index.Postings
+	// table, for frequent terms, holds score(tf, norm) for tf ≤ tableTF
+	// at table[(tf−1)·256 + norm]: the same float32s as TermScore's
+	// without its division per posting.
+	table []float32
 
 	// The block bound last computed: valid for docs in (bFirst, bLast].
 	bFirst, bLast int64
@@ -144,7 +148,46 @@ func (c *clause) impactBound(imp index.Impacts) float32 {
 }
 
 func (c *clause) score(tf uint32, doc uint32) float32 {
-	return TermScore(c.weight, tf, c.cache[c.norms[doc]])
+	n := c.norms[doc]
+	if c.table != nil && tf <= tableTF {
+		return c.table[(tf-1)<<8|uint32(n)]
+	}
+	return TermScore(c.weight, tf, c.cache[n])
+}
+
+// tableTF is the largest frequency a clause's score table holds (most
+// postings have small frequencies).
+const tableTF = 8
+
+// tableMinDF is the fewest postings for which filling a table's
+// tableTF · 256 entries pays off (a variable so that tests can give every
+// clause one).
+var tableMinDF uint32 = 1 << 14
+
+// fillTables gives the clauses of frequent terms their score tables.
+func (sc *Scratch) fillTables() {
+	need := 0
+	for i := range sc.clauses {
+		if sc.clauses[i].df >= tableMinDF {
+			need += tableTF * 256
+		}
+	}
+	if cap(sc.tables) < need {
+		sc.tables = make([]float32, need)
+	}
+	buf := sc.tables[:need]
+	for i := range sc.clauses {
+		c := &sc.clauses[i]
+		if c.df < tableMinDF {
+			continue
+		}
+		c.table, buf = buf[:tableTF*256], buf[tableTF*256:]
+		for tf := uint32(1); tf <= tableTF; tf++ {
+			for n := range 256 {
+				c.table[(tf-1)<<8|uint32(n)] = TermScore(c.weight, tf, c.cache[n])
+			}
+		}
+	}
 }
 
 func (c *clause) bound(maxTF uint32, minNorm byte) float32 {
@@ -185,7 +228,8 @@ type Scratch struct {
 	// term-at-a-time exhaustive scoring (accumulate)
 	acc     [windowSize]float64
 	seen    [windowSize / 64]uint64
-	keys    []uint64 // hitKey of every scored document
+	tables  []float32 // the clauses' score tables
+	keys    []uint64  // hitKey of every scored document
 	entries []topk.Entry
 	idBuf   []byte // hits' ids, concatenated
 	idEnds  []int
@@ -294,6 +338,7 @@ func (s *Searcher) SearchTerms(terms []string, counts []int, k int, sc *Scratch)
 		return nil
 	}
 	s.prepare(terms, counts, sc)
+	sc.fillTables()
 	sc.heap.Reset(k)
 	sc.kheap.reset(k)
 	postings := 0
@@ -349,7 +394,9 @@ func (s *Searcher) exhaustive(sc *Scratch) {
 			c := &sc.clauses[i]
 			sc.hit[i] = c.p.Doc() == d
 			if sc.hit[i] {
-				sc.contrib[i] = c.score(c.p.Freq(), d)
+				// TermScore itself, not c.score: the reference
+				// shares no shortcut with the strategies it checks.
+				sc.contrib[i] = TermScore(c.weight, c.p.Freq(), c.cache[c.norms[d]])
 				c.p.Next()
 			}
 		}

@@ -125,6 +125,10 @@ func readQueries(t *testing.T, name string, file string) []Query {
 // exactly the hits (ids, scores, order) of scoring every document, on real
 // collections, flat and multi-field, for several k.
 func TestPruningEqualsExhaustive(t *testing.T) {
+	// Score tables for all but the rarest terms (by default only terms
+	// in ≥ 16k documents have them).
+	defer func(v uint32) { tableMinDF = v }(tableMinDF)
+	tableMinDF = 2
 	for _, tc := range []struct {
 		coll, queries string
 		multifield    bool
@@ -254,15 +258,19 @@ func TestSearchAllRemoveQuery(t *testing.T) {
 // document-at-a-time scoring into a heap, for k below, near and above the
 // number of matching documents.
 func TestAccumulateEqualsExhaustive(t *testing.T) {
+	defer func(v uint32) { tableMinDF = v }(tableMinDF)
 	for _, tc := range []struct {
 		coll       string
 		multifield bool
+		tableMinDF uint32 // score tables for terms in this many documents
 	}{
-		{"scifact", false},
-		{"vaswani", false},
-		{"cranfield", true},
+		{"scifact", false, tableMinDF},
+		{"scifact", false, 2},
+		{"vaswani", false, 2},
+		{"cranfield", true, 1},
 	} {
-		t.Run(fmt.Sprintf("%s-multifield=%v", tc.coll, tc.multifield), func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s-multifield=%v-tables=%d", tc.coll, tc.multifield, tc.tableMinDF), func(t *testing.T) {
+			tableMinDF = tc.tableMinDF
 			ix := buildIndex(t, tc.coll, tc.multifield)
 			s, err := NewSearcher(ix, DefaultParams())
 			if err != nil {
