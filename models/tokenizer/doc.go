@@ -1,7 +1,11 @@
-// Package tokenizer is a pure-Go BERT WordPiece tokenizer that produces the
-// same ids, type ids and attention masks as Hugging Face `tokenizers`
-// (BertNormalizer → BertPreTokenizer → WordPiece → TemplateProcessing), so
-// models trained in Python can be served from Go without re-tokenizing.
+// Package tokenizer is a pure-Go tokenizer that produces the same ids, type
+// ids and attention masks as Hugging Face `tokenizers`, so models trained in
+// Python can be served from Go without re-tokenizing: BERT WordPiece
+// (BertNormalizer → BertPreTokenizer → WordPiece → TemplateProcessing), and
+// from tokenizer.json byte-level BPE (RoBERTa, GPT-2, ModernBERT) and
+// SentencePiece Unigram (T5) with the normalizers, pre-tokenizers,
+// post-processors and decoders they use (pipeline.go, modeljson.go); Load
+// picks the model from model.type and refuses unsupported components.
 //
 // # API
 //

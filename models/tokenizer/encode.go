@@ -12,6 +12,10 @@ type scratch struct {
 	ns   normScratch
 	ids  []int
 	toks []string
+	// words are the pre-tokenizer's buffers (BPE and Unigram).
+	words, next []word
+	lattice     []latticeNode // Unigram's best paths
+	spans       []span        // Unigram's pieces, last first
 }
 
 func (t *Tokenizer) getScratch() *scratch {
@@ -25,6 +29,8 @@ func (t *Tokenizer) getScratch() *scratch {
 func (t *Tokenizer) putScratch(sc *scratch) {
 	// Drop references to the caller's text held as token strings.
 	clear(sc.toks)
+	clear(sc.words)
+	clear(sc.next)
 	t.pool.Put(sc)
 }
 

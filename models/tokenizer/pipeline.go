@@ -171,12 +171,20 @@ func bertStep(n normalizer) normStep {
 type preTokStep func(out, in []word) []word
 
 func (p *pipeline) preTokenize(s []byte, first bool) []word {
-	ws := []word{{b: s, first: first}}
-	var next []word
+	var sc scratch
+	return p.preTokenizeInto(&sc, s, first)
+}
+
+// preTokenizeInto is preTokenize with sc's buffers, which the result
+// occupies until the next call.
+func (p *pipeline) preTokenizeInto(sc *scratch, s []byte, first bool) []word {
+	ws := append(sc.words[:0], word{b: s, first: first})
+	next := sc.next
 	for _, step := range p.pretok {
 		next = step(next[:0], ws)
 		ws, next = next, ws
 	}
+	sc.words, sc.next = ws, next
 	return ws
 }
 
@@ -577,7 +585,7 @@ func (t *Tokenizer) appendPipeSegment(sc *scratch, seg string, first bool) {
 }
 
 func (t *Tokenizer) appendPipeWords(sc *scratch, b []byte, first bool) {
-	for _, w := range t.pipe.preTokenize(b, first) {
+	for _, w := range t.pipe.preTokenizeInto(sc, b, first) {
 		t.pipe.model.appendWord(sc, w)
 	}
 }

@@ -48,6 +48,9 @@ func newUnigram(pieces []string, scores []float64, unkID int, byteFB bool) (*uni
 	return m, nil
 }
 
+// span is a piece of a word, [lo, hi) in bytes.
+type span struct{ lo, hi int }
+
 // latticeNode is the best path ending at a byte position.
 type latticeNode struct {
 	id      int
@@ -64,7 +67,11 @@ func (m *unigram) appendWord(sc *scratch, w word) {
 	if len(s) == 0 {
 		return
 	}
-	best := make([]latticeNode, len(s)+1)
+	if cap(sc.lattice) < len(s)+1 {
+		sc.lattice = make([]latticeNode, len(s)+1)
+	}
+	best := sc.lattice[:len(s)+1]
+	clear(best)
 	best[0] = latticeNode{start: -1, reached: true}
 	for start := 0; start < len(s); {
 		base := best[start].score
@@ -90,8 +97,7 @@ func (m *unigram) appendWord(sc *scratch, w word) {
 		start += mblen
 	}
 	// Backtrack; unknown pieces next to each other are fused into one.
-	type span struct{ lo, hi int }
-	var spans []span
+	spans := sc.spans[:0]
 	for end := len(s); end > 0; {
 		n := best[end]
 		if n.id == m.unkID && len(spans) > 0 && spans[len(spans)-1].lo == end && best[spans[len(spans)-1].hi].id == m.unkID {
@@ -101,6 +107,7 @@ func (m *unigram) appendWord(sc *scratch, w word) {
 		}
 		end = n.start
 	}
+	sc.spans = spans
 	for k := len(spans) - 1; k >= 0; k-- {
 		piece := s[spans[k].lo:spans[k].hi]
 		if id, ok := m.ids[string(piece)]; ok {
