@@ -12,22 +12,7 @@ import (
 
 // modelFile is the part of tokenizer.json the BPE and Unigram models use.
 type modelFile struct {
-	AddedTokens []struct {
-		ID         int    `json:"id"`
-		Content    string `json:"content"`
-		SingleWord bool   `json:"single_word"`
-		Lstrip     bool   `json:"lstrip"`
-		Rstrip     bool   `json:"rstrip"`
-		Normalized bool   `json:"normalized"`
-		Special    bool   `json:"special"`
-	} `json:"added_tokens"`
-	Normalizer    json.RawMessage `json:"normalizer"`
-	PreTokenizer  json.RawMessage `json:"pre_tokenizer"`
-	PostProcessor json.RawMessage `json:"post_processor"`
-	Decoder       json.RawMessage `json:"decoder"`
-	Padding       *struct {
-		PadToken string `json:"pad_token"`
-	} `json:"padding"`
+	pipelineJSON
 	Model struct {
 		Type string `json:"type"`
 		// BPE

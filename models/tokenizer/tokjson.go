@@ -7,8 +7,9 @@ import (
 	"sort"
 )
 
-// tokenizerFile is the part of HF's tokenizer.json a BERT tokenizer uses.
-type tokenizerFile struct {
+// pipelineJSON is the part of tokenizer.json around the model that every
+// model type reads: added tokens, the pipeline's components, padding.
+type pipelineJSON struct {
 	AddedTokens []struct {
 		ID         int    `json:"id"`
 		Content    string `json:"content"`
@@ -25,6 +26,11 @@ type tokenizerFile struct {
 	Padding       *struct {
 		PadToken string `json:"pad_token"`
 	} `json:"padding"`
+}
+
+// tokenizerFile is the part of HF's tokenizer.json a BERT tokenizer uses.
+type tokenizerFile struct {
+	pipelineJSON
 	Model struct {
 		Type                    string         `json:"type"`
 		UnkToken                string         `json:"unk_token"`
