@@ -7,42 +7,14 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"slices"
-	"sync"
-	"sync/atomic"
 
+	"github.com/irflow/irflow/internal/parallel"
 	"github.com/irflow/irflow/internal/vecmath"
 )
 
 // chunk is the number of rows scored together against a set of centroids
 // (one packed query batch of the dense kernel).
 const chunk = 128
-
-// parallel calls fn(worker, c) for chunks c = 0..n-1 on threads goroutines.
-// fn must write only what belongs to its chunk, so the result does not
-// depend on the number of threads.
-func parallel(ctx context.Context, threads, n int, fn func(w, c int)) error {
-	if threads <= 0 {
-		threads = runtime.GOMAXPROCS(0)
-	}
-	threads = max(1, min(threads, n))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := 0; w < threads; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			for ctx.Err() == nil {
-				c := int(next.Add(1) - 1)
-				if c >= n {
-					return
-				}
-				fn(w, c)
-			}
-		}(w)
-	}
-	wg.Wait()
-	return ctx.Err()
-}
 
 // scorer finds, for rows of x, the best of k centroids: the nearest in
 // Euclidean distance (l2) or the largest inner product. Products come from
@@ -116,7 +88,7 @@ func (s *scorer) assignAll(ctx context.Context, x []float32, n, threads int) ([]
 	out := make([]int32, n)
 	nc := (n + chunk - 1) / chunk
 	scr := make([]scratch, max(1, threadsOr(threads)))
-	err := parallel(ctx, len(scr), nc, func(w, c int) {
+	err := parallel.Tasks(ctx, len(scr), nc, func(w, c int) {
 		lo, hi := c*chunk, min(n, (c+1)*chunk)
 		s.best(&scr[w], x[lo*s.d:hi*s.d], hi-lo, out[lo:hi])
 	})
@@ -249,7 +221,7 @@ func kmeansPP(ctx context.Context, x []float32, n, d, k int, rng *rand.Rand, thr
 	nc := (n + rows - 1) / rows
 	for len(c) < k*d {
 		last := c[len(c)-d:]
-		if err := parallel(ctx, threads, nc, func(_, ch int) {
+		if err := parallel.Tasks(ctx, threads, nc, func(_, ch int) {
 			for i := ch * rows; i < min(n, (ch+1)*rows); i++ {
 				if v := sqDist(x[i*d:(i+1)*d], last); v < dist[i] {
 					dist[i] = v

@@ -7,6 +7,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/irflow/irflow/internal/parallel"
 	"github.com/irflow/irflow/internal/vecmath"
 )
 
@@ -110,7 +111,7 @@ func rotate(ctx context.Context, x []float32, n, d int, r []float32, threads int
 	out := make([]float32, n*d)
 	nc := (n + chunk - 1) / chunk
 	scr := make([]scratch, threadsOr(threads))
-	err := parallel(ctx, len(scr), nc, func(w, c int) {
+	err := parallel.Tasks(ctx, len(scr), nc, func(w, c int) {
 		lo, hi := c*chunk, min(n, (c+1)*chunk)
 		sc := &scr[w]
 		sc.p.Pack(x[lo*d:hi*d], hi-lo, d)

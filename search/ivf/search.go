@@ -17,10 +17,9 @@ import (
 	"fmt"
 	"math"
 	"runtime"
-	"sync"
-	"sync/atomic"
 
 	ivfx "github.com/irflow/irflow/index/ivf"
+	"github.com/irflow/irflow/internal/parallel"
 	"github.com/irflow/irflow/internal/vecmath"
 	"github.com/irflow/irflow/search/internal/topk"
 )
@@ -113,9 +112,16 @@ func SearchAll(ctx context.Context, ix *ivfx.Index, queries []float32, o Options
 	res := make([][]topk.Entry, nq)
 	nb := (nq + queryBatch - 1) / queryBatch
 	threads := o.Threads
-	err := parallelDo(ctx, threads, nb, func(sc *scratch, b int) {
+	if threads <= 0 {
+		threads = runtime.GOMAXPROCS(0)
+	}
+	scr := make([]*scratch, threads) // one per worker, made on its first task
+	err := parallel.Tasks(ctx, threads, nb, func(w, b int) {
+		if scr[w] == nil {
+			scr[w] = &scratch{}
+		}
 		q0, q1 := b*queryBatch, min(nq, (b+1)*queryBatch)
-		s.batch(sc, q0, q1, res)
+		s.batch(scr[w], q0, q1, res)
 		if o.Progress != nil {
 			o.Progress(int64(q1 - q0))
 		}
@@ -420,32 +426,4 @@ func (s *searcher) rescore(sc *scratch, qi int, cands []topk.Entry) []topk.Entry
 		}
 	}
 	return h.Sorted()
-}
-
-// parallelDo runs fn for tasks 0..n-1 on threads goroutines (≤ 0:
-// GOMAXPROCS), each with its own scratch; results must depend on the task
-// only.
-func parallelDo(ctx context.Context, threads, n int, fn func(sc *scratch, task int)) error {
-	if threads <= 0 {
-		threads = runtime.GOMAXPROCS(0)
-	}
-	threads = max(1, min(threads, n))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := 0; w < threads; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sc := &scratch{}
-			for ctx.Err() == nil {
-				t := int(next.Add(1) - 1)
-				if t >= n {
-					return
-				}
-				fn(sc, t)
-			}
-		}()
-	}
-	wg.Wait()
-	return ctx.Err()
 }
