@@ -47,19 +47,22 @@ func readNpy(t testing.TB, path string) (x []float32, rows, cols int) {
 	return x, rows, cols
 }
 
-// sciFactMiniLM returns the SciFact corpus (5,183 documents) and test
-// queries (300) embedded by sentence-transformers all-MiniLM-L6-v2: the
-// vectors `task dense:scifact-embeddings` writes for bench:dense, made here
-// the same way (scripts/bench/densebench/encode_scifact.py, the PyTorch
-// oracle venv, a few minutes of CPU once) when they are missing.
+// sciFactMiniLM returns SciFact documents and the 300 test queries
+// embedded by sentence-transformers all-MiniLM-L6-v2: all 5,183 documents
+// when `task dense:scifact-embeddings` has written them for bench:dense,
+// else the first 1,000, encoded here the same way
+// (scripts/bench/densebench/encode_scifact.py, the PyTorch oracle venv,
+// about a minute of CPU) into the test's temporary directory, so that a
+// clean checkout's CI does not encode the whole corpus.
 func sciFactMiniLM(t testing.TB) (docs, queries []float32, d int) {
 	t.Helper()
 	root := testenv.RepoRoot(t)
 	dir := filepath.Join(root, ".cache", "densebench", "scifact-minilm")
 	if _, err := os.Stat(filepath.Join(dir, "docs.npy")); err != nil {
+		dir = t.TempDir()
 		py := testenv.TorchPython(t)
 		cmd := exec.Command(py, filepath.Join(root, "scripts", "bench", "densebench", "encode_scifact.py"),
-			filepath.Join(root, ".cache", "models", "all-MiniLM-L6-v2"), testenv.Collection(t, "scifact"), dir)
+			filepath.Join(root, ".cache", "models", "all-MiniLM-L6-v2"), testenv.Collection(t, "scifact"), dir, "1000")
 		cmd.Env = append(os.Environ(), "HF_HUB_OFFLINE=1", "TRANSFORMERS_OFFLINE=1")
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
@@ -76,7 +79,7 @@ func sciFactMiniLM(t testing.TB) (docs, queries []float32, d int) {
 }
 
 // TestRecallSciFactMiniLM: recall@10 and @100 against exact search on real
-// embeddings (all-MiniLM-L6-v2, cosine, 5,183 × 384), IVF-Flat at several
+// embeddings (all-MiniLM-L6-v2, cosine, 5,183 or 1,000 × 384), IVF-Flat at several
 // n_probe and IVF-PQ (m 48, with and without OPQ) plain and re-scored.
 func TestRecallSciFactMiniLM(t *testing.T) {
 	docs, q, d := sciFactMiniLM(t)

@@ -3,8 +3,9 @@
 5,183 documents (title + " " + text, as scripts/bench/st_encode.py) and the
 300 test queries, as unit-norm float32 arrays.
 
-usage: encode_scifact.py MODEL_DIR SCIFACT_DIR OUT_DIR
+usage: encode_scifact.py MODEL_DIR SCIFACT_DIR OUT_DIR [LIMIT_DOCS]
 writes OUT_DIR/docs.npy, queries.npy, doc_ids.txt, query_ids.txt
+(LIMIT_DOCS: only the first N documents in file order, for tests)
 """
 import json, os, sys
 
@@ -13,10 +14,13 @@ import torch
 from sentence_transformers import SentenceTransformer
 
 model_dir, scifact, out = sys.argv[1:4]
+limit = int(sys.argv[4]) if len(sys.argv) > 4 else 0
 torch.set_num_threads(2)
 ids, texts = [], []
 with open(os.path.join(scifact, "corpus.jsonl"), encoding="utf-8") as f:
     for line in f:
+        if limit and len(ids) == limit:
+            break
         d = json.loads(line)
         ids.append(d["_id"])
         texts.append((d.get("title") or "") and d["title"] + " " + d["text"] or d["text"])
