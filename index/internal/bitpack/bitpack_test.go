@@ -86,3 +86,32 @@ func TestGaps(t *testing.T) {
 		}
 	}
 }
+
+// TestUndoBlocks checks Undo against the increasing documents Gaps was
+// given, at every length up to past a block (Undo works four gaps at a
+// time, then one at a time).
+func TestUndoBlocks(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for n := 1; n <= 131; n++ {
+		base := uint32(r.IntN(1000))
+		docs := make([]uint32, n)
+		d := base
+		for i := range docs {
+			d += uint32(r.IntN(1 << (i % 12)))
+			docs[i] = d
+			d++
+		}
+		gaps := make([]uint32, n+3)
+		Gaps(gaps, docs, base)
+		for i := n; i < len(gaps); i++ {
+			gaps[i] = 7 // past n: must stay untouched
+		}
+		Undo(gaps, n, base)
+		if !slices.Equal(gaps[:n], docs) {
+			t.Fatalf("n %d: Undo(Gaps(docs)) = %v, want %v", n, gaps[:n], docs)
+		}
+		if !slices.Equal(gaps[n:], []uint32{7, 7, 7}) {
+			t.Fatalf("n %d: Undo wrote past n: %v", n, gaps[n:])
+		}
+	}
+}
