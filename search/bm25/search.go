@@ -218,12 +218,12 @@ type Scratch struct {
 	force strategy
 
 	// window scoring (maxScoreWindows)
-	rows    []float32 // windowSize × clauses contributions
-	masks   []uint64  // per window doc: clauses that matched
-	touched []uint32  // window offsets with a non-zero mask
-	wOrder  []int     // clauses by ascending bound over the window
-	wBound  []float64 // each clause's bound over the window
-	wPrefix []float64 // running sums of wBound in wOrder
+	rows    []float32               // windowSize × clauses contributions
+	masks   []uint64                // per window doc: clauses that matched
+	wSeen   [windowSize / 64]uint64 // window offsets with a non-zero mask
+	wOrder  []int                   // clauses by ascending bound over the window
+	wBound  []float64               // each clause's bound over the window
+	wPrefix []float64               // running sums of wBound in wOrder
 
 	// term-at-a-time exhaustive scoring (accumulate)
 	acc     [windowSize]float64

@@ -3,7 +3,6 @@ package bm25
 import (
 	"math"
 	"math/bits"
-	"slices"
 
 	index "github.com/irflow/irflow/index/bm25"
 )
@@ -138,8 +137,16 @@ func (s *Searcher) maxScoreWindows(sc *Scratch) {
 			}
 		}
 		next = uint32(wEnd)
+		if ess == n-1 {
+			// One essential clause (a frequent term beside rare ones, the
+			// typical short query): its postings are the candidates in
+			// document order already, so they are completed directly,
+			// without rows and masks.
+			s.windowOneEssential(sc, d0, wEnd, ess, &limit, update)
+			continue
+		}
 		// Term at a time: window-essential clauses over the window.
-		touched := sc.touched[:0]
+		seen := &sc.wSeen
 		for _, ci := range wOrder[ess:] {
 			c := &sc.clauses[ci]
 			bit := uint64(1) << uint(ci)
@@ -149,58 +156,107 @@ func (s *Searcher) maxScoreWindows(sc *Scratch) {
 			}
 			for ; uint64(doc) < wEnd; doc = c.p.Next() {
 				r := doc - d0
-				if masks[r] == 0 {
-					touched = append(touched, r)
-				}
+				seen[r/64] |= 1 << (r % 64)
 				masks[r] |= bit
 				rows[int(r)*n+ci] = c.score(c.p.Freq(), doc)
 			}
 		}
-		if len(touched) > windowSize/16 {
-			// Dense window: collect offsets in order by scanning the masks.
-			touched = touched[:0]
-			for r := range uint32(wEnd - uint64(d0)) {
-				if masks[r] != 0 {
-					touched = append(touched, r)
+		// The candidates in document order: the set bits of seen.
+		for w := range int((wEnd - uint64(d0) + 63) / 64) {
+			word := seen[w]
+			seen[w] = 0
+			for ; word != 0; word &= word - 1 {
+				r := uint32(w*64 + bits.TrailingZeros64(word))
+				d := d0 + r
+				mask := masks[r]
+				masks[r] = 0
+				row := rows[int(r)*n : int(r+1)*n]
+				var partial float64
+				for m := mask; m != 0; m &= m - 1 {
+					partial += float64(row[bits.TrailingZeros64(m)])
+				}
+				skipped := false
+				for j := ess - 1; j >= 0; j-- {
+					if sc.kheap.full() && partial+wPrefix[j] < limit {
+						skipped = true
+						break
+					}
+					ci := wOrder[j]
+					c := &sc.clauses[ci]
+					doc := c.p.Doc()
+					if doc < d {
+						doc = c.p.Advance(d)
+					}
+					if doc == d {
+						row[ci] = c.score(c.p.Freq(), d)
+						mask |= uint64(1) << uint(ci)
+						partial += float64(row[ci])
+					}
+				}
+				if skipped || partial < limit {
+					continue
+				}
+				if sc.kheap.offer(hitKey(s.totalRow(sc, mask, row), s.ranks[d])) {
+					update()
 				}
 			}
-		} else {
-			slices.Sort(touched)
 		}
-		sc.touched = touched
-		for _, r := range touched {
-			d := d0 + r
-			mask := masks[r]
-			masks[r] = 0
-			row := rows[int(r)*n : int(r+1)*n]
-			var partial float64
-			for m := mask; m != 0; m &= m - 1 {
-				partial += float64(row[bits.TrailingZeros64(m)])
+	}
+}
+
+// windowOneEssential is maxScoreWindows' candidate loop over the window
+// [d0, wEnd) when only the clause wOrder[ess] is essential there: the same
+// tests, contributions and sums as the general loop, candidate by
+// candidate as the clause's cursor produces them. limit is the current
+// cutoff, raised by update.
+func (s *Searcher) windowOneEssential(sc *Scratch, d0 uint32, wEnd uint64, ess int, limit *float64, update func()) {
+	n := len(sc.clauses)
+	wOrder, wPrefix := sc.wOrder, sc.wPrefix
+	ci := wOrder[ess]
+	c := &sc.clauses[ci]
+	bit := uint64(1) << uint(ci)
+	row := sc.rows[:n]
+	// A candidate below limit even with every non-essential window bound
+	// is skipped before anything else (the general loop's first test).
+	var rest float64
+	if ess > 0 {
+		rest = wPrefix[ess-1]
+	}
+	doc := c.p.Doc()
+	if doc < d0 {
+		doc = c.p.Advance(d0)
+	}
+	for ; uint64(doc) < wEnd; doc = c.p.Next() {
+		v := c.score(c.p.Freq(), doc)
+		partial := float64(v)
+		if partial+rest < *limit {
+			continue
+		}
+		row[ci] = v
+		mask := bit
+		skipped := false
+		for j := ess - 1; j >= 0; j-- {
+			if sc.kheap.full() && partial+wPrefix[j] < *limit {
+				skipped = true
+				break
 			}
-			skipped := false
-			for j := ess - 1; j >= 0; j-- {
-				if sc.kheap.full() && partial+wPrefix[j] < limit {
-					skipped = true
-					break
-				}
-				ci := wOrder[j]
-				c := &sc.clauses[ci]
-				doc := c.p.Doc()
-				if doc < d {
-					doc = c.p.Advance(d)
-				}
-				if doc == d {
-					row[ci] = c.score(c.p.Freq(), d)
-					mask |= uint64(1) << uint(ci)
-					partial += float64(row[ci])
-				}
+			cj := wOrder[j]
+			o := &sc.clauses[cj]
+			od := o.p.Doc()
+			if od < doc {
+				od = o.p.Advance(doc)
 			}
-			if skipped || partial < limit {
-				continue
+			if od == doc {
+				row[cj] = o.score(o.p.Freq(), doc)
+				mask |= uint64(1) << uint(cj)
+				partial += float64(row[cj])
 			}
-			if sc.kheap.offer(hitKey(s.totalRow(sc, mask, row), s.ranks[d])) {
-				update()
-			}
+		}
+		if skipped || partial < *limit {
+			continue
+		}
+		if sc.kheap.offer(hitKey(s.totalRow(sc, mask, row), s.ranks[doc])) {
+			update()
 		}
 	}
 }
