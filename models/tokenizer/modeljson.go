@@ -42,12 +42,7 @@ func loadModelJSON(path string, data []byte) (*Tokenizer, error) {
 	unsupported := func(section, what string) error {
 		return fmt.Errorf("%s:%d: %s: unsupported %s", path, keyLine(data, section), section, what)
 	}
-	decodeSection := func(section string, raw json.RawMessage, v any) error {
-		if err := json.Unmarshal(raw, v); err != nil {
-			return fmt.Errorf("%s:%d: %s: %v", path, keyLine(data, section), section, err)
-		}
-		return nil
-	}
+	decodeSection := newSectionDecoder(path, data)
 	modelErr := func(err error) error {
 		return fmt.Errorf("%s:%d: model: %v", path, keyLine(data, "model"), err)
 	}

@@ -28,6 +28,17 @@ type pipelineJSON struct {
 	} `json:"padding"`
 }
 
+// newSectionDecoder decodes one section of tokenizer.json, reporting an error
+// at the section's line of the file.
+func newSectionDecoder(path string, data []byte) sectionDecoder {
+	return func(section string, raw json.RawMessage, v any) error {
+		if err := json.Unmarshal(raw, v); err != nil {
+			return fmt.Errorf("%s:%d: %s: %v", path, keyLine(data, section), section, err)
+		}
+		return nil
+	}
+}
+
 // tokenizerFile is the part of HF's tokenizer.json a BERT tokenizer uses.
 type tokenizerFile struct {
 	pipelineJSON
@@ -71,17 +82,9 @@ func loadTokenizerJSON(path string) (*Tokenizer, error) {
 	unsupported := func(section, what string) error {
 		return fmt.Errorf("%s:%d: %s: unsupported %s (irflow reads BERT WordPiece tokenizers)", path, keyLine(data, section), section, what)
 	}
-	decodeSection := func(section string, raw json.RawMessage, v any) error {
-		if err := json.Unmarshal(raw, v); err != nil {
-			return fmt.Errorf("%s:%d: %s: %v", path, keyLine(data, section), section, err)
-		}
-		return nil
-	}
+	decodeSection := newSectionDecoder(path, data)
 
-	m := f.Model
-	if m.Type != "WordPiece" {
-		return nil, unsupported("model", fmt.Sprintf("type %q", m.Type))
-	}
+	m := f.Model // WordPiece: the peek sent other models to loadModelJSON
 	if len(m.Vocab) == 0 {
 		return nil, fmt.Errorf("%s:%d: model: empty vocab", path, keyLine(data, "vocab"))
 	}
