@@ -27,11 +27,11 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/irflow/irflow/index/dense"
 	ivfx "github.com/irflow/irflow/index/ivf"
+	"github.com/irflow/irflow/scripts/bench/internal/benchproc"
 	denses "github.com/irflow/irflow/search/dense"
 	"github.com/irflow/irflow/search/ivf"
 )
@@ -148,12 +148,6 @@ func readNpy(path string) ([]float32, int, int, error) {
 	return x, rows, cols, nil
 }
 
-func cpuSeconds() float64 {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
-}
-
 type result struct {
 	Method    string  `json:"method"`
 	NProbe    int     `json:"nprobe"`
@@ -248,7 +242,7 @@ func compare(args []string) error {
 		return s / float64(nq)
 	}
 	fmt.Printf("# %s: %d × %d, %d queries, k %d, n_lists %d, m %d, train %d, threads %d, %s; load %s\n",
-		name, n, d, nq, *k, *nlists, *m, *train, *threads, *sim, loadAverage())
+		name, n, d, nq, *k, *nlists, *m, *train, *threads, *sim, benchproc.LoadAverage())
 	var rows []result
 	for _, meth := range []struct {
 		name string
@@ -261,11 +255,11 @@ func compare(args []string) error {
 		o := meth.o
 		o.TrainSize, o.Seed, o.Threads = *train, 1, *threads
 		dir := filepath.Join(work, meth.name)
-		t0, c0 := time.Now(), cpuSeconds()
+		t0, c0 := time.Now(), benchproc.CPUSeconds()
 		if _, err := ivfx.Build(ctx, dir, full, o); err != nil {
 			return err
 		}
-		build, buildCPU := time.Since(t0).Seconds(), cpuSeconds()-c0
+		build, buildCPU := time.Since(t0).Seconds(), benchproc.CPUSeconds()-c0
 		ix, err := ivfx.Open(dir, full)
 		if err != nil {
 			return err
@@ -277,12 +271,12 @@ func compare(args []string) error {
 			}
 			for vi, so := range variants {
 				ivf.SearchAll(ctx, ix, q[:min(nq, 50)*d], so) // warm-up
-				t0, c0 := time.Now(), cpuSeconds()
+				t0, c0 := time.Now(), benchproc.CPUSeconds()
 				res, err := ivf.SearchAll(ctx, ix, q, so)
 				if err != nil {
 					return err
 				}
-				secs, cpu := time.Since(t0).Seconds(), cpuSeconds()-c0
+				secs, cpu := time.Since(t0).Seconds(), benchproc.CPUSeconds()-c0
 				label := meth.name
 				if vi == 1 {
 					label += fmt.Sprintf(" + re-score %d", so.CandidateK)
@@ -328,13 +322,4 @@ func compare(args []string) error {
 		fmt.Printf("| %s | %s | %d | %.0f | %.0f | %.2fx | %.3f / %.3f | %.4f / %.4f | %.1f / %.1f |\n", name, r.Method, r.NProbe, r.QPS, f.QPS, r.QPS/f.QPS, r.CPUms, f.CPUms, r.Recall, f.Recall, r.BuildS, f.BuildS)
 	}
 	return nil
-}
-
-func loadAverage() string {
-	b, _ := os.ReadFile("/proc/loadavg")
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "?"
-	}
-	return strings.Join(f[:3], " ")
 }

@@ -29,7 +29,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	index "github.com/irflow/irflow/index/dense"
@@ -119,7 +118,7 @@ func compare(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("machine: %s/%s, %d CPUs, GOMAXPROCS %d, %s, load average %s\n", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.GOMAXPROCS(0), cpuModel(), loadAverage())
+	fmt.Printf("machine: %s/%s, %d CPUs, GOMAXPROCS %d, %s, load average %s\n", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.GOMAXPROCS(0), cpuModel(), benchproc.LoadAverage())
 	var rows []row
 	var builds []string
 	for _, spec := range strings.Split(*data, ",") {
@@ -222,13 +221,13 @@ func compareOne(name, dir, py string, dim int, dtype, work string, ks, threads [
 	var rows []row
 	for _, k := range ks {
 		for _, th := range threads {
-			t0, c0 := time.Now(), cpuSeconds()
+			t0, c0 := time.Now(), benchproc.CPUSeconds()
 			hits, err := search.SearchAll(context.Background(), ix, queries.data, search.Options{K: k, Threads: th})
 			if err != nil {
 				return nil, nil, err
 			}
 			irQPS := float64(queries.rows) / time.Since(t0).Seconds()
-			irCPU := (cpuSeconds() - c0) * 1000 / float64(queries.rows)
+			irCPU := (benchproc.CPUSeconds() - c0) * 1000 / float64(queries.rows)
 			idsOut := filepath.Join(work, fmt.Sprintf("faiss-ids-k%d-t%d.npy", k, th))
 			fmt.Fprintf(stdin, "search %d %d %s\n", k, th, idsOut)
 			var fr struct {
@@ -310,22 +309,6 @@ func ints(s string) ([]int, error) {
 		out = append(out, v)
 	}
 	return out, nil
-}
-
-// cpuSeconds is this process's user + system CPU time.
-func cpuSeconds() float64 {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
-}
-
-func loadAverage() string {
-	b, _ := os.ReadFile("/proc/loadavg")
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "unknown"
-	}
-	return strings.Join(f[:3], " ")
 }
 
 func cpuModel() string {

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/irflow/irflow/scripts/bench/internal/benchproc"
@@ -88,7 +87,7 @@ func bm25PISA(args []string) error {
 	fmt.Printf("%-14s %-22s %-7s %9s %8s %8s %8s %8s %8s %8s  %s\n", "collection", "system", "terms", "postings",
 		"mean ms", "p50 ms", "p99 ms", "CPU mean", "CPU p50", "CPU p99", "PISA/irflow CPU mean, wall mean")
 	for _, c := range colls {
-		load := loadAvg()
+		load := benchproc.LoadAverage()
 		ix := filepath.Join(out, c.name+"-irflow")
 		if err := build(filepath.Join(ix, "index", "meta.json"), bm25bench, "index", "-docs", c.corpus, "-out", ix); err != nil {
 			return err
@@ -125,7 +124,7 @@ func bm25PISA(args []string) error {
 		}
 		var base row
 		for i, r := range runs {
-			before := loadAvg()
+			before := benchproc.LoadAverage()
 			m, err := r.m()
 			if err != nil {
 				return fmt.Errorf("%s %s: %w", c.name, r.system, err)
@@ -138,7 +137,7 @@ func bm25PISA(args []string) error {
 			if err != nil {
 				return err
 			}
-			x := row{c.name, r.system, r.analysis, postingsMean(m.Out), w, cpu, before, loadAvg()}
+			x := row{c.name, r.system, r.analysis, postingsMean(m.Out), w, cpu, before, benchproc.LoadAverage()}
 			rows = append(rows, x)
 			ratio := ""
 			if i == 0 {
@@ -149,7 +148,7 @@ func bm25PISA(args []string) error {
 			fmt.Printf("%-14s %-22s %-7s %9.0f %8.3f %8.3f %8.3f %8.3f %8.3f %8.3f  %s\n", c.name, r.system, r.analysis, x.Postings,
 				w.Mean, w.P50, w.P99, cpu.Mean, cpu.P50, cpu.P99, ratio)
 		}
-		fmt.Printf("%-14s load average before %s, after %s\n", c.name, load, loadAvg())
+		fmt.Printf("%-14s load average before %s, after %s\n", c.name, load, benchproc.LoadAverage())
 	}
 	b, err := json.MarshalIndent(map[string]any{"date": time.Now().UTC().Format(time.RFC3339), "rows": rows}, "", "  ")
 	if err != nil {
@@ -167,17 +166,4 @@ func postingsMean(out string) float64 {
 		return v
 	}
 	return 0
-}
-
-// loadAvg is /proc/loadavg's 1, 5 and 15 minute averages.
-func loadAvg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "?"
-	}
-	return strings.Join(f[:3], " ")
 }
