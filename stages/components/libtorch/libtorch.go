@@ -10,13 +10,13 @@ import "github.com/irflow/irflow/pipeline/stage"
 const Name = "libtorch"
 
 // Pinned is the version of the libtorch that ./task setup installs
-// (scripts/setup-torch.sh pins the torch 2.1.0 wheel by sha256; this is
+// (scripts/setup-torch.sh pins the torch 2.11.0 wheel by sha256; this is
 // its torch/version.py). A build without the torch tag cannot load
 // libtorch, so it keys stages on this version: `irflow plan` from such a
 // build finds the artifacts a torch build made with the pinned libtorch.
 // A torch build keys on the libtorch it really loaded, so a different
 // libtorch gets different keys.
-const Pinned = "2.1.0+cu121"
+const Pinned = "2.11.0+cu130"
 
 func init() {
 	stage.RegisterComponent(stage.Component{Name: Name, Version: version(),
