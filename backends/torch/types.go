@@ -75,6 +75,25 @@ func ParseDevice(s string) (Device, error) {
 	return CPU, fmt.Errorf("torch: unknown device %q (want cpu, cuda or cuda:N)", s)
 }
 
+// CheckDeviceName is the plan-time check of a stage's device parameter:
+// "cpu", "cuda" or "cuda:N" (ParseDevice's empty string is refused: a recipe
+// names its device), and ErrNoCUDA for a CUDA device in a binary that cannot
+// have one (built without the cuda tag). Whether device N exists is known
+// only where the stage runs: Open checks it there.
+func CheckDeviceName(s string) (Device, error) {
+	if strings.TrimSpace(s) == "" {
+		return CPU, fmt.Errorf("torch: empty device (want cpu, cuda or cuda:N)")
+	}
+	d, err := ParseDevice(s)
+	if err != nil {
+		return d, err
+	}
+	if d.IsCUDA() && !CUDABuilt() {
+		return d, ErrNoCUDA
+	}
+	return d, nil
+}
+
 // DType is a tensor element type. The values are libtorch's ScalarType codes.
 type DType int32
 

@@ -25,6 +25,7 @@ import (
 	"github.com/irflow/irflow/pipeline/stage"
 	"github.com/irflow/irflow/stages/components"
 	"github.com/irflow/irflow/stages/components/libtorch"
+	"github.com/irflow/irflow/stages/device"
 	"github.com/irflow/irflow/train/loss"
 	"github.com/irflow/irflow/train/schedule"
 )
@@ -59,7 +60,7 @@ func Kind() *stage.Kind {
 			{Name: "model", Type: stage.Input, Required: true, Schemes: []string{hf.ModelScheme}, Accepts: []string{stage.FormatModel}, Doc: `The starting model: a directory or "hf:org/name[@revision]". Its files' content is part of the cache key.`},
 			{Name: "head", Type: stage.String, Default: "", Enum: append([]string{""}, heads.Architectures()...), Doc: `Head preset: "dpr", "col", "splade", "sentence-transformers" or "mono"; "" = the model directory's own. Head weights the checkpoint lacks are initialised from seed.`},
 			{Name: "head_options", Type: stage.StringMap, Default: map[string]string{}, Doc: `Head options on top of the preset, by Lightning IR's names, e.g. { query_length = "32", doc_length = "256", similarity = "dot" }.`},
-			{Name: "device", Type: stage.String, Default: "cpu", Check: checkDevice, Doc: `"cpu", "cuda" or "cuda:N" (CUDA needs a build with -tags torch,cuda).`},
+			device.Param(), // training and validation both run there
 
 			// Data.
 			{Name: "train_tuples", Type: stage.Input, Default: "", Accepts: []string{FormatTuples}, Doc: "Training tuples: qid<TAB>pos<TAB>neg… (or scored tuples, see targets). Give either this or train_run."},
@@ -148,19 +149,6 @@ func sniffTuples(path string) bool {
 		}
 	}
 	return n > 0
-}
-
-func checkDevice(v any) error {
-	s, _ := v.(string)
-	switch t := strings.ToLower(strings.TrimSpace(s)); {
-	case t == "cpu" || t == "cuda":
-		return nil
-	case strings.HasPrefix(t, "cuda:"):
-		if n, err := strconv.Atoi(t[5:]); err == nil && n >= 0 {
-			return nil
-		}
-	}
-	return fmt.Errorf("unknown device %q (want cpu, cuda or cuda:N)", s)
 }
 
 func checkMetric(v any) error {

@@ -19,6 +19,7 @@ import (
 	"github.com/irflow/irflow/models/inference"
 	"github.com/irflow/irflow/models/training"
 	"github.com/irflow/irflow/pipeline/stage"
+	"github.com/irflow/irflow/stages/device"
 	"github.com/irflow/irflow/stages/rerank"
 	"github.com/irflow/irflow/train/curve"
 	"github.com/irflow/irflow/train/loss"
@@ -33,9 +34,9 @@ func run(ctx context.Context, job *stage.Job) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", job.Address, err)
 	}
-	device, err := torch.ParseDevice(job.String("device"))
+	dev, err := device.Of(job)
 	if err != nil {
-		return fmt.Errorf("%s: %w", job.Address, err)
+		return err
 	}
 	dir, err := hf.DefaultHub().ResolveModel(ctx, job.String("model"))
 	if err != nil {
@@ -51,7 +52,7 @@ func run(ctx context.Context, job *stage.Job) error {
 
 	m, err := training.Load(ctx, dir, training.Options{
 		HeadPreset: job.String("head"), Head: job.StringMap("head_options"),
-		Threads: job.Threads, Device: device, Seed: int64(job.Int("seed")),
+		Threads: job.Threads, Device: dev, Seed: int64(job.Int("seed")),
 	})
 	if err != nil {
 		return fmt.Errorf("%s: %w", job.Address, err)
@@ -62,7 +63,7 @@ func run(ctx context.Context, job *stage.Job) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", job.Address, err)
 	}
-	val, err := validator(job)
+	val, err := validator(job, dev)
 	if err != nil {
 		return fmt.Errorf("%s: %w", job.Address, err)
 	}
@@ -250,7 +251,7 @@ func config(job *stage.Job, specs []loss.Spec) (trainer.Config, error) {
 
 // validator re-ranks the validation run's top val_depth with a saved model
 // and returns the mean of val_metric.
-func validator(job *stage.Job) (trainer.Validator, error) {
+func validator(job *stage.Job, dev torch.Device) (trainer.Validator, error) {
 	if job.Int("validate_every") == 0 {
 		return nil, nil
 	}
@@ -298,7 +299,7 @@ func validator(job *stage.Job) (trainer.Validator, error) {
 		}
 	}
 	return func(ctx context.Context, modelDir string) (float64, error) {
-		m, err := inference.Load(ctx, modelDir, inference.Options{Threads: job.Threads})
+		m, err := inference.Load(ctx, modelDir, inference.Options{Threads: job.Threads, Device: dev})
 		if err != nil {
 			return 0, err
 		}

@@ -36,6 +36,7 @@ import (
 	"github.com/irflow/irflow/pipeline/stage"
 	"github.com/irflow/irflow/stages/components"
 	"github.com/irflow/irflow/stages/components/libtorch"
+	"github.com/irflow/irflow/stages/device"
 )
 
 // Methods.
@@ -90,6 +91,7 @@ func modelParams() []stage.Param {
 		{Name: "head", Type: stage.String, Default: "", Enum: append([]string{""}, biEncoders()...), Doc: `Head preset overriding the model's own: "dpr", "col", "splade" or "sentence-transformers"; "" = from the model directory.`},
 		{Name: "head_options", Type: stage.StringMap, Default: map[string]string{}, Doc: `Single head options on top of the preset, by Lightning IR's names, e.g. { doc_length = "256", similarity = "dot" } (models/heads.Options).`},
 		{Name: "batch_size", Type: stage.Number, Default: 8.0, Integer: true, Min: stage.Above(0), Meta: true, Doc: "Texts per forward pass."},
+		device.Param(),
 	}
 }
 
@@ -179,8 +181,13 @@ func loadModel(ctx context.Context, job *stage.Job, m string, onBatch *func(int)
 	if err != nil {
 		return nil, "", fmt.Errorf("%s: model: %w", job.Address, err)
 	}
+	dev, err := device.Of(job)
+	if err != nil {
+		return nil, "", err
+	}
 	model, err := inference.Load(ctx, dir, inference.Options{
 		Head:          job.String("head"),
+		Device:        dev,
 		HeadOverrides: job.StringMap("head_options"),
 		Threads:       job.Threads,
 		BatchSize:     job.Int("batch_size"),

@@ -21,6 +21,7 @@ import (
 	"github.com/irflow/irflow/pipeline/stage"
 	"github.com/irflow/irflow/stages/components"
 	"github.com/irflow/irflow/stages/components/libtorch"
+	"github.com/irflow/irflow/stages/device"
 )
 
 // Method is the kind's method name (the default of block re_rank).
@@ -47,6 +48,7 @@ func Kind() *stage.Kind {
 			{Name: "head", Type: stage.String, Default: "", Enum: append([]string{""}, heads.Architectures()...), Doc: `Head preset overriding the model's own: "dpr", "col", "splade", "sentence-transformers" or "mono"; "" = from the model directory.`},
 			{Name: "depth", Type: stage.Number, Default: 100.0, Integer: true, Min: stage.Above(0), Doc: "Hits per query to re-score; the rest are dropped."},
 			{Name: "batch_size", Type: stage.Number, Default: 8.0, Integer: true, Min: stage.Above(0), Meta: true, Doc: "Texts (or pairs) per forward pass."},
+			device.Param(),
 		},
 		Outputs: []stage.Output{{Name: "run", Path: "run.trec", Format: stage.FormatRun, Doc: "The re-scored run, trec_eval order."}},
 		Run:     run,
@@ -98,8 +100,13 @@ func run(ctx context.Context, job *stage.Job) error {
 	// The bar being fed by the model's per-batch callback; nil between
 	// phases. Workers read it after the phase set it (channel hand-off).
 	var encoding atomic.Pointer[progressBox]
+	dev, err := device.Of(job)
+	if err != nil {
+		return err
+	}
 	m, err := inference.Load(ctx, dir, inference.Options{
 		Head:      job.String("head"),
+		Device:    dev,
 		Threads:   job.Threads,
 		BatchSize: job.Int("batch_size"),
 		Progress: func(n int) {
