@@ -137,6 +137,31 @@ func (s *Scope) Float32Memory(x *Tensor) (r0 []float32, r1 bool) {
 	return
 }
 
+// DataPtr returns the address of x's first element in its device's memory
+// (host memory for the CPU, device memory for CUDA), for kernels that
+// libtorch lacks (backends/kernels) to read and write x in place. x must be
+// contiguous; the address is valid while x lives, and writes through it
+// bypass autograd.
+func (s *Scope) DataPtr(x *Tensor) (r0 uintptr, r1 error) {
+	r1 = ErrNotBuilt
+	return
+}
+
+// Synchronize waits until all work queued on CUDA device d is done (for
+// timings); on the CPU it returns at once.
+func (s *Scope) Synchronize(d Device) (r0 error) {
+	r0 = ErrNotBuilt
+	return
+}
+
+// TopK returns the k largest (or smallest) values along dim and their
+// indices (int64), best first when sorted. Ties come in libtorch's order,
+// which it does not specify.
+func (s *Scope) TopK(x *Tensor, k, dim int64, largest, sorted bool) (r0 *Tensor, r1 *Tensor, r2 error) {
+	r2 = ErrNotBuilt
+	return
+}
+
 // FromFloat64 copies data into a float64 tensor of the given shape (1-D
 // when no shape is given).
 func (s *Scope) FromFloat64(data []float64, shape ...int64) (r0 *Tensor, r1 error) {
