@@ -101,8 +101,42 @@ func (l *loader) decodeInstance(sb *stageBlock, inst *instance, valid map[string
 	if prev := l.r.byAddress[st.Address]; prev != nil {
 		return // duplicate block, already reported
 	}
+	if l.diags[before:].HasErrors() {
+		l.unclean[st.Address] = true
+	}
 	l.r.Stages = append(l.r.Stages, st)
 	l.r.byAddress[st.Address] = st
+}
+
+// checkUpstream runs the kinds' CheckUpstream once every stage is decoded,
+// on the stages that decoded cleanly and read a cleanly decoded producer.
+func (l *loader) checkUpstream() {
+	for _, st := range l.r.Stages {
+		if st.Kind.CheckUpstream == nil || l.unclean[st.Address] {
+			continue
+		}
+		upstream := func(name string) (stage.Upstream, bool) {
+			in, ok := st.Params[name].(Input)
+			if !ok || in.From == nil {
+				return stage.Upstream{}, false
+			}
+			prod := l.r.byAddress[in.From.Address]
+			if prod == nil || l.unclean[prod.Address] {
+				return stage.Upstream{}, false
+			}
+			return stage.Upstream{Address: prod.Address, Kind: prod.Kind, Params: prod.Params}, true
+		}
+		if err := st.Kind.CheckUpstream(st.Params, upstream); err != nil {
+			rng := st.DeclRange
+			var pe *stage.ParamError
+			if errors.As(err, &pe) {
+				if r, ok := st.ParamRanges[pe.Param]; ok {
+					rng = r
+				}
+			}
+			l.errorf(rng.Ptr(), "Inconsistent with an upstream stage", "%s: %s.", st.Address, err)
+		}
+	}
 }
 
 type paramState int

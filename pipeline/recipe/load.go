@@ -77,6 +77,7 @@ func Load(path string, opts Options) (*Recipe, hcl.Diagnostics) {
 		pathFormats:   map[string]*knownFormat{},
 		sniffed:       map[string][]string{},
 		datasetPaths:  map[string]*datasets.Paths{},
+		unclean:       map[string]bool{},
 	}
 	if l.opts.Hasher == nil {
 		l.opts.Hasher = plainHasher{}
@@ -108,6 +109,9 @@ type loader struct {
 	placeholders map[string]OutputRef
 	// frozen holds the top-level names once all definitions are evaluated.
 	frozen map[string]cty.Value
+	// unclean holds the stage instances whose decoding reported errors:
+	// upstream checks skip them rather than pile messages on the first.
+	unclean map[string]bool
 	// reported remembers missing paths already reported, so a missing
 	// collection file is not reported again at every stage using it.
 	reported map[string]bool
@@ -178,6 +182,7 @@ func (l *loader) load() {
 	for _, sb := range l.stageBlocks {
 		l.decodeStage(sb)
 	}
+	l.checkUpstream()
 	l.checkCycles()
 }
 

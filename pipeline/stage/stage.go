@@ -170,6 +170,22 @@ type Kind struct {
 	// decoded values, inputs as opaque values: test them with Given. A
 	// *ParamError points the message at one parameter.
 	Check func(params map[string]any) error
+	// CheckUpstream, when set, validates parameters against the stages
+	// whose outputs this stage reads (a search's n_probe against its
+	// index's n_lists), so `irflow plan` reports what would otherwise
+	// fail only once the upstream stage has run. upstream(name) gives the
+	// producer of input parameter name; false when the input is a file or
+	// not given. It runs after every stage is decoded and only when this
+	// stage decoded cleanly. A *ParamError points at one parameter.
+	CheckUpstream func(params map[string]any, upstream func(param string) (Upstream, bool)) error
+}
+
+// Upstream is what a plan-time check sees of the stage producing one of
+// its inputs: its address, kind and decoded parameters (defaults filled).
+type Upstream struct {
+	Address string
+	Kind    *Kind
+	Params  map[string]any
 }
 
 // Job is one execution of a stage.

@@ -98,14 +98,31 @@ func annSearchParams(m string) []stage.Param {
 	return ps
 }
 
-// checkANNSearch checks search parameter combinations at plan time. That
-// n_probe does not exceed the index's n_lists is checked when the search
-// opens the index: the loader gives a kind's check no view of the block
-// its input comes from.
+// checkANNSearch checks search parameter combinations at plan time.
 func checkANNSearch(p map[string]any) error {
 	num := func(n string) int { v, _ := p[n].(float64); return int(v) }
 	if c, ok := p["candidate_k"]; ok && c.(float64) != 0 && num("candidate_k") < num("k") {
 		return &stage.ParamError{Param: "candidate_k", Err: fmt.Errorf("candidate_k = %d is below k = %d: give at least k candidates, or 0 for k", num("candidate_k"), num("k"))}
+	}
+	return nil
+}
+
+// checkANNSearchUpstream checks at plan time that n_probe does not exceed
+// the n_lists of the index block the search reads (when that index comes
+// from a stage of the recipe; an index directory given as a path is
+// checked when the search opens it).
+func checkANNSearchUpstream(p map[string]any, upstream func(string) (stage.Upstream, bool)) error {
+	probe, ok := p["n_probe"].(float64)
+	if !ok {
+		return nil
+	}
+	up, ok := upstream("index")
+	if !ok {
+		return nil
+	}
+	lists, ok := up.Params["n_lists"].(float64)
+	if ok && probe > lists {
+		return &stage.ParamError{Param: "n_probe", Err: fmt.Errorf("n_probe = %d exceeds n_lists = %d of %s, the index it searches", int(probe), int(lists), up.Address)}
 	}
 	return nil
 }

@@ -60,6 +60,11 @@ search "a" {
 		{"ivfpq", "n_lists = 16\n  m = 8", "candidate_k = 5", "candidate_k = 5 is below k = 10", "candidate_k = 5"},
 		{"ivf", "n_lists = 0", "", "n_lists = 0 is out of range", "n_lists = 0"},
 		{"ivf", "n_lists = 8", "n_probe = 0", "n_probe = 0 is out of range", "n_probe = 0"},
+		{"ivf", "n_lists = 8", "n_probe = 8", "", ""},
+		{"ivf", "n_lists = 8", "n_probe = 9", "n_probe = 9 exceeds n_lists = 8 of index.a", "n_probe = 9"},
+		{"ivfpq", "n_lists = 16\n  m = 8", "n_probe = 32", "n_probe = 32 exceeds n_lists = 16 of index.a", "n_probe = 32"},
+		// A broken index block is reported once, not again by the search.
+		{"ivf", "n_lists = 0", "n_probe = 9", "n_lists = 0 is out of range", "n_lists = 0"},
 	}
 	for i, c := range cases {
 		p := filepath.Join(dir, fmt.Sprintf("r%d.hcl", i))
@@ -77,6 +82,9 @@ search "a" {
 		pos := fmt.Sprintf("%s:%d:", filepath.Base(p), line)
 		if !diags.HasErrors() || !strings.Contains(msg, c.want) || !strings.Contains(msg, pos) {
 			t.Errorf("case %d: diagnostics %q, want %q at %s", i, msg, c.want, pos)
+		}
+		if !strings.Contains(c.want, "exceeds") && strings.Contains(msg, "exceeds") {
+			t.Errorf("case %d: the upstream check ran on a broken index block: %q", i, msg)
 		}
 	}
 }

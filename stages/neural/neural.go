@@ -150,6 +150,7 @@ func SearchKind(m string) *stage.Kind {
 	if isANN(m) {
 		k.Doc = "Encodes queries with the model the index was built with and retrieves the approximate top-k from an " + m + " index: " + methodDocs[m]
 		k.Check = checkANNSearch
+		k.CheckUpstream = checkANNSearchUpstream
 	}
 	return k
 }
