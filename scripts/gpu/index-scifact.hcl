@@ -1,0 +1,59 @@
+# gpu-check's index part (scripts/gpu-check.sh device): splade-tiny encodes
+# SciFact on the chosen device, an impact index stores round(w × 100), and
+# the 300 test claims are searched and evaluated. recipes/splade.hcl's base
+# pipeline with the device as a variable; the script compares nDCG@10 with
+# that recipe's oracle value (0.648143, transformers on the CPU): on a GPU
+# the weights round differently, so it is reported, not asserted to 1e-4.
+#
+#   irflow run -var data=DIR -var model=DIR -var device=cuda scripts/gpu/index-scifact.hcl
+
+variable "data" {
+  type        = string
+  description = "A folder holding corpus.jsonl.gz, queries.tsv and qrels.txt (BEIR SciFact, test split)."
+}
+
+variable "model" {
+  type        = string
+  description = "splade-tiny's directory."
+}
+
+variable "device" {
+  type    = string
+  default = "cuda"
+}
+
+variable "batch_size" {
+  type    = number
+  default = 64
+}
+
+collection "scifact" {
+  docs    = "${var.data}/corpus.jsonl.gz"
+  queries = "${var.data}/queries.tsv"
+  qrels   = "${var.data}/qrels.txt"
+}
+
+index "splade" {
+  method     = "sparse"
+  docs       = collection.scifact.docs
+  model      = var.model
+  head       = "splade"
+  device     = var.device
+  batch_size = var.batch_size
+}
+
+search "splade" {
+  method  = "sparse"
+  index   = index.splade.index
+  queries = collection.scifact.queries
+  model   = var.model
+  head    = "splade"
+  device  = var.device
+  k       = 1000
+}
+
+evaluate "splade" {
+  run     = search.splade.run
+  qrels   = collection.scifact.qrels
+  metrics = ["nDCG@10", "RR@10", "R@100"]
+}
