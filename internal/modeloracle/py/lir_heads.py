@@ -8,12 +8,6 @@ import json, sys, warnings
 
 warnings.filterwarnings("ignore")
 import torch
-import transformers.modeling_utils as mu
-
-# Eager attention: recent transformers refuse SDPA on torch 2.1.0 instead of
-# falling back; the math is the same.
-if hasattr(mu.PreTrainedModel, "_check_and_adjust_attn_implementation"):
-    mu.PreTrainedModel._check_and_adjust_attn_implementation = lambda self, impl, is_init_check=False: "eager"
 from lightning_ir.models import (ColConfig, ColModel, ColTokenizer, DprConfig, DprModel, MonoConfig, MonoModel,
                                  SpladeConfig, SpladeModel, SpladeTokenizer)
 from lightning_ir.bi_encoder import BiEncoderTokenizer

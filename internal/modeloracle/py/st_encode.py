@@ -8,6 +8,7 @@ from sentence_transformers import SentenceTransformer, util
 
 d = sys.argv[1]
 spec = json.load(sys.stdin)
+# Eager attention: the formula irflow computes (SDPA is the same math in another order).
 m = SentenceTransformer(d, device="cpu", model_kwargs={"attn_implementation": "eager"})
 q = m.encode([spec["query"]], convert_to_tensor=True, batch_size=8)
 docs = m.encode(spec["docs"], convert_to_tensor=True, batch_size=8)

@@ -14,6 +14,7 @@ for line in open(run_path):
     run[qid].append((float(score), did))
 queries = dict(l.rstrip("\n").split("\t", 1) for l in open(queries_path, encoding="utf-8"))
 docs = dict(l.rstrip("\n").split("\t", 1) for l in open(docs_path, encoding="utf-8"))
+# Eager attention: the formula irflow computes (SDPA is the same math in another order).
 m = SentenceTransformer(model_dir, device="cpu", model_kwargs={"attn_implementation": "eager"})
 pairs = {}
 for qid, hits in sorted(run.items()):

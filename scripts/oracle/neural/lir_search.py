@@ -28,12 +28,6 @@ from pathlib import Path
 warnings.filterwarnings("ignore")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import torch  # noqa: E402
-import transformers.modeling_utils as mu  # noqa: E402
-
-# Eager attention: transformers 4.53 refuses SDPA on torch 2.1.0; same math.
-if hasattr(mu.PreTrainedModel, "_check_and_adjust_attn_implementation"):
-    mu.PreTrainedModel._check_and_adjust_attn_implementation = lambda self, impl, is_init_check=False: "eager"
-
 import runio  # noqa: E402
 from lightning_ir import BiEncoderModule  # noqa: E402
 from lightning_ir.data import IndexBatch, SearchBatch  # noqa: E402

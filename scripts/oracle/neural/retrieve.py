@@ -103,7 +103,7 @@ class Splade:
         self.tok = AutoTokenizer.from_pretrained(model_dir)
         if not self.tok.is_fast:
             raise SystemExit(f"{model_dir}: expected a fast tokenizer (tokenizer.json)")
-        # Eager attention: transformers 4.53 refuses SDPA on torch 2.1.0; same math.
+        # Eager attention: the formula irflow computes (SDPA: same math, another order).
         if lightning_ir_splade(model_dir):
             self.model = load_lightning_ir_splade(model_dir)
         else:
