@@ -43,9 +43,15 @@ prepare() {
   $nice go build -trimpath -tags torch,cuda -ldflags='-s -w' -o "$tmp/gpuenc" ./scripts/gpu/gpuenc || die "CUDA build of gpuenc failed"
   if [ -d backends/kernels ]; then
     say "building the kernels' GPU test binary"
-    [ -f scripts/setup-cuda.sh ] && { bash scripts/setup-cuda.sh || say "warning: scripts/setup-cuda.sh failed"; }
-    $nice go test -c -trimpath -tags torch,cuda -ldflags='-s -w' -o "$tmp/kernels.test" ./backends/kernels ||
-      say "warning: backends/kernels' test binary did not build; the device run reports it missing"
+    # setup-cuda.sh's env: cuda.h and the link-time stub libcuda.so through
+    # CPATH / LIBRARY_PATH (outside Go's cache keys); the real driver's
+    # libcuda.so.1 is loaded on the GPU machine.
+    if bash scripts/setup-cuda.sh && cuda_env=$(bash scripts/setup-cuda.sh env); then
+      (eval "$cuda_env" && $nice go test -c -trimpath -tags torch,cuda -ldflags='-s -w' -o "$tmp/kernels.test" ./backends/kernels) ||
+        say "warning: backends/kernels' test binary did not build; the device run reports it missing"
+    else
+      say "warning: scripts/setup-cuda.sh failed: no kernels test binary"
+    fi
   fi
   for b in irflow.bin gpuenc kernels.test; do
     [ -f "$tmp/$b" ] && $nice gzip -9 "$tmp/$b"
@@ -100,10 +106,16 @@ device() {
     cp "$dr/irflow.bin" "$dr/gpuenc" "$bin/"
     cp scripts/gpu/irflow-cuda.sh "$bin/irflow"
     models=$work/models && mkdir -p "$models" && ln -s "$splade_src" "$models/splade-tiny"
-    data=$work/data/scifact && mkdir -p "$data"
-    head -n 300 "$data_src/corpus.jsonl" | gzip -c >"$data/corpus.jsonl.gz"
-    cp "$data_src"/{queries.tsv,qrels.txt,queries.train.tsv,qrels.train.txt} "$data/"
-    N=16 NP=8 L_ST=64 L_SP=128 BS=8 STEPS=2 rand_args=(--layers 2 --hidden 128 --heads 2 --intermediate 512)
+    # index: a 100-document slice; fit: the whole corpus (BM25 needs the
+    # training claims' positives), 10 test claims to validate on.
+    data=$work/data/slice data_fit=$work/data/fit && mkdir -p "$data" "$data_fit"
+    head -n 100 "$data_src/corpus.jsonl" | gzip -c >"$data/corpus.jsonl.gz"
+    gzip -c "$data_src/corpus.jsonl" >"$data_fit/corpus.jsonl.gz"
+    for d in "$data" "$data_fit"; do
+      head -n 10 "$data_src/queries.tsv" >"$d/queries.tsv"
+      cp "$data_src"/{qrels.txt,queries.train.tsv,qrels.train.txt} "$d/"
+    done
+    N=16 NP=8 L_ST=64 L_SP=128 BS=8 STEPS=2 THREADS=2 rand_args=(--layers 2 --hidden 128 --heads 2 --intermediate 512)
   else
     dev=cuda py=${IRFLOW_GPU_PYTHON:-python3}
     [ -d "$bundle" ] || die "$bundle missing: run 'bash scripts/gpu-check.sh prepare' and carry .cache/gpu-bundle"
@@ -111,15 +123,21 @@ device() {
       [ -f "$bundle/$b.gz" ] && gzip -dc "$bundle/$b.gz" >"$bin/$b" && chmod +x "$bin/$b"
     done
     cp "$bundle/irflow" "$bin/irflow"
-    models=$bundle/models data=$bundle/data/scifact
-    N=2000 NP=128 L_ST=256 L_SP=512 BS=64 STEPS=20 rand_args=()
+    models=$bundle/models data=$bundle/data/scifact data_fit=$bundle/data/scifact
+    N=2000 NP=128 L_ST=256 L_SP=512 BS=64 STEPS=20 THREADS=8 rand_args=()
   fi
   chmod +x "$bin/irflow"
-  torch_lib=$("$py" -c 'import torch,os;print(os.path.join(os.path.dirname(torch.__file__),"lib"))' 2>>"$log")
-  export LD_LIBRARY_PATH_GPU=$torch_lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+  if [ $dry = 1 ]; then
+    # The CPU builds find libtorch 2.11 through their rpath; the oracle
+    # venv's torch/lib (maybe another version) must not come first.
+    export LD_LIBRARY_PATH_GPU=${LD_LIBRARY_PATH:-}
+  else
+    torch_lib=$("$py" -c 'import torch,os;print(os.path.join(os.path.dirname(torch.__file__),"lib"))' 2>>"$log")
+    export LD_LIBRARY_PATH_GPU=$torch_lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+  fi
 
   export -f row jline withlib run_py parity_one tput_one irflow_run p_env p_doctor p_random p_parity p_throughput p_index p_fit p_kernels
-  export root bundle dev py bin models data work log results rows N NP L_ST L_SP BS STEPS dry
+  export root bundle dev py bin models data data_fit work log results rows N NP L_ST L_SP BS STEPS THREADS dry
   export RAND_ARGS="${rand_args[*]:-}"
 
   part env 60 p_env
@@ -216,9 +234,9 @@ p_random() {
 # parity_one NAME MODEL HEAD KIND LEN: irflow vs PyTorch vectors, fp32.
 parity_one() {
   local name=$1 model=$2 head=$3 kind=$4 len=$5 s=$(date +%s) rc
-  withlib "$bin/gpuenc" -model "$model" -head "$head" -docs "$data/corpus.jsonl.gz" -device "$dev" -limit "$NP" \
+  withlib "$bin/gpuenc" -model "$model" -head "$head" -docs "$data/corpus.jsonl.gz" -device "$dev" -limit "$NP" -threads "$THREADS" \
     -max-length "$len" -batch-size 16 -warmup 0 -out "$work/$name.irflow.npy" | tee -a "$results" || { row "parity $name" FAIL "irflow encode failed" $(( $(date +%s) - s )); return; }
-  run_py encode --model "$model" --kind "$kind" --docs "$data/corpus.jsonl.gz" --device "$dev" --limit "$NP" \
+  run_py encode --model "$model" --kind "$kind" --docs "$data/corpus.jsonl.gz" --device "$dev" --limit "$NP" --threads "$THREADS" \
     --max-length "$len" --batch-size 16 --warmup 0 --out "$work/$name.torch.npy" | tee -a "$results" || { row "parity $name" FAIL "PyTorch encode failed" $(( $(date +%s) - s )); return; }
   run_py compare "$work/$name.irflow.npy" "$work/$name.torch.npy" --tol 1e-4 | tee "$work/$name.cmp.json"; rc=$?
   cat "$work/$name.cmp.json" >>"$results"
@@ -239,12 +257,12 @@ tput_one() {
   for impl in "$@"; do
     f=$work/tput-$name-$impl.json
     case $impl in
-    irflow-fp32) withlib "$bin/gpuenc" -model "$model" -head "$head" -docs "$data/corpus.jsonl.gz" -device "$dev" -limit "$N" \
+    irflow-fp32) withlib "$bin/gpuenc" -model "$model" -head "$head" -docs "$data/corpus.jsonl.gz" -device "$dev" -limit "$N" -threads "$THREADS" \
       -max-length "$len" -batch-size "$BS" -max-batch-tokens $((BS * len)) -warmup "$BS" >"$f" ;;
     transformers-*) run_py encode --impl transformers --dtype "${impl#*-}" --model "$model" --kind "$kind" --docs "$data/corpus.jsonl.gz" \
-      --device "$dev" --limit "$N" --max-length "$len" --batch-size "$BS" --warmup "$BS" >"$f" ;;
+      --device "$dev" --limit "$N" --threads "$THREADS" --max-length "$len" --batch-size "$BS" --warmup "$BS" >"$f" ;;
     st-*) run_py encode --impl st --dtype "${impl#*-}" --model "$model" --kind "$kind" --docs "$data/corpus.jsonl.gz" \
-      --device "$dev" --limit "$N" --max-length "$len" --batch-size "$BS" --warmup "$BS" >"$f" ;;
+      --device "$dev" --limit "$N" --threads "$THREADS" --max-length "$len" --batch-size "$BS" --warmup "$BS" >"$f" ;;
     esac
     if [ $? = 0 ] && [ -s "$f" ]; then
       cat "$f" >>"$results"
@@ -275,17 +293,17 @@ p_throughput() {
   tput_one splade-tiny "$models/splade-tiny" splade splade "$L_SP" irflow-fp32 transformers-float32 transformers-bfloat16
 }
 
-# irflow_run NAME RECIPE VARS...: irflow run --json into $work/NAME.json.
+# irflow_run NAME RECIPE DATA VARS...: irflow run --json into $work/NAME.json.
 irflow_run() {
-  local name=$1 recipe=$2
-  shift 2
-  withlib "$bin/irflow" run --json --progress lines --cache-dir "$work/cache" -var "data=$data" -var "model=$models/splade-tiny" \
+  local name=$1 recipe=$2 d=$3
+  shift 3
+  withlib "$bin/irflow" run --json --progress lines --threads "$THREADS" --cache-dir "$work/cache" -var "data=$d" -var "model=$models/splade-tiny" \
     -var "device=$dev" "$@" "$recipe" >"$work/$name.json"
 }
 
 p_index() {
   local s=$(date +%s) rc
-  irflow_run index scripts/gpu/index-scifact.hcl; rc=$?
+  irflow_run index scripts/gpu/index-scifact.hcl "$data"; rc=$?
   cat "$work/index.json"
   "$py" - "$work/index.json" "$dry" <<'PY' >"$work/index.row"
 import json, sys
@@ -301,12 +319,12 @@ if sys.argv[2] == "0" and n is not None:
     ok = ok and abs(n - ref) <= 1e-3
 print(("PASS" if ok else "FAIL") + "\t" + msg)
 PY
-  row index "$(cut -f1 "$work/index.row")" "SciFact $( [ "$dry" = 1 ] && echo '300-doc slice' || echo '5,183 docs'), splade-tiny, index + search + evaluate on $dev: $(cut -f2 "$work/index.row")" $(( $(date +%s) - s ))
+  row index "$(cut -f1 "$work/index.row")" "SciFact $( [ "$dry" = 1 ] && echo '100-doc slice, 10 claims' || echo '5,183 docs, 300 claims'), splade-tiny, index + search + evaluate on $dev: $(cut -f2 "$work/index.row")" $(( $(date +%s) - s ))
 }
 
 p_fit() {
   local s=$(date +%s)
-  irflow_run fit scripts/gpu/fit-scifact.hcl -var "steps=$STEPS"
+  irflow_run fit scripts/gpu/fit-scifact.hcl "$data_fit" -var "steps=$STEPS"
   cat "$work/fit.json"
   "$py" - "$work/fit.json" "$STEPS" <<'PY' >"$work/fit.row"
 import json, sys
@@ -316,7 +334,7 @@ f = st.get("fit.splade", {})
 ok = f.get("state") == "ran"
 d = f.get("duration_s", 0)
 steps = int(sys.argv[2])
-print(("PASS" if ok else "FAIL") + "\t%d steps (batch 4 x 4 docs, 32/192 tokens) + validation re-rank of 300 claims x 20: %.1f s (%s)" % (
+print(("PASS" if ok else "FAIL") + "\t%d steps (batch 4 x 4 docs, 32/192 tokens) + validation re-rank of BM25's top 20: %.1f s (%s)" % (
     steps, d, f.get("error", "ok")[:200]))
 PY
   row fit "$(cut -f1 "$work/fit.row")" "splade-tiny fit on $dev: $(cut -f2 "$work/fit.row")" $(( $(date +%s) - s ))

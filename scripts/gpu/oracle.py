@@ -68,11 +68,12 @@ def make_random(a):
     cfg = BertConfig(vocab_size=vocab, hidden_size=a.hidden, num_hidden_layers=a.layers,
                      num_attention_heads=a.heads, intermediate_size=a.intermediate,
                      max_position_embeddings=512)
-    BertModel(cfg).save_pretrained(a.out)
+    model = BertModel(cfg)
+    model.save_pretrained(a.out)
     for f in ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"):
         if os.path.exists(os.path.join(a.tokenizer, f)):
             shutil.copy(os.path.join(a.tokenizer, f), a.out)
-    n = sum(p.numel() for p in BertModel(cfg).parameters())
+    n = sum(p.numel() for p in model.parameters())
     print(json.dumps({"model": a.out, "parameters": n, "layers": a.layers, "hidden": a.hidden, "vocab": vocab}))
 
 
