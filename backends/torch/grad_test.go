@@ -262,7 +262,7 @@ func assertClose(t *testing.T, what string, got, want mlpGrads, tol float64) {
 }
 
 // TestMLPGradients checks backward through Linear, Tanh and CrossEntropy
-// against gradients derived by hand in Go and against PyTorch 2.1.0.
+// against gradients derived by hand in Go and against PyTorch 2.11.0.
 func TestMLPGradients(t *testing.T) {
 	rt := openRuntime(t, Options{})
 	m := fixture()

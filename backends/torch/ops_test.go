@@ -300,7 +300,7 @@ func runOpCase(s *Scope, c opCase) (opResult, error) {
 }
 
 // TestOpsMatchPyTorch runs every op a BERT encoder, ranking heads and
-// losses need, forward and backward, against PyTorch 2.1.0.
+// losses need, forward and backward, against PyTorch 2.11.0.
 func TestOpsMatchPyTorch(t *testing.T) {
 	cases := opCases()
 	in, err := json.Marshal(cases)

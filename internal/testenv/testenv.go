@@ -71,10 +71,11 @@ func Python(t testing.TB) string {
 }
 
 // TorchPython returns the PyTorch oracle interpreter (IRFLOW_TORCH_PYTHON,
-// else .cache/venv-torch/bin/python): torch 2.1.0 — the libtorch irflow
+// else .cache/venv-torch/bin/python): torch 2.11.0 — the libtorch irflow
 // links — with transformers, sentence-transformers, lightning-ir and the
-// all-MiniLM-L6-v2 files. It is separate from Python's venv because the
-// transformers that runs on torch 2.1 needs older tokenizers and numpy.
+// all-MiniLM-L6-v2 files. It is separate from Python's venv because it is
+// 5.5 GB, shared by every checkout, and its transformers (the newest that
+// Lightning IR 0.0.6 runs with) needs an older tokenizers.
 func TorchPython(t testing.TB) string {
 	t.Helper()
 	py := os.Getenv("IRFLOW_TORCH_PYTHON")

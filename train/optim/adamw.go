@@ -61,8 +61,13 @@ func (a *AdamW) Params() []*torch.Tensor {
 }
 
 // Step applies one AdamW update at learning rate lr to every parameter that
-// has a gradient, exactly as torch.optim.AdamW (PyTorch 2.1, single-tensor
-// path, amsgrad off):
+// has a gradient, exactly as torch.optim.AdamW (PyTorch 2.11, single-tensor
+// path, amsgrad off; the same formula as 2.1's, where AdamW was not yet
+// Adam with decoupled_weight_decay). One scalar differs in the last bit:
+// 2.11 takes √(1−β2ᵗ) as Python's (1−β2ᵗ)**0.5 (C pow), which misses the
+// exactly rounded root (math.Sqrt here, math.sqrt in 2.1) by one ulp for
+// about 0.2% of steps (1,329 of 800,000 for β2 ∈ {0.98, 0.99, 0.999, 0.9999}):
+// a relative 1e-16 change of the step.
 //
 //	p ← p·(1 − lr·wd)
 //	m ← m + (1−β1)(g − m)            (lerp)

@@ -1,4 +1,4 @@
-// Package optim is irflow's AdamW: PyTorch 2.1's torch.optim.AdamW update
+// Package optim is irflow's AdamW: PyTorch 2.11's torch.optim.AdamW update
 // (decoupled weight decay, bias-corrected moments, eps added after the
 // square root), written with backends/torch's in-place ops so that its
 // state — the moments and step counts — is saved and loaded with a

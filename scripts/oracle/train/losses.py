@@ -3,7 +3,7 @@ parity test.
 
   losses.py [--out train/loss/testdata/losses.json] [--seed 20240917]
 
-Runs in the PyTorch oracle venv (.cache/venv-torch: torch 2.1.0, lightning-ir
+Runs in the PyTorch oracle venv (.cache/venv-torch: torch 2.11.0, lightning-ir
 0.0.6). Every case is seeded random input (scores, targets, embeddings; all
 values float32-representable) for one loss; the script computes the loss
 in float64 and its gradient with respect to the scores (or the embeddings),
