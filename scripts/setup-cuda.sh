@@ -4,7 +4,8 @@
 # exits in well under a second.
 #
 #   scripts/setup-cuda.sh        set up (both parts below)
-#   scripts/setup-cuda.sh env    print the exports a `-tags cuda` build needs:
+#   scripts/setup-cuda.sh env    print the exports a `-tags cuda` build needs
+#                                (gcc's CPATH and LIBRARY_PATH):
 #                                  eval "$(bash scripts/setup-cuda.sh env)"
 #
 # 1. nvcc 13.0 from PyPI (nvidia-cuda-nvcc, its device front end cicc from
@@ -50,11 +51,13 @@ driver_dir=$cache_root/cuda-driver-$DRIVER_API_VERSION
 
 if [ "${1:-}" = env ]; then
   [ -f "$driver_dir/include/cuda.h" ] || { echo "setup-cuda: error: run ./task setup:cuda first" >&2; exit 1; }
-  # CGO_CFLAGS replaces Go's default -g -O2, so it is repeated. The paths are
-  # the machine-wide cache's, so every clone builds with the same flags (they
-  # are part of Go's build-cache key: a change recompiles gotch, ~4 minutes).
-  echo "export CGO_CFLAGS='-g -O2 -I$driver_dir/include'"
-  echo "export CGO_LDFLAGS='-g -O2 -L$driver_dir/stub'"
+  # CPATH and LIBRARY_PATH reach gcc without entering Go's build-cache keys,
+  # which CGO_CFLAGS/CGO_LDFLAGS do for every cgo package: with them, gotch's
+  # ~4-minute C++ compile would be redone for -tags torch,cuda builds that
+  # set them and reused by none that do not. The header is pinned, so a
+  # cached gorgonia.org/cu cannot go stale.
+  echo "export CPATH='$driver_dir/include'\${CPATH:+:\$CPATH}"
+  echo "export LIBRARY_PATH='$driver_dir/stub'\${LIBRARY_PATH:+:\$LIBRARY_PATH}"
   exit 0
 fi
 

@@ -28,17 +28,20 @@ func fullSortTopK(row []float32, k int) []Hit {
 	return all[:min(k, len(all))]
 }
 
-func TestTopKReference(t *testing.T) {
-	for _, c := range []struct {
-		name         string
-		queries, n   int
-		k            int
-		blocks       []int // block sizes, cycled
-		levels       int   // 0: continuous scores; else scores from this many values (ties)
-		nanEvery     int   // every nanEvery-th score is NaN (0: none)
-		infEvery     int   // every infEvery-th score is −Inf (0: none)
-		wantPartialK bool  // fewer than k hits exist
-	}{
+// topkCase is a score matrix (queries × documents) fed in blocks.
+type topkCase struct {
+	name         string
+	queries, n   int
+	k            int
+	blocks       []int // block sizes, cycled
+	levels       int   // 0: continuous scores; else scores from this many values (ties)
+	nanEvery     int   // about every nanEvery-th score is NaN (0: none)
+	infEvery     int   // about every infEvery-th score is −Inf (0: none)
+	wantPartialK bool  // fewer than k hits exist
+}
+
+func topkCases() []topkCase {
+	return []topkCase{
 		{name: "continuous", queries: 5, n: 5000, k: 10, blocks: []int{700}},
 		{name: "ties", queries: 4, n: 3000, k: 50, blocks: []int{256}, levels: 7},
 		{name: "k larger than a block", queries: 3, n: 2000, k: 300, blocks: []int{64, 17, 200}},
@@ -47,40 +50,58 @@ func TestTopKReference(t *testing.T) {
 		{name: "NaN and -Inf", queries: 3, n: 2500, k: 40, blocks: []int{333}, nanEvery: 5, infEvery: 7},
 		{name: "all ties", queries: 2, n: 4000, k: 1000, blocks: []int{1500}, levels: 1},
 		{name: "k=1", queries: 6, n: 3000, k: 1, blocks: []int{1}, levels: 3},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			rng := rand.New(rand.NewPCG(1, uint64(c.n)))
-			// scores[q][d]
-			scores := make([][]float32, c.queries)
-			for q := range scores {
-				scores[q] = make([]float32, c.n)
-				for d := range scores[q] {
-					v := float32(rng.NormFloat64())
-					if c.levels > 0 {
-						v = float32(rng.IntN(c.levels))
-					}
-					if c.nanEvery > 0 && rng.IntN(c.nanEvery) == 0 {
-						v = float32(math.NaN())
-					} else if c.infEvery > 0 && rng.IntN(c.infEvery) == 0 {
-						v = float32(math.Inf(-1))
-					}
-					scores[q][d] = v
-				}
+	}
+}
+
+// scores returns scores[q][d].
+func (c topkCase) scores() [][]float32 {
+	rng := rand.New(rand.NewPCG(1, uint64(c.n)))
+	scores := make([][]float32, c.queries)
+	for q := range scores {
+		scores[q] = make([]float32, c.n)
+		for d := range scores[q] {
+			v := float32(rng.NormFloat64())
+			if c.levels > 0 {
+				v = float32(rng.IntN(c.levels))
 			}
+			if c.nanEvery > 0 && rng.IntN(c.nanEvery) == 0 {
+				v = float32(math.NaN())
+			} else if c.infEvery > 0 && rng.IntN(c.infEvery) == 0 {
+				v = float32(math.Inf(-1))
+			}
+			scores[q][d] = v
+		}
+	}
+	return scores
+}
+
+// eachBlock calls f with each block (row-major queries × nb) in order.
+func (c topkCase) eachBlock(scores [][]float32, f func(blk []float32, nb, d0 int) error) error {
+	for d0, i := 0, 0; d0 < c.n; i++ {
+		nb := min(c.blocks[i%len(c.blocks)], c.n-d0)
+		blk := make([]float32, c.queries*nb)
+		for q := range scores {
+			copy(blk[q*nb:], scores[q][d0:d0+nb])
+		}
+		if err := f(blk, nb, d0); err != nil {
+			return err
+		}
+		d0 += nb
+	}
+	return nil
+}
+
+func TestTopKReference(t *testing.T) {
+	for _, c := range topkCases() {
+		t.Run(c.name, func(t *testing.T) {
+			scores := c.scores()
 			r, err := NewTopKReference(c.queries, c.k)
 			if err != nil {
 				t.Fatal(err)
 			}
-			for d0, i := 0, 0; d0 < c.n; i++ {
-				nb := min(c.blocks[i%len(c.blocks)], c.n-d0)
-				blk := make([]float32, c.queries*nb)
-				for q := range scores {
-					copy(blk[q*nb:], scores[q][d0:d0+nb])
-				}
-				if err := r.Add(blk, nb, int64(d0)); err != nil {
-					t.Fatal(err)
-				}
-				d0 += nb
+			err = c.eachBlock(scores, func(blk []float32, nb, d0 int) error { return r.Add(blk, nb, int64(d0)) })
+			if err != nil {
+				t.Fatal(err)
 			}
 			got := r.Results()
 			for q := range scores {
