@@ -73,7 +73,7 @@ fit "splade" {
   losses                = { InfoNCE = 1, FLOPSRegularization = 1 }
   loss_options          = { "FLOPSRegularization.query_weight" = "1e-4", "FLOPSRegularization.doc_weight" = "1e-4" }
   lr                    = 5e-5
-  warmup_steps          = 2
+  warmup_steps          = 1
   max_steps             = var.steps
   gradient_clip         = 1
   seed                  = 42

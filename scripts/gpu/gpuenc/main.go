@@ -19,6 +19,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -68,13 +69,15 @@ func run(c config) error {
 	m, err := inference.Load(ctx, c.model, inference.Options{
 		Head: c.head, Device: dev, Threads: c.threads, Workers: c.workers,
 		BatchSize: c.batch, MaxBatchTokens: c.maxTokens,
+		// At load: the text encoder copies the head options then, so
+		// setting m.Head.DocLength afterwards would change nothing.
+		HeadOverrides: map[string]string{"doc_length": strconv.Itoa(c.maxLen)},
 	})
 	if err != nil {
 		return err
 	}
 	defer m.Close()
 	load := time.Since(start).Seconds()
-	m.Head.DocLength = c.maxLen
 	if c.warm > 0 {
 		if _, err := m.EncodeDocs(ctx, texts[:min(c.warm, len(texts))]); err != nil {
 			return fmt.Errorf("warm-up: %w", err)
