@@ -27,6 +27,14 @@ variable "batch_size" {
   default = 64
 }
 
+# The memory budget also bounds tokens per batch for the MLM head (its
+# vocabulary-sized logits): the default 2048 MiB allows 1,466 tokens, under
+# three 512-token documents, which starves a GPU; 16384 allows 11,730.
+variable "memory_mb" {
+  type    = number
+  default = 16384
+}
+
 collection "scifact" {
   docs    = "${var.data}/corpus.jsonl.gz"
   queries = "${var.data}/queries.tsv"
@@ -40,6 +48,7 @@ index "splade" {
   head       = "splade"
   device     = var.device
   batch_size = var.batch_size
+  memory_mb  = var.memory_mb
 }
 
 search "splade" {
