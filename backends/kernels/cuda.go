@@ -94,7 +94,7 @@ func launch(fn cu.Function, grid [3]int, block [3]int, args ...uint64) error {
 	for i := range args {
 		params[i] = unsafe.Pointer(&args[i])
 	}
-	return fn.Launch(grid[0], grid[1], grid[2], block[0], block[1], block[2], 0, cu.Stream{}, params)
+	return fn.Launch(grid[0], grid[1], grid[2], block[0], block[1], block[2], 0, cu.NoStream, params)
 }
 
 func launchPool(s *torch.Scope, hidden, weight, bias, mask *torch.Tensor, o PoolOptions, B, L, D, V int64) (*torch.Tensor, error) {
