@@ -25,7 +25,8 @@
 // # Checks
 //
 // [PoolReference] and [TopKReference] run each kernel's algorithm in Go;
-// the tests compare them (and [PoolChunked], the same fusion over
+// testdata/emulate.cpp runs the CUDA C itself on the CPU (a thread per CUDA
+// thread) against them; the tests compare the references (and [PoolChunked], the same fusion over
 // vocabulary chunks with libtorch ops on any device) with the torch
 // composition on the CPU. The GPU tests (tag cuda, skipped without a CUDA
 // device) compare the kernels with the composition on the GPU and print

@@ -2,6 +2,7 @@ package kernels
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math"
 	"os"
 	"os/exec"
@@ -39,9 +40,7 @@ func emulate(t *testing.T) string {
 		emulator.path = filepath.Join(dir, "emulate")
 		out, err := exec.Command(gxx, "-std=c++20", "-O1", "-pthread", "-w", "-o", emulator.path, filepath.Join("testdata", "emulate.cpp")).CombinedOutput()
 		if err != nil {
-			emulator.err = &exec.ExitError{}
-			t.Logf("g++: %s", out)
-			emulator.err = err
+			emulator.err = fmt.Errorf("g++: %v\n%s", err, out)
 		}
 	})
 	if emulator.err != nil {
