@@ -10,13 +10,14 @@
 // One thread block per query. The block's scores are read TK_CHUNK at a
 // time; a score enters the candidate buffer only when the state is not yet
 // full or it beats the state's worst entry (the threshold filter: after
-// the first blocks almost nothing passes). When some did, state and
-// candidates are bitonic-sorted together in shared memory and the best k
-// kept. backends/kernels.TopKReference runs the same steps in Go.
+// the first blocks almost nothing passes). When some did, the candidates
+// are bitonic-sorted in shared memory and merged with the (sorted) state,
+// keeping the best k. backends/kernels.TopKReference runs the same steps in
+// Go (with one sort: the result depends only on the order).
 
 #define TK_MAX_K 1024
 #define TK_CHUNK 1024
-#define TK_CAP (TK_MAX_K + TK_CHUNK) // a power of two
+#define TK_CAP (TK_MAX_K + TK_CHUNK) // kept entries + one chunk's candidates
 
 // better reports whether (va, ia) ranks before (vb, ib).
 __device__ __forceinline__ bool better(float va, long long ia, float vb, long long ib) {
@@ -31,6 +32,8 @@ topk_merge(const float *__restrict__ scores, long long ld, int nb, long long fir
            float *__restrict__ vals, long long *__restrict__ ids, int *__restrict__ count, int k) {
   __shared__ float sv[TK_CAP];
   __shared__ long long si[TK_CAP];
+  __shared__ float mv[TK_MAX_K]; // the merge's output
+  __shared__ long long mi[TK_MAX_K];
   __shared__ int fill;
 
   const int q = blockIdx.x, tid = threadIdx.x;
@@ -61,36 +64,61 @@ topk_merge(const float *__restrict__ scores, long long ld, int nb, long long fir
     __syncthreads();
     int m = fill;
     if (m > n) {
-      int P = 1;
-      while (P < m) P <<= 1;
-      // Pad with entries that rank after every real one.
-      for (int i = m + tid; i < P; i += blockDim.x) {
-        sv[i] = -__int_as_float(0x7f800000);
-        si[i] = 0x7fffffffffffffffLL;
+      // Sort the c = m - n candidates (a power-of-two run at n, padded
+      // with entries that rank after every real one), best first.
+      int c = m - n, P = 1;
+      while (P < c) P <<= 1;
+      float *cv = sv + n;
+      long long *ci = si + n;
+      for (int i = c + tid; i < P; i += blockDim.x) {
+        cv[i] = -__int_as_float(0x7f800000);
+        ci[i] = 0x7fffffffffffffffLL;
       }
       __syncthreads();
-      // Bitonic sort of sv/si[0, P), best first.
       for (int size = 2; size <= P; size <<= 1) {
         for (int stride = size >> 1; stride > 0; stride >>= 1) {
           for (int i = tid; i < P; i += blockDim.x) {
             int p = i ^ stride;
             if (p > i) {
               bool up = (i & size) == 0; // this pair's run sorts best first
-              bool swap = up ? better(sv[p], si[p], sv[i], si[i]) : better(sv[i], si[i], sv[p], si[p]);
+              bool swap = up ? better(cv[p], ci[p], cv[i], ci[i]) : better(cv[i], ci[i], cv[p], ci[p]);
               if (swap) {
-                float tv = sv[i];
-                sv[i] = sv[p];
-                sv[p] = tv;
-                long long ti = si[i];
-                si[i] = si[p];
-                si[p] = ti;
+                float tv = cv[i];
+                cv[i] = cv[p];
+                cv[p] = tv;
+                long long ti = ci[i];
+                ci[i] = ci[p];
+                ci[p] = ti;
               }
             }
           }
           __syncthreads();
         }
       }
-      n = min(m, k);
+      // Merge the kept entries sv[0, n) and the candidates, both sorted,
+      // keeping the best k: output r takes a of its r predecessors from
+      // the kept entries (found by binary search: the merge path).
+      int keep = min(m, k);
+      for (int r = tid; r < keep; r += blockDim.x) {
+        int lo = max(0, r - c), hi = min(r, n);
+        while (lo < hi) {
+          int mid = (lo + hi) >> 1;
+          if (better(sv[mid], si[mid], cv[r - 1 - mid], ci[r - 1 - mid]))
+            lo = mid + 1;
+          else
+            hi = mid;
+        }
+        int a = lo, b = r - lo;
+        bool fromKept = a < n && (b >= c || better(sv[a], si[a], cv[b], ci[b]));
+        mv[r] = fromKept ? sv[a] : cv[b];
+        mi[r] = fromKept ? si[a] : ci[b];
+      }
+      __syncthreads();
+      for (int r = tid; r < keep; r += blockDim.x) {
+        sv[r] = mv[r];
+        si[r] = mi[r];
+      }
+      n = keep;
     }
     __syncthreads();
   }

@@ -30,6 +30,7 @@ static std::barrier<> *sync_barrier;
 static inline void __syncthreads() { sync_barrier->arrive_and_wait(); }
 static inline float __int_as_float(int i) { float f; std::memcpy(&f, &i, 4); return f; }
 static inline int atomicAdd(int *p, int v) { return std::atomic_ref<int>(*p).fetch_add(v); }
+using std::max;
 using std::min;
 
 #include "../splade.cu"
