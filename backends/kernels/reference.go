@@ -109,7 +109,8 @@ const topkChunk = 1024
 // TopKReference runs topk.cu's algorithm in Go: per query, the block's
 // scores are read topkChunk at a time, a score is a candidate when the
 // state is not full or it beats the state's worst entry, and state and
-// candidates are sorted together and cut to k.
+// candidates are sorted together and cut to k (topk.cu sorts the
+// candidates and merges; the result depends only on the order).
 type TopKReference struct {
 	k     int
 	state [][]Hit
