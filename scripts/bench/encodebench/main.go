@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -49,12 +50,13 @@ func run(model, docsPath, head string, maxLen, threads, workers, batch, maxToken
 	if err != nil {
 		return err
 	}
-	m, err := inference.Load(ctx, dir, inference.Options{Head: head, Threads: threads, Workers: workers, BatchSize: batch, MaxBatchTokens: maxTokens})
+	// The length goes in at load: the encoder reads it then, not per call.
+	m, err := inference.Load(ctx, dir, inference.Options{Head: head, Threads: threads, Workers: workers, BatchSize: batch, MaxBatchTokens: maxTokens,
+		HeadOverrides: map[string]string{"doc_length": strconv.Itoa(maxLen)}})
 	if err != nil {
 		return err
 	}
 	defer m.Close()
-	m.Head.DocLength = maxLen
 	start := time.Now()
 	emb, err := m.EncodeDocs(ctx, texts)
 	if err != nil {
