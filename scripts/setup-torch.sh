@@ -99,9 +99,17 @@ PY
 }
 
 # ---- 1+2: libtorch ----------------------------------------------------------
-stamp_want="torch=$TORCH_SHA256 cuda=$cuda layout=3"
-for w in "${NV_WHEELS[@]}"; do stamp_want+=" ${w##* }"; done
-if [ "$(cat "$libtorch/.irflow-stamp" 2>/dev/null)" != "$stamp_want" ]; then
+stamp_of() { # stamp_of CUDA: the stamp of an unpack with or without the CUDA libraries
+  local st="torch=$TORCH_SHA256 cuda=$1 layout=3" w
+  for w in "${NV_WHEELS[@]}"; do st+=" ${w##* }"; done
+  echo "$st"
+}
+stamp_want=$(stamp_of "$cuda")
+stamp_have=$(cat "$libtorch/.irflow-stamp" 2>/dev/null || true)
+# An unpack with the CUDA libraries serves CPU builds too: a plain set-up
+# after a CUDA one keeps it rather than move the directory builds use.
+[ "$cuda" = 0 ] && [ "$stamp_have" = "$(stamp_of 1)" ] && stamp_want=$stamp_have
+if [ "$stamp_have" != "$stamp_want" ]; then
   fetch "torch==$TORCH_VERSION" "$TORCH_WHEEL" "$TORCH_SHA256"
   members=("${CPU_LIBS[@]}" torch/include/ torch/version.py)
   [ "$cuda" = 1 ] && members+=("${CUDA_LIBS[@]}")
