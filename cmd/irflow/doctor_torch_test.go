@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/irflow/irflow/backends/torch"
+	"github.com/irflow/irflow/stages/components/libtorch"
 )
 
 // TestDoctorReportsInstallation runs `irflow doctor` as a subprocess of
@@ -21,7 +22,8 @@ func TestDoctorReportsInstallation(t *testing.T) {
 	for _, want := range []*regexp.Regexp{
 		regexp.MustCompile(`(?m)^irflow +\S+`),
 		regexp.MustCompile(`(?m)^go +go1\.\d+`),
-		regexp.MustCompile(`(?m)^libtorch +2\.1\.0\S* \(/\S+/torch/lib\)$`),
+		// The libtorch ./task setup installs (scripts/setup-torch.sh's pinned wheel).
+		regexp.MustCompile(`(?m)^libtorch +` + regexp.QuoteMeta(libtorch.Pinned) + ` \(/\S+/torch/lib\)$`),
 		regexp.MustCompile(`(?m)^threads +1 intra-op \(\d+ CPUs\)$`),
 		regexp.MustCompile(`(?m)^devices +cpu; cuda: .*; self-check on cpu$`),
 		regexp.MustCompile(`(?m)^cache +` + regexp.QuoteMeta(c.cache) + ` `),

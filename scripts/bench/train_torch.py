@@ -1,7 +1,7 @@
 """PyTorch side of `task bench:train`: the training step of
 scripts/bench/trainbench — forward (tokenisation included) -> InfoNCE
 (+ FLOPS for SPLADE) -> backward -> clip_grad_norm_ -> AdamW -> zero_grad —
-with transformers 4.53 / PyTorch 2.1 on the same batches, lengths, optimiser
+with transformers 4.57 / PyTorch 2.11 on the same batches, lengths, optimiser
 and threads, written as Lightning IR 0.0.6 computes it:
 
 - splade: BertForMaskedLM logits -> log1p(relu) -> max over non-padding
@@ -9,8 +9,10 @@ and threads, written as Lightning IR 0.0.6 computes it:
 - sentence-transformers: BertModel -> mean over non-padding tokens -> L2
   normalise, cosine similarity.
 
-Eager attention as in the other benches (transformers 4.53 refuses SDPA on
-torch 2.1.0). Dropout is on (the model's config) unless --dropout is given.
+Attention: eager by default, the matmul-softmax-matmul irflow computes, so
+both sides run the same kernels; --attention sdpa gives transformers' own
+default on torch 2.11 (fused scaled_dot_product_attention), which irflow does
+not use yet. Dropout is on (the model's config) unless --dropout is given.
 Prints one JSON line with the fields trainbench prints.
 
 The batches follow the rule in scripts/bench/trainbench/batches.go; --digest
@@ -97,6 +99,7 @@ def main():
     ap.add_argument("-dropout", "--dropout", type=float, default=None)
     ap.add_argument("-clip", "--clip", type=float, default=1.0)
     ap.add_argument("-digest", "--digest", action="store_true")
+    ap.add_argument("-attention", "--attention", choices=["eager", "sdpa"], default="eager")
     a = ap.parse_args()
     queries, docs = load_data(a.data)
     batches = make_batches(queries, docs, a.warmup_steps + a.steps, a.batch, a.docs_per_query)
@@ -116,7 +119,7 @@ def main():
 
     torch.set_num_threads(a.threads)
     torch.manual_seed(1)
-    kw = {"attn_implementation": "eager"}
+    kw = {"attn_implementation": a.attention}
     if a.dropout is not None:
         kw.update(hidden_dropout_prob=a.dropout, attention_probs_dropout_prob=a.dropout)
     tok = AutoTokenizer.from_pretrained(a.model)

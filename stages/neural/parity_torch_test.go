@@ -69,7 +69,7 @@ func runStages(t testing.TB, m, model, head string, opts map[string]any, docs, q
 	t.Helper()
 	ctx := context.Background()
 	ixOut := t.TempDir()
-	params := map[string]any{"docs": docs, "model": model, "head": head, "head_options": map[string]string{},
+	params := map[string]any{"docs": docs, "model": model, "head": head, "head_options": map[string]string{}, "device": "cpu",
 		"batch_size": 8.0, "shard_size": 64.0, "memory_mb": 2048.0, "dtype": "float32", "quantization": 100.0}
 	for k, v := range opts {
 		params[k] = v
@@ -80,7 +80,7 @@ func runStages(t testing.TB, m, model, head string, opts map[string]any, docs, q
 	}
 	runOut := t.TempDir()
 	sparams := map[string]any{"index": filepath.Join(ixOut, "index"), "queries": queries, "model": model, "head": head,
-		"head_options": map[string]string{}, "batch_size": 8.0, "k": float64(k), "remove_query": false}
+		"head_options": map[string]string{}, "device": "cpu", "batch_size": 8.0, "k": float64(k), "remove_query": false}
 	if err := SearchKind(m).Run(ctx, &stage.Job{Address: "search." + m, Params: sparams, OutDir: runOut, Threads: 2}); err != nil {
 		t.Fatal(err)
 	}
@@ -258,7 +258,7 @@ func TestBadInputErrors(t *testing.T) {
 
 	index := func(m, model, head, docs, ckpt string) (string, error) {
 		out := t.TempDir()
-		params := map[string]any{"docs": docs, "model": model, "head": head, "head_options": map[string]string{},
+		params := map[string]any{"docs": docs, "model": model, "head": head, "head_options": map[string]string{}, "device": "cpu",
 			"batch_size": 8.0, "shard_size": 1.0, "memory_mb": 2048.0, "dtype": "float32", "quantization": 100.0}
 		if ckpt == "" {
 			ckpt = t.TempDir()
@@ -268,7 +268,7 @@ func TestBadInputErrors(t *testing.T) {
 	}
 	search := func(m, ix, model, head string) error {
 		params := map[string]any{"index": ix, "queries": queries, "model": model, "head": head,
-			"head_options": map[string]string{}, "batch_size": 8.0, "k": 10.0, "remove_query": false}
+			"head_options": map[string]string{}, "device": "cpu", "batch_size": 8.0, "k": 10.0, "remove_query": false}
 		return SearchKind(m).Run(context.Background(), &stage.Job{Address: "search.x", Params: params, OutDir: t.TempDir(), Threads: 1})
 	}
 	sparseIx, err := index(MethodSparse, splade, "splade", docs, "")
@@ -311,7 +311,7 @@ func TestBadInputErrors(t *testing.T) {
 		{"search with another model", func() error { return search(MethodSparse, sparseIx, other, "splade") }, "encoded with another model"},
 		{"search with another head option", func() error {
 			params := map[string]any{"index": sparseIx, "queries": queries, "model": splade, "head": "splade",
-				"head_options": map[string]string{"query_length": "16"}, "batch_size": 8.0, "k": 10.0, "remove_query": false}
+				"head_options": map[string]string{"query_length": "16"}, "device": "cpu", "batch_size": 8.0, "k": 10.0, "remove_query": false}
 			return SearchKind(MethodSparse).Run(context.Background(), &stage.Job{Address: "search.x", Params: params, OutDir: t.TempDir(), Threads: 1})
 		}, "query_length: index 32, search 16"},
 		{"dense search of a sparse index", func() error { return search(MethodDense, sparseIx, minilm, "") }, "is a sparse index"},

@@ -57,7 +57,7 @@ func compareWithST(t testing.TB, year string, depth int) (irflowNDCG, stNDCG flo
 		Address: "re_rank.minilm",
 		Params: map[string]any{
 			"run": runPath, "queries": queries, "docs": docs, "model": model,
-			"head": "", "depth": float64(depth), "batch_size": 8.0,
+			"head": "", "depth": float64(depth), "batch_size": 8.0, "device": "cpu",
 		},
 		OutDir:  t.TempDir(),
 		Threads: 2,

@@ -35,7 +35,7 @@ func reduceTargets(vals []float64, q, d int) ([]float64, error) {
 
 // descendingOrder is each row's doc positions sorted by descending target,
 // ties kept in position order: torch.argsort(descending=True) as libtorch
-// 2.1 computes it on the CPU for these list lengths.
+// (2.1 and 2.11 alike) computes it on the CPU for these list lengths.
 func descendingOrder(row []float64) []int {
 	idx := make([]int, len(row))
 	for i := range idx {
