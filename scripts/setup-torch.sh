@@ -64,39 +64,8 @@ die() { say "error: $*"; exit 1; }
 python=${IRFLOW_SETUP_PYTHON:-python3}
 command -v "$python" >/dev/null || die "python3 with pip is needed to fetch the torch wheel"
 
-# fetch NAME==VERSION FILE SHA256: pip-download one wheel into the cache and check it.
-fetch() {
-  local spec=$1 file=$2 sum=$3
-  if [ -f "$wheels/$file" ] && [ -f "$wheels/$file.ok" ]; then return; fi
-  if [ ! -f "$wheels/$file" ]; then
-    say "downloading $spec"
-    "$python" -m pip download -q --disable-pip-version-check --no-deps --only-binary=:all: \
-      --python-version 3.11 --implementation cp --abi cp311 \
-      --platform manylinux1_x86_64 --platform manylinux2014_x86_64 --platform manylinux_2_17_x86_64 \
-      --platform manylinux_2_25_x86_64 --platform manylinux_2_28_x86_64 \
-      -d "$wheels" "$spec"
-  fi
-  [ -f "$wheels/$file" ] || die "pip did not produce $wheels/$file"
-  echo "$sum  $wheels/$file" | sha256sum -c --quiet - ||
-    { rm -f "$wheels/$file"; die "sha256 mismatch for $file (removed; run again)"; }
-  touch "$wheels/$file.ok"
-}
-
-# unpack WHEEL DEST MEMBER...: extract members (files or directory prefixes ending in /).
-unpack() {
-  local whl=$1 dest=$2; shift 2
-  "$python" - "$whl" "$dest" "$@" <<'PY'
-import sys, zipfile, os
-whl, dest, wanted = sys.argv[1], sys.argv[2], sys.argv[3:]
-with zipfile.ZipFile(whl) as z:
-    names = [n for n in z.namelist() if any(n == w or (w.endswith("/") and n.startswith(w)) for w in wanted)]
-    missing = [w for w in wanted if not any(n == w or n.startswith(w) for n in names)]
-    if missing:
-        sys.exit(f"{whl}: missing {missing}")
-    for n in names:
-        z.extract(n, dest)
-PY
-}
+# shellcheck source=lib/wheels.sh
+. scripts/lib/wheels.sh
 
 # ---- 1+2: libtorch ----------------------------------------------------------
 stamp_of() { # stamp_of CUDA: the stamp of an unpack with or without the CUDA libraries
@@ -110,22 +79,21 @@ stamp_have=$(cat "$libtorch/.irflow-stamp" 2>/dev/null || true)
 # after a CUDA one keeps it rather than move the directory builds use.
 [ "$cuda" = 0 ] && [ "$stamp_have" = "$(stamp_of 1)" ] && stamp_want=$stamp_have
 if [ "$stamp_have" != "$stamp_want" ]; then
-  fetch "torch==$TORCH_VERSION" "$TORCH_WHEEL" "$TORCH_SHA256"
+  fetch_wheel "torch==$TORCH_VERSION" "$TORCH_WHEEL" "$TORCH_SHA256"
   members=("${CPU_LIBS[@]}" torch/include/ torch/version.py)
   [ "$cuda" = 1 ] && members+=("${CUDA_LIBS[@]}")
   tmp=$(mktemp -d "$cache_root/.libtorch.XXXXXX"); chmod 755 "$tmp"
   say "unpacking libtorch $TORCH_VERSION into $libtorch"
-  unpack "$wheels/$TORCH_WHEEL" "$tmp" "${members[@]}"
+  unpack_wheel "$wheels/$TORCH_WHEEL" "$tmp" "${members[@]}"
+  require_members "$tmp" "$TORCH_WHEEL" "${members[@]}"
   for w in "${NV_WHEELS[@]}"; do
     read -r spec file sum lib <<<"$w"
-    fetch "$spec" "$file" "$sum"
-    unpack "$wheels/$file" "$tmp" "$lib"
+    fetch_wheel "$spec" "$file" "$sum"
+    unpack_wheel "$wheels/$file" "$tmp" "$lib"
+    require_members "$tmp" "$file" "$lib"
   done
   echo "$stamp_want" >"$tmp/.irflow-stamp"
-  rm -rf "$libtorch.old"
-  [ -e "$libtorch" ] && mv "$libtorch" "$libtorch.old"
-  mv "$tmp" "$libtorch"
-  rm -rf "$libtorch.old"
+  replace_dir "$tmp" "$libtorch"
 fi
 
 # ---- 3: generated gotch copy ------------------------------------------------
@@ -217,10 +185,7 @@ if [ "$(cat "$gotch/.irflow-stamp" 2>/dev/null)" != "$gen_sum" ]; then
   lib_cuda_go >"$tmp/libtch/lib_cuda.go"
   stub_wrappers "$tmp/libtch/torch_api_generated.cpp.h" "${STUBBED[@]}"
   echo "$gen_sum" >"$tmp/.irflow-stamp"
-  rm -rf "$gotch.old"
-  [ -e "$gotch" ] && mv "$gotch" "$gotch.old"
-  mv "$tmp" "$gotch"
-  rm -rf "$gotch.old"
+  replace_dir "$tmp" "$gotch"
 fi
 
 # ---- 4: wire the checkout ---------------------------------------------------

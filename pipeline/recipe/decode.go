@@ -88,14 +88,7 @@ func (l *loader) decodeInstance(sb *stageBlock, inst *instance, valid map[string
 	}
 	if sb.kind.Check != nil && !l.diags[before:].HasErrors() {
 		if err := sb.kind.Check(st.Params); err != nil {
-			rng := b.DefRange
-			var pe *stage.ParamError
-			if errors.As(err, &pe) {
-				if r, ok := st.ParamRanges[pe.Param]; ok {
-					rng = r
-				}
-			}
-			l.errorf(rng.Ptr(), "Invalid combination of arguments", "%s: %s.", st.Address, err)
+			l.errorf(st.errorRange(err).Ptr(), "Invalid combination of arguments", "%s: %s.", st.Address, err)
 		}
 	}
 	if prev := l.r.byAddress[st.Address]; prev != nil {
@@ -127,16 +120,21 @@ func (l *loader) checkUpstream() {
 			return stage.Upstream{Address: prod.Address, Kind: prod.Kind, Params: prod.Params}, true
 		}
 		if err := st.Kind.CheckUpstream(st.Params, upstream); err != nil {
-			rng := st.DeclRange
-			var pe *stage.ParamError
-			if errors.As(err, &pe) {
-				if r, ok := st.ParamRanges[pe.Param]; ok {
-					rng = r
-				}
-			}
-			l.errorf(rng.Ptr(), "Inconsistent with an upstream stage", "%s: %s.", st.Address, err)
+			l.errorf(st.errorRange(err).Ptr(), "Inconsistent with an upstream stage", "%s: %s.", st.Address, err)
 		}
 	}
+}
+
+// errorRange is where a kind's check error points: the parameter a
+// *stage.ParamError names when the recipe gives it, else the block header.
+func (st *Stage) errorRange(err error) hcl.Range {
+	var pe *stage.ParamError
+	if errors.As(err, &pe) {
+		if r, ok := st.ParamRanges[pe.Param]; ok {
+			return r
+		}
+	}
+	return st.DeclRange
 }
 
 type paramState int
