@@ -24,6 +24,17 @@ type Doc struct {
 	Text  string
 }
 
+// ModelText is what a model reads of a document: a BEIR title before the
+// text, separated by a space (BEIR's dense-retrieval convention), else the
+// text alone. Every stage that encodes documents uses it, so re_rank and
+// the neural indexes see the same string.
+func (d Doc) ModelText() string {
+	if d.Title != "" {
+		return d.Title + " " + d.Text
+	}
+	return d.Text
+}
+
 // Query is one query (topic).
 type Query struct {
 	ID   string

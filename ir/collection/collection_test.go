@@ -262,3 +262,18 @@ func TestQrelsFormatDetection(t *testing.T) {
 		}
 	}
 }
+
+func TestDocModelText(t *testing.T) {
+	for _, c := range []struct {
+		doc  collection.Doc
+		want string
+	}{
+		{collection.Doc{ID: "1", Title: "Title", Text: "body"}, "Title body"},
+		{collection.Doc{ID: "2", Text: "body only"}, "body only"},
+		{collection.Doc{ID: "3", Title: "Only a title"}, "Only a title "},
+	} {
+		if got := c.doc.ModelText(); got != c.want {
+			t.Errorf("%+v.ModelText() = %q, want %q", c.doc, got, c.want)
+		}
+	}
+}

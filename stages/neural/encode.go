@@ -67,16 +67,6 @@ func (e *shardEncoder) prepare() error {
 	return durable.SyncDir(e.dir)
 }
 
-// docText is what a model reads of a document: a BEIR title before the
-// text, separated by a space (BEIR's dense-retrieval convention, as
-// re_rank does).
-func docText(d collection.Doc) string {
-	if d.Title != "" {
-		return d.Title + " " + d.Text
-	}
-	return d.Text
-}
-
 // countDocs reads the collection once to know its size (for shard count,
 // progress and ETA) and to reject an empty one before any work.
 func countDocs(path string) (int, error) {
@@ -138,7 +128,7 @@ func (e *shardEncoder) encodeAll(ctx context.Context, path string, total int) (i
 				return 0, err
 			}
 			ids = append(ids, d.ID)
-			texts = append(texts, docText(d))
+			texts = append(texts, d.ModelText())
 		}
 		p := shardPath(e.dir, i)
 		if _, err := os.Stat(p); err == nil {

@@ -175,9 +175,8 @@ func run(ctx context.Context, job *stage.Job) error {
 	return out.Close()
 }
 
-// ReadDocs keeps the text of the documents in need. A BEIR title is put
-// before the text, separated by a space, as BEIR's dense-retrieval
-// evaluation does.
+// ReadDocs keeps the text (collection.Doc.ModelText) of the documents in
+// need.
 func ReadDocs(path string, need map[string]bool) (map[string]string, error) {
 	dr, closer, err := collection.OpenDocs(path)
 	if err != nil {
@@ -196,11 +195,7 @@ func ReadDocs(path string, need map[string]bool) (map[string]string, error) {
 		if !need[d.ID] {
 			continue
 		}
-		text := d.Text
-		if d.Title != "" {
-			text = d.Title + " " + d.Text
-		}
-		out[d.ID] = text
+		out[d.ID] = d.ModelText()
 	}
 	return out, nil
 }

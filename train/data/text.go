@@ -9,15 +9,6 @@ import (
 	"github.com/irflow/irflow/ir/collection"
 )
 
-// docText is the text a model sees for a document: the title, if any, a
-// space, then the body, as irflow's re-rank and encode stages build it.
-func docText(d collection.Doc) string {
-	if d.Title != "" {
-		return d.Title + " " + d.Text
-	}
-	return d.Text
-}
-
 // readQueryTexts reads a queries file (TSV or BEIR JSONL) and returns the
 // texts of the wanted ids; a wanted id missing from the file is an error.
 func readQueryTexts(path string, want map[string]bool) (map[string]string, error) {
@@ -62,7 +53,7 @@ func readDocTexts(path string, want map[string]bool) (map[string]string, error) 
 		if _, dup := texts[d.ID]; dup {
 			return nil, fmt.Errorf("%s:%d: document %q appears twice", path, dr.Line(), d.ID)
 		}
-		texts[d.ID] = docText(d)
+		texts[d.ID] = d.ModelText()
 	}
 	if missing := missingIDs(want, texts); len(missing) > 0 {
 		return nil, fmt.Errorf("%s: %d training document%s not in the documents file: %s", path, len(missing), plural(len(missing), "", "s"), listIDs(missing))

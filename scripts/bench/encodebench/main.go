@@ -85,11 +85,7 @@ func readTexts(path string, limit int) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		t := d.Text
-		if d.Title != "" {
-			t = d.Title + " " + d.Text
-		}
-		out = append(out, t)
+		out = append(out, d.ModelText())
 	}
 	return out, nil
 }

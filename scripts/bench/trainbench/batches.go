@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/irflow/irflow/ir/collection"
 )
 
 // The fixed batches both sides of `task bench:train` train on, built from
@@ -149,12 +151,8 @@ func readCorpus(path string) (texts []string, index map[string]int, err error) {
 		if err := json.Unmarshal([]byte(line), &d); err != nil {
 			return fmt.Errorf("corpus line %d: %w", len(texts)+1, err)
 		}
-		t := d.Text
-		if d.Title != "" {
-			t = d.Title + " " + d.Text
-		}
 		index[d.ID] = len(texts)
-		texts = append(texts, t)
+		texts = append(texts, collection.Doc{Title: d.Title, Text: d.Text}.ModelText())
 		return nil
 	})
 	return texts, index, err
