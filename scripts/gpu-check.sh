@@ -272,11 +272,11 @@ p_parity() {
 tput_one() {
   local name=$1 model=$2 head=$3 kind=$4 len=$5 s=$(date +%s) f
   shift 5
-  local cells=() base=""
+  local cells=() base="" base16=""
   for impl in "$@"; do
     f=$work/tput-$name-$impl.json
     case $impl in
-    irflow-fp32) withlib "$bin/gpuenc" -model "$model" -head "$head" -docs "$data/corpus.jsonl.gz" -device "$dev" -limit "$N" -threads "$THREADS" \
+    irflow-*) withlib "$bin/gpuenc" -precision "${impl#*-}" -model "$model" -head "$head" -docs "$data/corpus.jsonl.gz" -device "$dev" -limit "$N" -threads "$THREADS" \
       -max-length "$len" -batch-size "$BS" -max-batch-tokens $((BS * len)) -warmup "$BS" >"$f" ;;
     transformers-*) run_py encode --impl transformers --dtype "${impl#*-}" --model "$model" --kind "$kind" --docs "$data/corpus.jsonl.gz" \
       --device "$dev" --limit "$N" --threads "$THREADS" --max-length "$len" --batch-size "$BS" --warmup "$BS" >"$f" ;;
@@ -287,7 +287,8 @@ tput_one() {
       cat "$f" >>"$results"
       local d
       d=$(jline "$f" docs_per_s)
-      [ "$impl" = irflow-fp32 ] && base=$(jraw "$f" docs_per_s)
+      [ "$impl" = irflow-float32 ] && base=$(jraw "$f" docs_per_s)
+      [ "$impl" = irflow-bfloat16 ] && base16=$(jraw "$f" docs_per_s)
       cells+=("$impl $d docs/s")
     else
       cells+=("$impl failed")
@@ -297,8 +298,11 @@ tput_one() {
   if [ -n "$base" ]; then
     for impl in "$@"; do
       f=$work/tput-$name-$impl.json
-      [ "$impl" = irflow-fp32 ] || [ ! -s "$f" ] && continue
-      ratios+="$("$py" -c "import sys; print('irflow fp32 / %s %.2fx; ' % (sys.argv[1], float(sys.argv[2]) / float(sys.argv[3])), end='')" "$impl" "$base" "$(jraw "$f" docs_per_s)")"
+      # irflow against PyTorch in the same dtype.
+      local ours=$base mine=float32
+      case $impl in irflow-*) continue ;; *-bfloat16) ours=$base16 mine=bfloat16 ;; esac
+      [ -z "$ours" ] || [ ! -s "$f" ] && continue
+      ratios+="$("$py" -c "import sys; print('irflow %s / %s %.2fx; ' % (sys.argv[1], sys.argv[2], float(sys.argv[3]) / float(sys.argv[4])), end='')" "$mine" "$impl" "$ours" "$(jraw "$f" docs_per_s)")"
     done
   fi
   local st=PASS
@@ -308,8 +312,8 @@ tput_one() {
 
 p_throughput() {
   [ -d "$work/bert-base-random" ] &&
-    tput_one bert-base-random "$work/bert-base-random" sentence-transformers mean "$L_ST" irflow-fp32 transformers-float32 st-float32 transformers-bfloat16 st-bfloat16
-  tput_one splade-tiny "$models/splade-tiny" splade splade "$L_SP" irflow-fp32 transformers-float32 transformers-bfloat16
+    tput_one bert-base-random "$work/bert-base-random" sentence-transformers mean "$L_ST" irflow-float32 transformers-float32 st-float32 irflow-bfloat16 transformers-bfloat16 st-bfloat16
+  tput_one splade-tiny "$models/splade-tiny" splade splade "$L_SP" irflow-float32 transformers-float32 irflow-bfloat16 transformers-bfloat16
 }
 
 # irflow_run NAME RECIPE DATA VARS...: irflow run --json into $work/NAME.json.
@@ -322,7 +326,9 @@ irflow_run() {
 
 p_index() {
   local s=$(date +%s) rc
-  irflow_run index scripts/gpu/index-scifact.hcl "$data" -var "memory_mb=$MEMORY_MB"; rc=$?
+  local bf16=bfloat16
+  [ "$dry" = 1 ] && bf16=float32 # refused on CPUs; the chain is then the fp32 one, cached
+  irflow_run index scripts/gpu/index-scifact.hcl "$data" -var "memory_mb=$MEMORY_MB" -var "bf16=$bf16"; rc=$?
   cat "$work/index.json"
   "$py" - "$work/index.json" "$dry" <<'PY' >"$work/index.row"
 import json, sys
@@ -336,6 +342,13 @@ msg = "index %.1f s, search %.1f s; nDCG@10 %s" % (i.get("duration_s", 0), q.get
 if sys.argv[2] == "0" and n is not None:
     msg += " (CPU oracle 0.648143, diff %+.6f)" % (n - ref)
     ok = ok and abs(n - ref) <= 1e-3
+ib, qb, eb = st.get("index.splade_bf16", {}), st.get("search.splade_bf16", {}), st.get("evaluate.splade_bf16", {})
+nb = eb.get("metrics", {}).get("nDCG@10")
+ok = ok and all(x.get("state") in ("ran", "cached") for x in (ib, qb, eb)) and nb is not None and n is not None
+if nb is not None and n is not None:
+    # bf16 keeps 8 mantissa bits: SPLADE weights move by ~0.4 %, ranks of near ties swap.
+    msg += "; bf16: index %.1f s, search %.1f s, nDCG@10 %.6f (%+.6f vs fp32, bound 0.01)" % (ib.get("duration_s", 0), qb.get("duration_s", 0), nb, nb - n)
+    ok = ok and abs(nb - n) <= 0.01
 print(("PASS" if ok else "FAIL") + "\t" + msg)
 PY
   row index "$(cut -f1 "$work/index.row")" "SciFact $( [ "$dry" = 1 ] && echo '~100-doc slice with the relevant abstracts of 10 claims' || echo '5,183 docs, 300 claims'), splade-tiny, index + search + evaluate on $dev: $(cut -f2 "$work/index.row")" $(( $(date +%s) - s ))

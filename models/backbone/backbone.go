@@ -253,10 +253,6 @@ func (e *Encoder) Free() {
 // HiddenSize is the width of the output vectors.
 func (e *Encoder) HiddenSize() int { return e.Config.HiddenSize }
 
-// maskBias is what transformers adds to attention scores at padded keys:
-// the lowest float32, so exp() of a padded score is exactly 0.
-var maskBias = -math.MaxFloat32
-
 // Forward computes the last hidden state [batch, seq, hidden] for input ids
 // and attention mask of shape [batch, seq] (int64); typeIDs may be nil
 // (all zero). Intermediates are freed layer by layer.
@@ -275,16 +271,24 @@ func (e *Encoder) Forward(s *torch.Scope, ids, typeIDs, mask *torch.Tensor) (*to
 		if x, err = e.embed(s, ids, typeIDs, L); err != nil {
 			return err
 		}
-		// bias = (1 - mask) * lowest, shaped [B 1 1 L] to broadcast over heads and queries.
+		// bias = (1 - mask) * lowest, shaped [B 1 1 L] to broadcast over
+		// heads and queries, built in fp32 (where lowest is exact) and
+		// stored in the activations' type.
+		low := maskBias(x.DType())
 		m, err := s.ToDType(mask, torch.Float32)
 		if err != nil {
 			return err
 		}
-		if m, err = s.MulScalar(m, -maskBias); err != nil {
+		if m, err = s.MulScalar(m, -low); err != nil {
 			return err
 		}
-		if bias, err = s.AddScalar(m, maskBias); err != nil {
+		if bias, err = s.AddScalar(m, low); err != nil {
 			return err
+		}
+		if x.DType() != torch.Float32 {
+			if bias, err = s.ToDType(bias, x.DType()); err != nil {
+				return err
+			}
 		}
 		if bias, err = s.View(bias, B, 1, 1, L); err != nil {
 			return err

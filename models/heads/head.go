@@ -360,3 +360,16 @@ func (h *Head) CrossScore(s *torch.Scope, hidden, mask *torch.Tensor) (*torch.Te
 	}
 	return s.View(x, B)
 }
+
+// Cast converts the head's weights to dt (float32 or bfloat16), freeing
+// the old ones. A decoder tied to the backbone's embeddings (training) is
+// not the head's to convert: Cast refuses it.
+func (h *Head) Cast(ctx context.Context, rt *torch.Runtime, dt torch.DType) error {
+	slots := []**torch.Tensor{&h.projW, &h.projB, &h.mlmDenseW, &h.mlmDenseB, &h.mlmLNW, &h.mlmLNB,
+		&h.mlmDecW, &h.mlmDecB, &h.poolW, &h.poolB, &h.linW, &h.linB}
+	all, err := backbone.CastWeights(ctx, rt, dt, h.all, slots)
+	if err == nil {
+		h.all = all
+	}
+	return err
+}

@@ -53,6 +53,10 @@ type Options struct {
 	BatchSize, MaxBatchTokens int
 	// Device is where the model runs (default CPU).
 	Device torch.Device
+	// DType is the type weights and activations are computed in:
+	// "float32" (default, the parity-tested path) or "bfloat16" (for GPUs:
+	// half the memory traffic; outputs still come back as float32).
+	DType string
 	// Runtime, when set, is used instead of opening one; Close leaves it open.
 	Runtime *torch.Runtime
 	// Progress, when set, is called after every finished batch with the
@@ -80,6 +84,10 @@ type Model struct {
 
 // Load reads a model directory: config.json, weights, tokenizer and head.
 func Load(ctx context.Context, dir string, o Options) (*Model, error) {
+	dt, err := ParseDType(o.DType)
+	if err != nil {
+		return nil, err
+	}
 	cfg, err := hf.LoadConfig(dir)
 	if err != nil {
 		return nil, err
@@ -137,7 +145,32 @@ func Load(ctx context.Context, dir string, o Options) (*Model, error) {
 		m.Close()
 		return nil, err
 	}
+	if dt != torch.Float32 {
+		if err := m.enc.Cast(ctx, m.rt, dt); err != nil {
+			m.Close()
+			return nil, fmt.Errorf("%s: %w", dir, err)
+		}
+		if err := m.head.Cast(ctx, m.rt, dt); err != nil {
+			m.Close()
+			return nil, fmt.Errorf("%s: %w", dir, err)
+		}
+	}
 	return m, nil
+}
+
+// ParseDType reads Options.DType ("" is float32).
+func ParseDType(name string) (torch.DType, error) {
+	if name == "" {
+		return torch.Float32, nil
+	}
+	dt, err := torch.ParseDType(name)
+	if err == nil {
+		err = backbone.CheckInferenceDType(dt)
+	}
+	if err != nil {
+		return dt, fmt.Errorf("dtype %q: models run in \"float32\" or \"bfloat16\"", name)
+	}
+	return dt, nil
 }
 
 // runtimeOptions splits Threads into workers × intra-op threads.

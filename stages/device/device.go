@@ -47,3 +47,31 @@ func Of(job *stage.Job) (torch.Device, error) {
 	}
 	return d, nil
 }
+
+// PrecisionName is the name of the precision parameter (not "dtype":
+// dense index already uses that for the stored vectors).
+const PrecisionName = "precision"
+
+// PrecisionParam is the `precision` parameter of the stages that run a model for
+// inference (re_rank, neural index and search): "float32" (default) or
+// "bfloat16". Part of the cache key: bf16 results differ from fp32 ones in
+// the third significant digit.
+func PrecisionParam() stage.Param {
+	return stage.Param{
+		Name: PrecisionName, Type: stage.String, Default: "float32", Enum: []string{"float32", "bfloat16"},
+		Doc: `Type the model computes in: "float32" (parity-tested against PyTorch to 1e-5) or "bfloat16" (for GPUs: as sentence-transformers with torch_dtype=bfloat16; results agree with float32 to about 1e-2; on CPUs without bf16 units it is slower). Part of the cache key.`,
+	}
+}
+
+// CheckPrecision is the Kind.Check of the stages with a precision
+// parameter: bfloat16 needs a GPU. On CPUs without bf16 units (this
+// project's machines) MiniLM encoded 7.4× slower in bf16 than in fp32
+// (docs/gpu.md), so a CPU bf16 run is refused rather than run slowly.
+func CheckPrecision(params map[string]any) error {
+	p, _ := params[PrecisionName].(string)
+	d, _ := params[Name].(string)
+	if p == "bfloat16" && (d == "" || d == "cpu") {
+		return &stage.ParamError{Param: PrecisionName, Err: fmt.Errorf(`precision "bfloat16" is for GPUs (set device = "cuda"): on CPUs it is several times slower than "float32"`)}
+	}
+	return nil
+}

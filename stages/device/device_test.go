@@ -147,3 +147,75 @@ func TestPlanErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestPrecisionAtPlan: re_rank and neural index take precision
+// "bfloat16" on cuda and refuse it on the CPU, refuse unknown values at
+// the attribute's line, and fit (which trains in float32) has no such
+// parameter.
+func TestPrecisionAtPlan(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		"docs.tsv": "d1\tsome text\n", "queries.tsv": "q1\ta query\n",
+		"run.trec": "q1 Q0 d1 1 1.0 x\n", "qrels.txt": "q1 0 d1 1\n", "model/config.json": `{"model_type":"bert"}`,
+	} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rerank := `re_rank "r" {
+  precision = %q
+  device = %q
+  run = "run.trec"
+  queries = "queries.tsv"
+  docs = "docs.tsv"
+  model = "model"
+}`
+	cases := []struct {
+		name, block, want string // want: fragment of the diagnostic at line 3; "" = none
+	}{
+		{"re_rank fp32 cpu", fmt.Sprintf(rerank, "float32", "cpu"), ""},
+		{"re_rank bf16 cpu", fmt.Sprintf(rerank, "bfloat16", "cpu"), "for GPUs"},
+		{"re_rank bf16 cuda", fmt.Sprintf(rerank, "bfloat16", "cuda"), ""}, // without the cuda tag: an error at device's line 4 only
+		{"index fp16", `index "i" {
+  precision = "float16"
+  method = "sparse"
+  docs = "docs.tsv"
+  model = "model"
+  head = "splade"
+}`, "precision"},
+		{"fit bf16", `fit "f" {
+  precision = "bfloat16"
+  model = "model"
+  train_run = "run.trec"
+  train_queries = "queries.tsv"
+  train_qrels = "qrels.txt"
+  docs = "docs.tsv"
+}`, "precision"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(dir, strings.ReplaceAll(c.name, " ", "-")+".hcl")
+			if err := os.WriteFile(path, []byte("\n"+c.block+"\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, diags := recipe.Load(path, recipe.Options{})
+			var found bool
+			for _, d := range diags {
+				text := d.Summary + "; " + d.Detail
+				if d.Subject == nil || d.Subject.Start.Line != 3 {
+					continue
+				}
+				if c.want == "" || !strings.Contains(text, c.want) {
+					t.Errorf("unexpected diagnostic at line 3: %s", text)
+				}
+				found = true
+			}
+			if c.want != "" && !found {
+				t.Errorf("no diagnostic at line 3 (want %q); got %v", c.want, diags)
+			}
+		})
+	}
+}

@@ -92,6 +92,7 @@ func modelParams() []stage.Param {
 		{Name: "head_options", Type: stage.StringMap, Default: map[string]string{}, Doc: `Single head options on top of the preset, by Lightning IR's names, e.g. { doc_length = "256", similarity = "dot" } (models/heads.Options).`},
 		{Name: "batch_size", Type: stage.Number, Default: 8.0, Integer: true, Min: stage.Above(0), Meta: true, Doc: "Texts per forward pass."},
 		device.Param(),
+		device.PrecisionParam(),
 	}
 }
 
@@ -120,6 +121,7 @@ func IndexKind(m string) *stage.Kind {
 		Doc:     "Encodes documents with a bi-encoder and builds an exact " + m + " index: " + methodDocs[m],
 		Params:  params,
 		Outputs: []stage.Output{{Name: "index", Path: "index/", Format: Format(m), Doc: "The index directory (docs/neural-retrieval.md)."}},
+		Check:   device.CheckPrecision,
 		Run:     func(ctx context.Context, job *stage.Job) error { return runIndex(ctx, job, m) },
 	}
 	return k
@@ -145,11 +147,17 @@ func SearchKind(m string) *stage.Kind {
 		Doc:     "Encodes queries with the model the index was built with and retrieves the exact top-k from a " + m + " index: " + methodDocs[m],
 		Params:  params,
 		Outputs: []stage.Output{{Name: "run", Path: "run.trec", Format: stage.FormatRun, Doc: "TREC run, trec_eval order."}},
+		Check:   device.CheckPrecision,
 		Run:     func(ctx context.Context, job *stage.Job) error { return runSearch(ctx, job, m) },
 	}
 	if isANN(m) {
 		k.Doc = "Encodes queries with the model the index was built with and retrieves the approximate top-k from an " + m + " index: " + methodDocs[m]
-		k.Check = checkANNSearch
+		k.Check = func(params map[string]any) error {
+			if err := device.CheckPrecision(params); err != nil {
+				return err
+			}
+			return checkANNSearch(params)
+		}
 		k.CheckUpstream = checkANNSearchUpstream
 	}
 	return k
@@ -189,6 +197,7 @@ func loadModel(ctx context.Context, job *stage.Job, m string, onBatch *func(int)
 	model, err := inference.Load(ctx, dir, inference.Options{
 		Head:          job.String("head"),
 		Device:        dev,
+		DType:         job.String(device.PrecisionName),
 		HeadOverrides: job.StringMap("head_options"),
 		Threads:       job.Threads,
 		BatchSize:     job.Int("batch_size"),

@@ -49,8 +49,10 @@ func Kind() *stage.Kind {
 			{Name: "depth", Type: stage.Number, Default: 100.0, Integer: true, Min: stage.Above(0), Doc: "Hits per query to re-score; the rest are dropped."},
 			{Name: "batch_size", Type: stage.Number, Default: 8.0, Integer: true, Min: stage.Above(0), Meta: true, Doc: "Texts (or pairs) per forward pass."},
 			device.Param(),
+			device.PrecisionParam(),
 		},
 		Outputs: []stage.Output{{Name: "run", Path: "run.trec", Format: stage.FormatRun, Doc: "The re-scored run, trec_eval order."}},
+		Check:   device.CheckPrecision,
 		Run:     run,
 	}
 }
@@ -107,6 +109,7 @@ func run(ctx context.Context, job *stage.Job) error {
 	m, err := inference.Load(ctx, dir, inference.Options{
 		Head:      job.String("head"),
 		Device:    dev,
+		DType:     job.String(device.PrecisionName),
 		Threads:   job.Threads,
 		BatchSize: job.Int("batch_size"),
 		Progress: func(n int) {

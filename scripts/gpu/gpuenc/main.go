@@ -30,6 +30,7 @@ import (
 
 type config struct {
 	model, docs, head, device, out string
+	precision                      string
 	maxLen, batch, maxTokens       int
 	threads, workers, limit, warm  int
 }
@@ -40,6 +41,7 @@ func main() {
 	flag.StringVar(&c.docs, "docs", "", "documents (.tsv or BEIR .jsonl, optionally .gz; title and text joined by a space)")
 	flag.StringVar(&c.head, "head", "", `head preset ("splade", "sentence-transformers", …; "" = the model's own)`)
 	flag.StringVar(&c.device, "device", "cpu", "cpu, cuda or cuda:N")
+	flag.StringVar(&c.precision, "precision", "float32", "float32 or bfloat16 (inference.Options.DType)")
 	flag.StringVar(&c.out, "out", "", "write the vectors here as a float32 .npy [docs, dim] (single-vector heads)")
 	flag.IntVar(&c.maxLen, "max-length", 256, "document length in tokens (the head's doc_length)")
 	flag.IntVar(&c.batch, "batch-size", 32, "texts per batch")
@@ -67,7 +69,7 @@ func run(c config) error {
 	}
 	start := time.Now()
 	m, err := inference.Load(ctx, c.model, inference.Options{
-		Head: c.head, Device: dev, Threads: c.threads, Workers: c.workers,
+		Head: c.head, Device: dev, DType: c.precision, Threads: c.threads, Workers: c.workers,
 		BatchSize: c.batch, MaxBatchTokens: c.maxTokens,
 		// At load: the text encoder copies the head options then, so
 		// setting m.Head.DocLength afterwards would change nothing.
@@ -95,7 +97,7 @@ func run(c config) error {
 		}
 	}
 	return json.NewEncoder(os.Stdout).Encode(map[string]any{
-		"impl": "irflow", "device": dev.String(), "dtype": "float32", "docs": len(texts), "dim": emb.Dim,
+		"impl": "irflow", "device": dev.String(), "dtype": c.precision, "docs": len(texts), "dim": emb.Dim,
 		"seconds": secs, "docs_per_s": float64(len(texts)) / secs, "load_s": load,
 		"max_length": c.maxLen, "batch_size": c.batch, "workers": c.workers, "head": m.Head.Architecture,
 		"libtorch": torch.Version(), "cuda_devices": torch.CUDADeviceCount(),
