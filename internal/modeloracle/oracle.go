@@ -120,13 +120,17 @@ func MiniLMDir(t testing.TB) string {
 	return dir
 }
 
-// TinyModels builds (once) the tiny random BERT, ELECTRA and DistilBERT
-// models and returns their root directory. Each architecture comes in
-// variants: <arch> (safetensors fp32), <arch>-bin (pytorch_model.bin
-// fp32), <arch>-fp16 (safetensors fp16) and <arch>-bf16-bin (.bin bf16).
-// bert is saved as BertForMaskedLM and distilbert as DistilBertForMaskedLM
-// (prefixed keys plus an MLM head), electra as a bare ElectraModel.
+// TinyModels builds (once) the tiny random models and returns their root
+// directory. BERT, ELECTRA and DistilBERT come in variants: <arch>
+// (safetensors fp32), <arch>-bin (pytorch_model.bin fp32), <arch>-fp16
+// (safetensors fp16) and <arch>-bf16-bin (.bin bf16), with MiniLM's
+// WordPiece tokenizer. bert is saved as BertForMaskedLM and distilbert as
+// DistilBertForMaskedLM (prefixed keys plus an MLM head), electra as a
+// bare ElectraModel. roberta and xlm-roberta (safetensors fp32) are
+// RobertaForMaskedLM and XLMRobertaForMaskedLM (roberta.* keys, lm_head.*)
+// with a 2,000-token byte-level BPE tokenizer that the script trains on
+// SciFact documents.
 func TinyModels(t testing.TB) string {
 	t.Helper()
-	return Built(t, "make_tiny.py", MiniLMDir(t))
+	return Built(t, "make_tiny.py", MiniLMDir(t), testenv.Collection(t, "scifact", "docs.tsv"))
 }

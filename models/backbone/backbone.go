@@ -1,9 +1,15 @@
 // Package backbone runs BERT-family transformer encoders (BERT, ELECTRA
-// discriminator, DistilBERT) on libtorch through backends/torch, loading
-// Hugging Face weights read by models/hf. It computes what transformers'
-// BertModel / ElectraModel / DistilBertModel return as last_hidden_state,
-// in fp32, with the padding mask added to the attention scores before the
-// softmax so that padding never changes the result of a real token.
+// discriminator, DistilBERT, RoBERTa and XLM-RoBERTa) on libtorch through
+// backends/torch, loading Hugging Face weights read by models/hf. It
+// computes what transformers' BertModel / ElectraModel / DistilBertModel /
+// RobertaModel / XLMRobertaModel return as last_hidden_state, in fp32, with
+// the padding mask added to the attention scores before the softmax so
+// that padding never changes the result of a real token.
+//
+// RoBERTa is BERT's network with other embeddings: position ids count
+// the non-padding tokens from padding_idx + 1 (padding itself gets
+// padding_idx), so max_position_embeddings is 514 for 512 tokens, and
+// there is one token type, which RoBERTa's tokenizers never set.
 package backbone
 
 import (
@@ -17,7 +23,7 @@ import (
 )
 
 // Supported lists the backbone model types this package runs.
-var Supported = []string{"bert", "electra", "distilbert"}
+var Supported = []string{"bert", "electra", "distilbert", "roberta", "xlm-roberta"}
 
 // Encoder is a loaded backbone. Its weights live in libtorch memory owned
 // by the Encoder: call Free when done.
@@ -25,6 +31,10 @@ type Encoder struct {
 	Config *hf.Config
 	arch   string
 	act    string
+	// RoBERTa's positions: padID ≥ 0 makes Forward number the non-padding
+	// tokens padID+1, padID+2, … (transformers'
+	// create_position_ids_from_input_ids); -1 numbers every slot from 0.
+	padID int64
 
 	wordEmb, posEmb, typeEmb *torch.Tensor
 	embLNW, embLNB           *torch.Tensor
@@ -72,7 +82,36 @@ var archNames = map[string]names{
 	},
 }
 
-func init() { archNames["electra"] = archNames["bert"] }
+func init() {
+	for _, a := range []string{"electra", "roberta", "xlm-roberta"} {
+		archNames[a] = archNames["bert"]
+	}
+}
+
+// taskPrefix is the key prefix of the backbone inside a transformers task
+// model (base_model_prefix) where it is not the model type followed by a
+// dot: XLMRobertaForMaskedLM stores "roberta.embeddings…".
+var taskPrefix = map[string]string{"xlm-roberta": "roberta."}
+
+// IsRoBERTa reports whether the config's backbone is RoBERTa's network
+// (roberta, xlm-roberta): padding-offset positions, no token types.
+func IsRoBERTa(c *hf.Config) bool {
+	switch c.Backbone() {
+	case "roberta", "xlm-roberta":
+		return true
+	}
+	return false
+}
+
+// MaxLength is the longest input (special tokens included) the position
+// embeddings cover: max_position_embeddings, less padding_idx + 1 for
+// RoBERTa (514 rows hold 512 tokens).
+func MaxLength(c *hf.Config) int {
+	if IsRoBERTa(c) {
+		return c.MaxPositionEmbeddings - c.PadTokenID - 1
+	}
+	return c.MaxPositionEmbeddings
+}
 
 // CheckSupported returns a clear error for an architecture this package
 // does not run.
@@ -89,6 +128,10 @@ func CheckSupported(c *hf.Config) error {
 	if c.PositionEmbeddingType != "absolute" {
 		return fmt.Errorf("%s: unsupported position_embedding_type %q (irflow runs absolute)", c.Path, c.PositionEmbeddingType)
 	}
+	if IsRoBERTa(c) && (c.PadTokenID < 0 || MaxLength(c) < 1) {
+		return fmt.Errorf("%s: pad_token_id %d leaves no position of max_position_embeddings %d (%s numbers positions from pad_token_id + 1)",
+			c.Path, c.PadTokenID, c.MaxPositionEmbeddings, c.Backbone())
+	}
 	return nil
 }
 
@@ -101,8 +144,12 @@ func Prefix(c *hf.Config, w *hf.Weights) string {
 	if w.Has(probe) {
 		return ""
 	}
-	if w.Has(arch + "." + probe) {
-		return arch + "."
+	p, ok := taskPrefix[arch]
+	if !ok {
+		p = arch + "."
+	}
+	if w.Has(p + probe) {
+		return p
 	}
 	return ""
 }
@@ -116,7 +163,10 @@ func Load(ctx context.Context, rt *torch.Runtime, c *hf.Config, w *hf.Weights) (
 	arch := c.Backbone()
 	n := archNames[arch]
 	n.prefix = Prefix(c, w)
-	e := &Encoder{Config: c, arch: arch, act: c.HiddenAct}
+	e := &Encoder{Config: c, arch: arch, act: c.HiddenAct, padID: -1}
+	if IsRoBERTa(c) {
+		e.padID = int64(c.PadTokenID)
+	}
 	H, E, I := c.HiddenSize, c.EmbeddingSize, c.IntermediateSize
 	if arch != "electra" {
 		E = H
@@ -262,8 +312,8 @@ func (e *Encoder) Forward(s *torch.Scope, ids, typeIDs, mask *torch.Tensor) (*to
 		return nil, fmt.Errorf("backbone: input ids have shape %v, want [batch seq]", shape)
 	}
 	B, L := shape[0], shape[1]
-	if L > int64(e.Config.MaxPositionEmbeddings) {
-		return nil, fmt.Errorf("backbone: sequence length %d exceeds max_position_embeddings %d", L, e.Config.MaxPositionEmbeddings)
+	if n := MaxLength(e.Config); L > int64(n) {
+		return nil, fmt.Errorf("backbone: sequence length %d exceeds the %d positions of max_position_embeddings %d", L, n, e.Config.MaxPositionEmbeddings)
 	}
 	var x, bias *torch.Tensor
 	err := s.Nested(func(s *torch.Scope) error {
@@ -322,12 +372,15 @@ func (e *Encoder) embed(s *torch.Scope, ids, typeIDs *torch.Tensor, L int64) (*t
 	if err != nil {
 		return nil, err
 	}
-	pos, err := s.Narrow(e.posEmb, 0, 0, L) // positions 0…L-1, broadcast over the batch
+	pos, err := e.positions(s, ids, L)
 	if err != nil {
 		return nil, err
 	}
 	if x, err = s.Add(x, pos); err != nil {
 		return nil, err
+	}
+	if e.padID >= 0 {
+		typeIDs = nil // RoBERTa's tokenizers give no token types: transformers uses type 0
 	}
 	if e.typeEmb != nil {
 		var typ *torch.Tensor
@@ -354,6 +407,43 @@ func (e *Encoder) embed(s *torch.Scope, ids, typeIDs *torch.Tensor, L int64) (*t
 		return s.Linear(x, e.embProjW, e.embProjB)
 	}
 	return x, nil
+}
+
+// positions returns the position embeddings to add: rows 0…L-1 (shape
+// [L E], broadcast over the batch), or for RoBERTa one row per token
+// ([B L E]): padding gets padID, the other tokens padID+1, padID+2, … in
+// order, counted from the input ids as transformers does (so [MASK]
+// expansion tokens get positions, padding never does).
+func (e *Encoder) positions(s *torch.Scope, ids *torch.Tensor, L int64) (*torch.Tensor, error) {
+	if e.padID < 0 {
+		return s.Narrow(e.posEmb, 0, 0, L)
+	}
+	v, err := s.Int64s(ids)
+	if err != nil {
+		return nil, err
+	}
+	padded := false
+	pos := make([]int64, len(v))
+	for row := 0; row < len(v); row += int(L) {
+		n := e.padID
+		for j, id := range v[row : row+int(L)] {
+			if id == e.padID {
+				pos[row+j] = e.padID
+				padded = true
+				continue
+			}
+			n++
+			pos[row+j] = n
+		}
+	}
+	if !padded { // every row is padID+1…padID+L
+		return s.Narrow(e.posEmb, 0, e.padID+1, L)
+	}
+	pt, err := s.FromInt64(pos, ids.Shape()...)
+	if err != nil {
+		return nil, err
+	}
+	return s.Embedding(e.posEmb, pt)
 }
 
 func (e *Encoder) layerForward(s *torch.Scope, l *layer, x, bias *torch.Tensor, B, L int64) (*torch.Tensor, error) {

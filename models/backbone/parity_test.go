@@ -37,6 +37,10 @@ func TestForwardMatchesTransformers(t *testing.T) {
 		{"electra bf16 .bin", filepath.Join(root, "electra-bf16-bin"), 64},
 		{"distilbert", filepath.Join(root, "distilbert"), 64},
 		{"distilbert fp16", filepath.Join(root, "distilbert-fp16"), 64},
+		// RoBERTa: byte-level BPE, positions from padding_idx+1, one token type.
+		{"roberta (RobertaForMaskedLM)", filepath.Join(root, "roberta"), 64},
+		{"roberta at its longest (512 tokens, positions 2…513)", filepath.Join(root, "roberta"), 512},
+		{"xlm-roberta (XLMRobertaForMaskedLM)", filepath.Join(root, "xlm-roberta"), 64},
 		{"all-MiniLM-L6-v2", oracle.MiniLMDir(t), 256},
 	}
 	rt, err := torch.Open(torch.Options{Threads: 2})
@@ -48,14 +52,14 @@ func TestForwardMatchesTransformers(t *testing.T) {
 	for _, tc := range cases {
 		models = append(models, [2]any{tc.dir, tc.maxLen})
 	}
-	var refs map[string][]struct {
+	var refs [][]struct {
 		IDs    []int
 		Hidden []float64
 	}
 	oracle.RunWithInput(t, &refs, map[string]any{"models": models, "texts": texts}, "forward.py")
-	for _, tc := range cases {
+	for k, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			ref := refs[tc.dir]
+			ref := refs[k]
 			cfg, err := hf.LoadConfig(tc.dir)
 			if err != nil {
 				t.Fatal(err)

@@ -75,7 +75,11 @@ func ParseConfig(path string, b []byte) (*Config, error) {
 		return nil, fmt.Errorf("%s: no model_type", path)
 	}
 	c.VocabSize = c.Int("vocab_size", 0)
-	c.PadTokenID = c.Int("pad_token_id", 0)
+	padDefault := 0
+	if b := c.Backbone(); b == "roberta" || b == "xlm-roberta" {
+		padDefault = 1 // RobertaConfig's default, which is RoBERTa's padding_idx
+	}
+	c.PadTokenID = c.Int("pad_token_id", padDefault)
 	c.MaxPositionEmbeddings = c.Int("max_position_embeddings", 512)
 	c.PositionEmbeddingType = c.String("position_embedding_type", "absolute")
 	if c.Backbone() == "distilbert" {

@@ -1,14 +1,14 @@
 # Runs transformers' AutoModel (fp32, eval, eager attention) on each text
 # alone (no padding), for several model directories in one process.
 # usage: forward.py < {"models": [[dir, max_len], ...], "texts": [...]}
-# prints {dir: [{"ids": [...], "hidden": [seq*hidden floats]}, ...]}
+# prints one list per model, in order: [[{"ids": [...], "hidden": [seq*hidden floats]}, ...], ...]
 import json, os, sys
 
 import torch
 from transformers import AutoModel, AutoTokenizer
 
 spec = json.load(sys.stdin)
-res = {}
+res = []
 for d, max_len in spec["models"]:
     tok = AutoTokenizer.from_pretrained(d)
     # Eager attention: softmax(QKᵀ/√d)·V as written, the formula irflow
@@ -26,5 +26,5 @@ for d, max_len in spec["models"]:
                 enc.pop("token_type_ids", None)
             h = model(**enc).last_hidden_state[0]
             out.append({"ids": enc["input_ids"][0].tolist(), "hidden": h.flatten().tolist()})
-    res[d] = out
+    res.append(out)
 print(json.dumps(res))
