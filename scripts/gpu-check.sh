@@ -334,7 +334,7 @@ p_index() {
 import json, sys
 r = json.load(open(sys.argv[1]))
 st = {s["address"]: s for s in r["stages"]}
-i, q, e = st.get("index.splade", {}), st.get("search.splade", {}), st.get("evaluate.splade", {})
+i, q, e = (st.get('%s.splade["fp32"]' % b, {}) for b in ("index", "search", "evaluate"))
 n = e.get("metrics", {}).get("nDCG@10")
 ok = all(x.get("state") == "ran" for x in (i, q, e))
 ref = 0.648143  # recipes/splade.hcl: the transformers oracle on the CPU, full SciFact
@@ -342,7 +342,7 @@ msg = "index %.1f s, search %.1f s; nDCG@10 %s" % (i.get("duration_s", 0), q.get
 if sys.argv[2] == "0" and n is not None:
     msg += " (CPU oracle 0.648143, diff %+.6f)" % (n - ref)
     ok = ok and abs(n - ref) <= 1e-3
-ib, qb, eb = st.get("index.splade_bf16", {}), st.get("search.splade_bf16", {}), st.get("evaluate.splade_bf16", {})
+ib, qb, eb = (st.get('%s.splade["bf16"]' % b, {}) for b in ("index", "search", "evaluate"))
 nb = eb.get("metrics", {}).get("nDCG@10")
 ok = ok and all(x.get("state") in ("ran", "cached") for x in (ib, qb, eb)) and nb is not None and n is not None
 if nb is not None and n is not None:

@@ -50,56 +50,39 @@ collection "scifact" {
   qrels   = "${var.data}/qrels.txt"
 }
 
+# One chain per precision: "fp32" is compared with the CPU oracle, "bf16"
+# with "fp32".
+locals {
+  precisions = { fp32 = "float32", bf16 = var.bf16 }
+}
+
 index "splade" {
+  for_each   = local.precisions
   method     = "sparse"
   docs       = collection.scifact.docs
   model      = var.model
   head       = "splade"
   device     = var.device
+  precision  = each.value
   batch_size = var.batch_size
   memory_mb  = var.memory_mb
 }
 
 search "splade" {
-  method  = "sparse"
-  index   = index.splade.index
-  queries = collection.scifact.queries
-  model   = var.model
-  head    = "splade"
-  device  = var.device
-  k       = 1000
-}
-
-evaluate "splade" {
-  run     = search.splade.run
-  qrels   = collection.scifact.qrels
-  metrics = ["nDCG@10", "RR@10", "R@100"]
-}
-
-index "splade_bf16" {
-  method     = "sparse"
-  docs       = collection.scifact.docs
-  model      = var.model
-  head       = "splade"
-  device     = var.device
-  precision  = var.bf16
-  batch_size = var.batch_size
-  memory_mb  = var.memory_mb
-}
-
-search "splade_bf16" {
+  for_each  = local.precisions
   method    = "sparse"
-  index     = index.splade_bf16.index
+  index     = index.splade[each.key].index
   queries   = collection.scifact.queries
   model     = var.model
   head      = "splade"
   device    = var.device
-  precision = var.bf16
+  precision = each.value
   k         = 1000
 }
 
-evaluate "splade_bf16" {
-  run     = search.splade_bf16.run
-  qrels   = collection.scifact.qrels
-  metrics = ["nDCG@10", "RR@10", "R@100"]
+evaluate "splade" {
+  for_each = local.precisions
+  run      = search.splade[each.key].run
+  qrels    = collection.scifact.qrels
+  metrics  = ["nDCG@10", "RR@10", "R@100"]
 }
