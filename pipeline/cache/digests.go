@@ -29,12 +29,25 @@ type digestEntry struct {
 	Inode   uint64 `json:"inode"`
 	Device  uint64 `json:"dev"`
 	SHA256  string `json:"sha256"`
+	// RecordedNs is when hashing started (0: an entry of an irflow before
+	// the racy-clean rule, which remembered only files older than the
+	// granularity when it finished hashing).
+	RecordedNs int64 `json:"recorded_ns,omitempty"`
 }
 
-// recentWindow: files modified this recently may still be changing within
-// the file system's timestamp granularity, so their digests are not
-// remembered.
-const recentWindow = 2 * time.Second
+// granularity is the timestamp granularity assumed of every file system:
+// conservative (ext4 has nanoseconds, NFS servers and FAT up to 2 s), and it
+// also absorbs small clock differences between a client and its NFS server.
+const granularity = 2 * time.Second
+
+// racilyClean is git's rule for its index: a file modified within the
+// timestamp granularity before its digest was recorded may have been
+// modified again in the same tick, after or while it was read, keeping its
+// size and mtime; its remembered digest is not trusted, the file is hashed
+// again.
+func (e digestEntry) racilyClean() bool {
+	return e.RecordedNs != 0 && e.MtimeNs >= e.RecordedNs-int64(granularity)
+}
 
 // Digests loads the digest memo of the cache (empty if there is none).
 func (c *Cache) Digests() *Digests {
@@ -74,6 +87,9 @@ func (d *Digests) Digest(path string) (string, error) {
 }
 
 func (d *Digests) file(path string) (string, error) {
+	// The time before the stat and the read: a change after it may be
+	// missed by the read yet keep the stat's size and mtime.
+	start := d.now()
 	info, err := os.Stat(path)
 	if err != nil {
 		return "", err
@@ -82,14 +98,17 @@ func (d *Digests) file(path string) (string, error) {
 	d.mu.Lock()
 	e, ok := d.entries[path]
 	d.mu.Unlock()
-	if ok && e.Size == id.Size && e.MtimeNs == id.MtimeNs && e.Inode == id.Inode && e.Device == id.Device {
+	if ok && e.Size == id.Size && e.MtimeNs == id.MtimeNs && e.Inode == id.Inode && e.Device == id.Device && !e.racilyClean() {
 		return e.SHA256, nil
 	}
 	sum, err := digest.File(path)
 	if err != nil {
 		return "", err
 	}
-	if d.now().Sub(info.ModTime()) > recentWindow {
+	id.RecordedNs = start.UnixNano()
+	if !id.racilyClean() {
+		// Racily clean entries are not remembered at all: they would be
+		// hashed again anyway.
 		id.SHA256 = sum
 		d.mu.Lock()
 		d.entries[path] = id
