@@ -1,0 +1,587 @@
+package seismic
+
+import (
+	"bufio"
+	"cmp"
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/irflow/irflow/index/internal/mmapfile"
+	"github.com/irflow/irflow/index/sparse"
+)
+
+// termBatch is the number of terms built in parallel before their blocks
+// are written (in term order).
+const termBatch = 512
+
+// Build writes the Seismic index of the sparse index src into dir.
+// Memory: the forward index a document range at a time (MemoryBudget), a
+// document count per document, three vocabulary-sized arrays per thread
+// and the blocks of one batch of terms; fwd.bin is read back through a
+// memory mapping.
+func Build(ctx context.Context, dir string, src *sparse.Index, o Options) (*Meta, error) {
+	if err := o.Check(); err != nil {
+		return nil, fmt.Errorf("seismic index: %w", err)
+	}
+	if o.Threads <= 0 {
+		o.Threads = runtime.GOMAXPROCS(0)
+	}
+	if o.MemoryBudget <= 0 {
+		o.MemoryBudget = 256 << 20
+	}
+	logf := func(format string, a ...any) {
+		if o.Log != nil {
+			o.Log(fmt.Sprintf(format, a...))
+		}
+	}
+	sm := src.Meta()
+	meta := &Meta{Kind: Kind, Format: Format, NumDocs: sm.NumDocs, VocabSize: sm.VocabSize, Scale: sm.Scale,
+		NumPostings: o.NumPostings, CentroidFraction: o.CentroidFraction, MinClusterSize: o.MinClusterSize,
+		SummaryEnergy: o.SummaryEnergy, DocCut: o.DocCut, Seed: o.Seed, Files: map[string]string{}}
+	w := &writer{dir: dir, meta: meta}
+	if err := w.start(); err != nil {
+		return nil, err
+	}
+	defer w.abort()
+
+	logf("forward index of %d documents", sm.NumDocs)
+	offs, err := writeForward(ctx, w, src, o.MemoryBudget)
+	if err != nil {
+		return nil, err
+	}
+	meta.ForwardPostings = int64(offs[len(offs)-1])
+	fwdBytes, err := mmapfile.Map(filepath.Join(dir, FwdFile))
+	if err != nil {
+		return nil, fmt.Errorf("seismic index: %w", err)
+	}
+	defer mmapfile.Unmap(fwdBytes)
+	fwd := forward{offs: offs, data: mmapfile.U32s(fwdBytes), value: src.Value}
+
+	logf("blocks and summaries of %d terms (%d threads)", sm.VocabSize, o.Threads)
+	if err := writeLists(ctx, w, src, fwd, o); err != nil {
+		return nil, err
+	}
+	if err := w.finish(); err != nil {
+		return nil, err
+	}
+	return meta, nil
+}
+
+// forward is the forward index being built: document d's postings are
+// data[2·offs[d] : 2·offs[d+1]], term and value interleaved.
+type forward struct {
+	offs  []uint64
+	data  []uint32
+	value func(uint32) float64
+}
+
+func (f forward) doc(d uint32) []uint32 { return f.data[2*f.offs[d] : 2*f.offs[d+1]] }
+
+// writeForward writes fwdoffs.bin and fwd.bin from the postings of src:
+// one pass counts each document's postings, then each range of documents
+// whose postings fit the budget is filled by a pass over every term (so
+// each document's terms come out increasing) and appended.
+func writeForward(ctx context.Context, w *writer, src *sparse.Index, budget int64) ([]uint64, error) {
+	n, vocab := src.NumDocs(), src.Meta().VocabSize
+	counts := make([]uint64, n+1)
+	var p sparse.Postings
+	for t := range vocab {
+		for src.Postings(uint32(t), &p); p.Doc() != sparse.NoMoreDocs; {
+			docs, _ := p.Block()
+			for _, d := range docs {
+				counts[d+1]++
+			}
+			p.Consume(len(docs))
+		}
+		if err := p.Err(); err != nil {
+			return nil, fmt.Errorf("seismic index: %w", err)
+		}
+	}
+	for d := range n {
+		counts[d+1] += counts[d]
+	}
+	offs := counts
+	ob, err := w.create(FwdOffsFile)
+	if err != nil {
+		return nil, err
+	}
+	if err := putU64s(ob, offs); err != nil {
+		return nil, err
+	}
+	if err := w.close(FwdOffsFile); err != nil {
+		return nil, err
+	}
+	fb, err := w.create(FwdFile)
+	if err != nil {
+		return nil, err
+	}
+	perRange := max(1, uint64(budget/8))
+	var buf []uint32
+	for lo := 0; lo < n; {
+		hi := lo + 1
+		for hi < n && offs[hi+1]-offs[lo] <= perRange {
+			hi++
+		}
+		if err := ctxErr(ctx); err != nil {
+			return nil, err
+		}
+		base := offs[lo]
+		buf = slices.Grow(buf[:0], int(2*(offs[hi]-base)))[:2*(offs[hi]-base)]
+		pos := make([]uint64, hi-lo)
+		for d := lo; d < hi; d++ {
+			pos[d-lo] = offs[d] - base
+		}
+		for t := range vocab {
+			src.Postings(uint32(t), &p)
+			for p.Advance(uint32(lo)); p.Doc() < uint32(hi); {
+				docs, vals := p.Block()
+				j := 0
+				for ; j < len(docs) && docs[j] < uint32(hi); j++ {
+					i := &pos[docs[j]-uint32(lo)]
+					buf[2**i], buf[2**i+1] = uint32(t), vals[j]
+					*i++
+				}
+				p.Consume(j)
+				if j < len(docs) {
+					break
+				}
+			}
+			if err := p.Err(); err != nil {
+				return nil, fmt.Errorf("seismic index: %w", err)
+			}
+		}
+		for _, v := range buf {
+			if err := putU32(fb, v); err != nil {
+				return nil, err
+			}
+		}
+		lo = hi
+	}
+	return offs, w.close(FwdFile)
+}
+
+// list is one term's blocks and summaries, as written.
+type list struct {
+	kept     int
+	docs     []uint32 // block by block
+	ends     []uint64 // end of each block in docs
+	quant    []float32
+	sumTerms []uint32
+	sumEnds  []uint64 // end of each summary term's entries
+	sumBlock []uint32
+	sumCode  []uint8
+}
+
+// writeLists builds the terms' blocks a batch at a time on o.Threads
+// goroutines and appends them in term order.
+func writeLists(ctx context.Context, w *writer, src *sparse.Index, fwd forward, o Options) error {
+	vocab := src.Meta().VocabSize
+	names := []string{BlockOffsFile, BlockDocsFile, BlockQuantFile, SumTermsFile, SumOffsFile, SumBlocksFile, SumCodesFile}
+	out := map[string]*bufio.Writer{}
+	for _, name := range names {
+		b, err := w.create(name)
+		if err != nil {
+			return err
+		}
+		out[name] = b
+	}
+	listBlocks := make([]uint64, vocab+1)
+	listSums := make([]uint64, vocab+1)
+	var nBlocks, nDocs, nSumTerms, nEntries uint64
+	if err := putU64(out[BlockOffsFile], 0); err != nil {
+		return err
+	}
+	if err := putU64(out[SumOffsFile], 0); err != nil {
+		return err
+	}
+	builders := make([]*builder, o.Threads)
+	for i := range builders {
+		builders[i] = newBuilder(src, fwd, o)
+	}
+	lists := make([]list, termBatch)
+	for lo := 0; lo < vocab; lo += termBatch {
+		if err := ctxErr(ctx); err != nil {
+			return err
+		}
+		hi := min(vocab, lo+termBatch)
+		var next atomic.Int64
+		next.Store(int64(lo))
+		errs := make([]error, len(builders))
+		var wg sync.WaitGroup
+		for i, b := range builders {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					t := int(next.Add(1) - 1)
+					if t >= hi {
+						return
+					}
+					if err := b.build(uint32(t), &lists[t-lo]); err != nil {
+						errs[i] = err
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil {
+				return err
+			}
+		}
+		for t := lo; t < hi; t++ {
+			l := &lists[t-lo]
+			for _, e := range l.ends {
+				if err := putU64(out[BlockOffsFile], nDocs+e); err != nil {
+					return err
+				}
+			}
+			for _, d := range l.docs {
+				if err := putU32(out[BlockDocsFile], d); err != nil {
+					return err
+				}
+			}
+			for _, q := range l.quant {
+				if err := putF32(out[BlockQuantFile], q); err != nil {
+					return err
+				}
+			}
+			for _, st := range l.sumTerms {
+				if err := putU32(out[SumTermsFile], st); err != nil {
+					return err
+				}
+			}
+			for _, e := range l.sumEnds {
+				if err := putU64(out[SumOffsFile], nEntries+e); err != nil {
+					return err
+				}
+			}
+			for _, b := range l.sumBlock {
+				if err := putU32(out[SumBlocksFile], b); err != nil {
+					return err
+				}
+			}
+			if _, err := out[SumCodesFile].Write(l.sumCode); err != nil {
+				return err
+			}
+			w.meta.KeptPostings += int64(l.kept)
+			nBlocks += uint64(len(l.ends))
+			nDocs += uint64(len(l.docs))
+			nSumTerms += uint64(len(l.sumTerms))
+			nEntries += uint64(len(l.sumCode))
+			listBlocks[t+1], listSums[t+1] = nBlocks, nSumTerms
+		}
+	}
+	w.meta.NumBlocks, w.meta.NumSumTerms, w.meta.NumSumEntries = int64(nBlocks), int64(nSumTerms), int64(nEntries)
+	for _, f := range []struct {
+		name string
+		v    []uint64
+	}{{ListBlocksFile, listBlocks}, {ListSumsFile, listSums}} {
+		b, err := w.create(f.name)
+		if err != nil {
+			return err
+		}
+		if err := putU64s(b, f.v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// builder builds one term's list at a time; one per goroutine.
+type builder struct {
+	src *sparse.Index
+	fwd forward
+	o   Options
+
+	docs, vals []uint32
+	order      []int
+	cTerm      []int32 // vocabulary: first centroid entry of a term, -1 for none
+	cEnd       []int32
+	centEnt    []centEntry
+	touched    []uint32 // terms set in cTerm
+	sumTouched []uint32 // terms set in maxv
+	maxv       []uint32 // vocabulary: a block's coordinate-wise maximum (stored values)
+	scores     []float64
+	cut        []coord
+	keys       []uint64
+	triples    []uint64 // summary entries: term<<40 | block<<8 | code
+}
+
+type centEntry struct {
+	term     uint32
+	centroid int32
+	value    float64
+}
+
+type coord struct {
+	term  uint32
+	value float64
+}
+
+func newBuilder(src *sparse.Index, fwd forward, o Options) *builder {
+	v := src.Meta().VocabSize
+	b := &builder{src: src, fwd: fwd, o: o, cTerm: make([]int32, v), cEnd: make([]int32, v), maxv: make([]uint32, v)}
+	for i := range b.cTerm {
+		b.cTerm[i] = -1
+	}
+	return b
+}
+
+// build fills l with term t's blocks and summaries.
+func (b *builder) build(t uint32, l *list) error {
+	*l = list{docs: l.docs[:0], ends: l.ends[:0], quant: l.quant[:0], sumTerms: l.sumTerms[:0],
+		sumEnds: l.sumEnds[:0], sumBlock: l.sumBlock[:0], sumCode: l.sumCode[:0]}
+	docs, err := b.keep(t)
+	if err != nil || len(docs) == 0 {
+		return err
+	}
+	l.kept = len(docs)
+	blocks := b.cluster(t, docs)
+	b.triples = b.triples[:0]
+	for i, blk := range blocks {
+		l.docs = append(l.docs, blk...)
+		l.ends = append(l.ends, uint64(len(l.docs)))
+		l.quant = append(l.quant, b.summarize(blk, uint32(i)))
+	}
+	slices.Sort(b.triples) // by term, then block
+	for i, e := range b.triples {
+		term := uint32(e >> 40)
+		if i == 0 || term != uint32(b.triples[i-1]>>40) {
+			if i > 0 {
+				l.sumEnds = append(l.sumEnds, uint64(i))
+			}
+			l.sumTerms = append(l.sumTerms, term)
+		}
+		l.sumBlock = append(l.sumBlock, uint32(e>>8))
+		l.sumCode = append(l.sumCode, uint8(e))
+	}
+	if len(b.triples) > 0 {
+		l.sumEnds = append(l.sumEnds, uint64(len(b.triples)))
+	}
+	return nil
+}
+
+// keep returns term t's NumPostings largest postings (ties: the smaller
+// document) in document order.
+func (b *builder) keep(t uint32) ([]uint32, error) {
+	var p sparse.Postings
+	b.docs, b.vals = b.docs[:0], b.vals[:0]
+	for b.src.Postings(t, &p); p.Doc() != sparse.NoMoreDocs; {
+		d, v := p.Block()
+		b.docs = append(b.docs, d...)
+		b.vals = append(b.vals, v...)
+		p.Consume(len(d))
+	}
+	if err := p.Err(); err != nil {
+		return nil, fmt.Errorf("seismic index: %w", err)
+	}
+	if len(b.docs) <= b.o.NumPostings {
+		return slices.Clone(b.docs), nil
+	}
+	b.order = b.order[:0]
+	for i := range b.docs {
+		b.order = append(b.order, i)
+	}
+	val := func(i int) float64 { return b.src.Value(b.vals[i]) }
+	slices.SortFunc(b.order, func(x, y int) int { return cmp.Or(cmp.Compare(val(y), val(x)), cmp.Compare(x, y)) })
+	kept := make([]uint32, b.o.NumPostings)
+	for i := range kept {
+		kept[i] = b.docs[b.order[i]]
+	}
+	slices.Sort(kept)
+	return kept, nil
+}
+
+// cluster splits docs (increasing) into blocks: pyseismic's random
+// k-means with an inverted index over the centroids and approximate dot
+// products (the documents' DocCut largest coordinates). Blocks come in
+// the order of their centroid documents, documents increasing within each.
+func (b *builder) cluster(t uint32, docs []uint32) [][]uint32 {
+	nc := max(1, int(b.o.CentroidFraction*float64(len(docs))))
+	if nc == 1 {
+		return [][]uint32{docs}
+	}
+	rng := rand.New(rand.NewPCG(b.o.Seed, uint64(t)))
+	pick := make([]int, len(docs))
+	for i := range pick {
+		pick[i] = i
+	}
+	for i := range nc { // partial Fisher–Yates: nc distinct positions
+		j := i + rng.IntN(len(pick)-i)
+		pick[i], pick[j] = pick[j], pick[i]
+	}
+	cents := make([]uint32, nc)
+	for i := range cents {
+		cents[i] = docs[pick[i]]
+	}
+	slices.Sort(cents)
+
+	// Inverted index of the centroids' full vectors.
+	b.centEnt = b.centEnt[:0]
+	for c, d := range cents {
+		v := b.fwd.doc(d)
+		for i := 0; i < len(v); i += 2 {
+			b.centEnt = append(b.centEnt, centEntry{v[i], int32(c), b.fwd.value(v[i+1])})
+		}
+	}
+	slices.SortStableFunc(b.centEnt, func(x, y centEntry) int { return cmp.Compare(x.term, y.term) })
+	b.touched = b.touched[:0]
+	for i, e := range b.centEnt {
+		if b.cTerm[e.term] < 0 {
+			b.cTerm[e.term] = int32(i)
+			b.touched = append(b.touched, e.term)
+		}
+		b.cEnd[e.term] = int32(i + 1)
+	}
+	defer func() {
+		for _, x := range b.touched {
+			b.cTerm[x] = -1
+		}
+	}()
+
+	removed := make([]bool, nc)
+	assign := make([]int, len(docs))
+	size := make([]int, nc)
+	for i, d := range docs {
+		assign[i] = b.nearest(d, removed)
+		size[assign[i]]++
+	}
+	any := false
+	for c := range removed {
+		removed[c] = size[c] <= b.o.MinClusterSize
+		any = any || !removed[c]
+	}
+	if !any { // every cluster too small: one block
+		return [][]uint32{docs}
+	}
+	for i, d := range docs {
+		if removed[assign[i]] {
+			assign[i] = b.nearest(d, removed)
+		}
+	}
+	blocks := make([][]uint32, nc)
+	for i, d := range docs {
+		blocks[assign[i]] = append(blocks[assign[i]], d)
+	}
+	return slices.DeleteFunc(blocks, func(x []uint32) bool { return len(x) == 0 })
+}
+
+// nearest is the centroid not removed with the largest dot product with
+// document d's DocCut largest coordinates (ties, and no overlap at all:
+// the first such centroid).
+func (b *builder) nearest(d uint32, removed []bool) int {
+	v := b.fwd.doc(d)
+	b.cut = b.cut[:0]
+	for i := 0; i < len(v); i += 2 { // the DocCut largest, by insertion
+		c := coord{v[i], b.fwd.value(v[i+1])}
+		if len(b.cut) == b.o.DocCut && byValueDesc(c, b.cut[len(b.cut)-1]) >= 0 {
+			continue
+		}
+		if len(b.cut) < b.o.DocCut {
+			b.cut = append(b.cut, c)
+		}
+		j := len(b.cut) - 1
+		for ; j > 0 && byValueDesc(c, b.cut[j-1]) < 0; j-- {
+			b.cut[j] = b.cut[j-1]
+		}
+		b.cut[j] = c
+	}
+	b.scores = slices.Grow(b.scores[:0], len(removed))[:len(removed)]
+	clear(b.scores)
+	for _, x := range b.cut {
+		if s := b.cTerm[x.term]; s >= 0 {
+			for _, e := range b.centEnt[s:b.cEnd[x.term]] {
+				b.scores[e.centroid] += x.value * e.value
+			}
+		}
+	}
+	best := -1
+	for c, s := range b.scores {
+		if !removed[c] && (best < 0 || s > b.scores[best]) {
+			best = c
+		}
+	}
+	return best
+}
+
+// byValueDesc orders coordinates by decreasing value, then increasing
+// term (values are finite and > 0).
+func byValueDesc(x, y coord) int {
+	switch {
+	case x.value > y.value:
+		return -1
+	case x.value < y.value:
+		return 1
+	}
+	return int(x.term) - int(y.term)
+}
+
+// summarize records block blk's summary entries (as number blk within its
+// list) and returns its quantisation step: the coordinate-wise maximum of
+// its documents, largest coordinates first until SummaryEnergy of the L1
+// mass is reached (pyseismic's energy-preserving summary), each stored as
+// the 8-bit code c = ⌈value / quant⌉ with quant = max/255, so c × quant ≥
+// value. Stored values order like the values they stand for (integers, or
+// positive float32 bits), so maxima and orders are taken on them.
+func (b *builder) summarize(docs []uint32, blk uint32) float32 {
+	b.sumTouched = b.sumTouched[:0]
+	for _, d := range docs {
+		v := b.fwd.doc(d)
+		for i := 0; i < len(v); i += 2 {
+			t, x := v[i], v[i+1]
+			if b.maxv[t] == 0 {
+				b.sumTouched = append(b.sumTouched, t)
+			}
+			b.maxv[t] = max(b.maxv[t], x)
+		}
+	}
+	// keys: value descending, then term ascending
+	b.keys = b.keys[:0]
+	var total float64
+	var top uint32
+	for _, t := range b.sumTouched {
+		x := b.maxv[t]
+		b.keys = append(b.keys, uint64(^x)<<32|uint64(t))
+		total += b.fwd.value(x)
+		top = max(top, x)
+		b.maxv[t] = 0
+	}
+	if len(b.keys) == 0 {
+		return 0
+	}
+	if b.o.SummaryEnergy < 1 {
+		slices.Sort(b.keys)
+		until := total * b.o.SummaryEnergy
+		var acc float64
+		for i, k := range b.keys {
+			acc += b.fwd.value(^uint32(k >> 32))
+			if acc >= until {
+				b.keys = b.keys[:i+1]
+				break
+			}
+		}
+	}
+	topv := b.fwd.value(top)
+	quant := float32(topv / 255)
+	for float64(quant)*255 < topv {
+		quant = math.Nextafter32(quant, float32(math.Inf(1)))
+	}
+	for _, k := range b.keys {
+		t, v := uint32(k), b.fwd.value(^uint32(k>>32))
+		code := min(255, math.Ceil(v/float64(quant)))
+		for code < 255 && code*float64(quant) < v {
+			code++
+		}
+		b.triples = append(b.triples, uint64(t)<<40|uint64(blk)<<8|uint64(max(1, code)))
+	}
+	return quant
+}

@@ -1,0 +1,192 @@
+package seismic
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"math"
+	"path/filepath"
+
+	"github.com/irflow/irflow/index/internal/mmapfile"
+	"github.com/irflow/irflow/index/internal/vecfile"
+	"github.com/irflow/irflow/index/sparse"
+)
+
+// Index is an opened index; safe for concurrent use.
+type Index struct {
+	meta       Meta
+	src        *sparse.Index
+	m          vecfile.Mapped
+	fwdOffs    []uint64
+	fwd        []uint32
+	listBlocks []uint64
+	blockOffs  []uint64
+	blockDocs  []uint32
+	blockQuant []float32
+	listSums   []uint64
+	sumTerms   []uint32
+	sumOffs    []uint64
+	sumBlocks  []uint32
+	sumCodes   []uint8
+}
+
+const pkg = "seismic index"
+
+// Open maps the index in dir, checks every file's size and checksum
+// against meta.json and the structure the search relies on, and ties it
+// to src, the sparse index it was built from (document ids, values).
+func Open(dir string, src *sparse.Index) (*Index, error) {
+	ix := &Index{src: src, m: vecfile.Mapped{Dir: dir}}
+	if err := vecfile.ReadMeta(pkg, dir, &ix.meta); err != nil {
+		return nil, err
+	}
+	mt := ix.meta
+	metaPath := filepath.Join(dir, vecfile.MetaFile)
+	if mt.Kind != Kind || mt.Format != Format {
+		return nil, fmt.Errorf("%s: %s: kind %q format %d, want %q format %d", pkg, dir, mt.Kind, mt.Format, Kind, Format)
+	}
+	sm := src.Meta()
+	if sm.NumDocs != mt.NumDocs || sm.VocabSize != mt.VocabSize || sm.Scale != mt.Scale {
+		return nil, fmt.Errorf("%s: %s was built from a sparse index of %d documents, vocabulary %d, quantization %v; the one given has %d, %d, %v",
+			pkg, dir, mt.NumDocs, mt.VocabSize, mt.Scale, sm.NumDocs, sm.VocabSize, sm.Scale)
+	}
+	if mt.ForwardPostings < 0 || mt.NumBlocks < 0 || mt.NumSumTerms < 0 || mt.NumSumEntries < 0 || mt.KeptPostings < 0 {
+		return nil, fmt.Errorf("%s: %s: negative counts: corrupt", pkg, metaPath)
+	}
+	n, v := int64(mt.NumDocs), int64(mt.VocabSize)
+	want := map[string]int64{
+		FwdOffsFile: 8 * (n + 1), FwdFile: 8 * mt.ForwardPostings,
+		ListBlocksFile: 8 * (v + 1), BlockOffsFile: 8 * (mt.NumBlocks + 1), BlockDocsFile: 4 * mt.KeptPostings, BlockQuantFile: 4 * mt.NumBlocks,
+		ListSumsFile: 8 * (v + 1), SumTermsFile: 4 * mt.NumSumTerms, SumOffsFile: 8 * (mt.NumSumTerms + 1),
+		SumBlocksFile: 4 * mt.NumSumEntries, SumCodesFile: mt.NumSumEntries,
+	}
+	maps := map[string][]byte{}
+	fail := func(err error) (*Index, error) { ix.m.Close(); return nil, err }
+	for _, name := range dataFiles {
+		sum, ok := mt.Files[name]
+		if !ok {
+			return fail(fmt.Errorf("%s: %s: no checksum for %s", pkg, metaPath, name))
+		}
+		b, err := ix.m.Map(pkg, name, want[name])
+		if err != nil {
+			return fail(err)
+		}
+		if h := sha256.Sum256(b); hex.EncodeToString(h[:]) != sum {
+			return fail(fmt.Errorf("%s: %s: checksum mismatch (sha256 %s…, meta.json says %s…): the file is corrupt; rebuild the index",
+				pkg, filepath.Join(dir, name), hex.EncodeToString(h[:8]), sum[:min(16, len(sum))]))
+		}
+		maps[name] = b
+	}
+	var err error
+	offsets := func(name string, total int64) []uint64 {
+		if err != nil {
+			return nil
+		}
+		var o []uint64
+		o, err = vecfile.Offsets(pkg, filepath.Join(dir, name), maps[name], uint64(total))
+		return o
+	}
+	ix.fwdOffs = offsets(FwdOffsFile, mt.ForwardPostings)
+	ix.listBlocks = offsets(ListBlocksFile, mt.NumBlocks)
+	ix.blockOffs = offsets(BlockOffsFile, mt.KeptPostings)
+	ix.listSums = offsets(ListSumsFile, mt.NumSumTerms)
+	ix.sumOffs = offsets(SumOffsFile, mt.NumSumEntries)
+	if err != nil {
+		return fail(err)
+	}
+	ix.fwd = mmapfile.U32s(maps[FwdFile])
+	ix.blockDocs = mmapfile.U32s(maps[BlockDocsFile])
+	ix.blockQuant = f32s(maps[BlockQuantFile])
+	ix.sumTerms = mmapfile.U32s(maps[SumTermsFile])
+	ix.sumBlocks = mmapfile.U32s(maps[SumBlocksFile])
+	ix.sumCodes = maps[SumCodesFile]
+	if err := ix.check(dir); err != nil {
+		return fail(err)
+	}
+	return ix, nil
+}
+
+// check validates what search indexes with: terms below the vocabulary,
+// documents below NumDocs, summary blocks within their list.
+func (ix *Index) check(dir string) error {
+	bad := func(file string, what string, a ...any) error {
+		return fmt.Errorf("%s: %s: %s: corrupt", pkg, filepath.Join(dir, file), fmt.Sprintf(what, a...))
+	}
+	for i := 0; i < len(ix.fwd); i += 2 {
+		if int(ix.fwd[i]) >= ix.meta.VocabSize {
+			return bad(FwdFile, "posting %d has term %d", i/2, ix.fwd[i])
+		}
+	}
+	for i, d := range ix.blockDocs {
+		if int(d) >= ix.meta.NumDocs {
+			return bad(BlockDocsFile, "entry %d is document %d", i, d)
+		}
+	}
+	for i, q := range ix.blockQuant {
+		if !(q >= 0) || math.IsInf(float64(q), 0) {
+			return bad(BlockQuantFile, "block %d has step %v", i, q)
+		}
+	}
+	for t := 0; t < ix.meta.VocabSize; t++ {
+		nb := uint32(ix.listBlocks[t+1] - ix.listBlocks[t])
+		for s := ix.listSums[t]; s < ix.listSums[t+1]; s++ {
+			if int(ix.sumTerms[s]) >= ix.meta.VocabSize {
+				return bad(SumTermsFile, "summary term %d is %d", s, ix.sumTerms[s])
+			}
+			for e := ix.sumOffs[s]; e < ix.sumOffs[s+1]; e++ {
+				if ix.sumBlocks[e] >= nb {
+					return bad(SumBlocksFile, "entry %d of term %d names block %d of %d", e, t, ix.sumBlocks[e], nb)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func f32s(b []byte) []float32 {
+	u := mmapfile.U32s(b)
+	out := make([]float32, len(u))
+	for i, x := range u {
+		out[i] = math.Float32frombits(x)
+	}
+	return out
+}
+
+// Meta describes the index.
+func (ix *Index) Meta() Meta { return ix.meta }
+
+// Sparse is the sparse index the index was built from.
+func (ix *Index) Sparse() *sparse.Index { return ix.src }
+
+// Doc returns document d's forward vector: term and stored value
+// interleaved, terms increasing.
+func (ix *Index) Doc(d uint32) []uint32 { return ix.fwd[2*ix.fwdOffs[d] : 2*ix.fwdOffs[d+1]] }
+
+// Blocks returns the range of term t's blocks (numbers into BlockDocs and
+// Quant).
+func (ix *Index) Blocks(t uint32) (lo, hi int) {
+	return int(ix.listBlocks[t]), int(ix.listBlocks[t+1])
+}
+
+// BlockDocs returns the documents of block b.
+func (ix *Index) BlockDocs(b int) []uint32 { return ix.blockDocs[ix.blockOffs[b]:ix.blockOffs[b+1]] }
+
+// Quant is block b's quantisation step: a code c stands for c × Quant(b).
+func (ix *Index) Quant(b int) float32 { return ix.blockQuant[b] }
+
+// SummaryTerms returns the range of term t's summary terms (numbers for
+// SummaryTerm and SummaryEntries).
+func (ix *Index) SummaryTerms(t uint32) (lo, hi int) { return int(ix.listSums[t]), int(ix.listSums[t+1]) }
+
+// SummaryTerm is the vocabulary id of summary term s.
+func (ix *Index) SummaryTerm(s int) uint32 { return ix.sumTerms[s] }
+
+// SummaryEntries returns summary term s's entries: the blocks (numbered
+// within the list) whose summaries hold it, and their codes.
+func (ix *Index) SummaryEntries(s int) (blocks []uint32, codes []uint8) {
+	lo, hi := ix.sumOffs[s], ix.sumOffs[s+1]
+	return ix.sumBlocks[lo:hi], ix.sumCodes[lo:hi]
+}
+
+// Close unmaps the files (not the sparse index).
+func (ix *Index) Close() error { return ix.m.Close() }

@@ -1,0 +1,299 @@
+// Package seismic builds irflow's approximate index for learned sparse
+// vectors on top of an exact index/sparse index: Seismic (Bruch, Nardini,
+// Rulli, Venturini, SIGIR 2024; the pyseismic-lsr package that Lightning
+// IR's SeismicConfig drives). Each term keeps only its NumPostings largest
+// postings (static pruning); they are split into blocks by a one-shot
+// random k-means over the documents' vectors, and each block gets a
+// summary, the coordinate-wise maximum of its documents pruned to
+// SummaryEnergy of its L1 mass and quantised to 8 bits. A forward index
+// (every document's full vector) lets search/seismic score the documents
+// of the blocks it does not skip exactly. Search lives in search/seismic;
+// document ids come from the sparse index.
+//
+// Values are the sparse index's stored values (integer impacts, or
+// float32 weights), so exact scores equal search/sparse's. Summary codes
+// are rounded up (code × quant ≥ value): with SummaryEnergy 1 a summary's
+// score bounds every score in its block, which pyseismic's round-to-nearest
+// min–max codes do not promise.
+//
+// The build is deterministic: the same sparse index, options and seed give
+// byte-identical files whatever the number of threads (terms are built in
+// parallel, written in term order; each term's centroids come from its
+// own seeded stream).
+//
+// Files of an index directory (little-endian):
+//
+//	meta.json       Meta, written last, with every other file's sha256
+//	fwdoffs.bin     NumDocs+1 uint64 offsets into fwd.bin (in postings)
+//	fwd.bin         per document, increasing terms: term uint32, value uint32
+//	listblocks.bin  VocabSize+1 uint64: term t's blocks are [lb[t], lb[t+1])
+//	blockoffs.bin   NumBlocks+1 uint64 offsets into blockdocs.bin
+//	blockdocs.bin   uint32 document numbers, block by block, increasing within a block
+//	blockquant.bin  NumBlocks float32: a summary code c stands for c × quant
+//	listsums.bin    VocabSize+1 uint64: term t's summary terms are [ls[t], ls[t+1])
+//	sumterms.bin    uint32 summary terms, increasing within a list
+//	sumoffs.bin     NumSumTerms+1 uint64 offsets into the summary entries
+//	sumblocks.bin   uint32 per entry: the block (within the list) it belongs to
+//	sumcodes.bin    uint8 per entry: the block's quantised maximum for that term
+package seismic
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+
+	"github.com/irflow/irflow/index/internal/mmapfile"
+	"github.com/irflow/irflow/index/internal/vecfile")
+
+// Format is the on-disk format version; Open refuses others.
+const Format = 1
+
+// Kind names this index type in meta.json.
+const Kind = "irflow-seismic"
+
+// File names.
+const (
+	FwdOffsFile    = "fwdoffs.bin"
+	FwdFile        = "fwd.bin"
+	ListBlocksFile = "listblocks.bin"
+	BlockOffsFile  = "blockoffs.bin"
+	BlockDocsFile  = "blockdocs.bin"
+	BlockQuantFile = "blockquant.bin"
+	ListSumsFile   = "listsums.bin"
+	SumTermsFile   = "sumterms.bin"
+	SumOffsFile    = "sumoffs.bin"
+	SumBlocksFile  = "sumblocks.bin"
+	SumCodesFile   = "sumcodes.bin"
+)
+
+var dataFiles = []string{FwdOffsFile, FwdFile, ListBlocksFile, BlockOffsFile, BlockDocsFile, BlockQuantFile,
+	ListSumsFile, SumTermsFile, SumOffsFile, SumBlocksFile, SumCodesFile}
+
+// Defaults are pyseismic-lsr's (SeismicIndex.build) and Lightning IR's
+// (SeismicConfig).
+const (
+	DefaultNumPostings      = 3500
+	DefaultCentroidFraction = 0.1
+	DefaultMinClusterSize   = 2
+	DefaultSummaryEnergy    = 0.4
+	DefaultDocCut           = 15
+)
+
+// Options configure Build.
+type Options struct {
+	// NumPostings is the number of postings each term keeps, its largest
+	// by value (ties: smaller document first).
+	NumPostings int
+	// CentroidFraction × a term's kept postings (at least 1) is the
+	// number of centroids its documents are clustered around, each a
+	// block.
+	CentroidFraction float64
+	// MinClusterSize: a cluster of at most this many documents is
+	// dissolved and its documents go to their best remaining centroid.
+	MinClusterSize int
+	// SummaryEnergy is the fraction of a summary's L1 mass its kept
+	// coordinates (the largest first) must reach; 1 keeps all.
+	SummaryEnergy float64
+	// DocCut is the number of a document's largest coordinates that
+	// clustering compares with the centroids (pyseismic's doc_cut).
+	DocCut int
+	Seed   uint64
+	// Threads (default GOMAXPROCS) change the speed, never the result.
+	Threads int
+	// MemoryBudget bounds, in bytes, the forward index held in memory
+	// while it is built (it is written in document ranges that fit; 0 =
+	// 256 MiB); the rest of the build holds a few vocabulary-sized arrays
+	// and one batch of terms per thread.
+	MemoryBudget int64
+	// Log, if set, is told what the build is doing.
+	Log func(msg string)
+}
+
+// Meta is meta.json.
+type Meta struct {
+	Kind             string  `json:"kind"`
+	Format           int     `json:"format"`
+	NumDocs          int     `json:"num_docs"`
+	VocabSize        int     `json:"vocab_size"`
+	Scale            float64 `json:"scale"` // the sparse index's quantisation (0 = float32 values)
+	NumPostings      int     `json:"num_postings"`
+	CentroidFraction float64 `json:"centroid_fraction"`
+	MinClusterSize   int     `json:"min_cluster_size"`
+	SummaryEnergy    float64 `json:"summary_energy"`
+	DocCut           int     `json:"doc_cut"`
+	Seed             uint64  `json:"seed"`
+	// Counts: forward postings (all of the sparse index's), kept
+	// postings, blocks, summary terms and summary entries.
+	ForwardPostings int64 `json:"forward_postings"`
+	KeptPostings    int64 `json:"kept_postings"`
+	NumBlocks       int64 `json:"num_blocks"`
+	NumSumTerms     int64 `json:"num_summary_terms"`
+	NumSumEntries   int64 `json:"num_summary_entries"`
+	// Files maps each data file to its sha256 (hex), checked by Open.
+	Files map[string]string `json:"files"`
+}
+
+// Check validates the options.
+func (o Options) Check() error {
+	switch {
+	case o.NumPostings <= 0:
+		return fmt.Errorf("num_postings = %d: want > 0", o.NumPostings)
+	case !(o.CentroidFraction > 0 && o.CentroidFraction <= 1):
+		return fmt.Errorf("centroid_fraction = %v: want in (0, 1]", o.CentroidFraction)
+	case o.MinClusterSize < 0:
+		return fmt.Errorf("min_cluster_size = %d: want ≥ 0", o.MinClusterSize)
+	case !(o.SummaryEnergy > 0 && o.SummaryEnergy <= 1):
+		return fmt.Errorf("summary_energy = %v: want in (0, 1]", o.SummaryEnergy)
+	case o.DocCut <= 0:
+		return fmt.Errorf("doc_cut = %d: want > 0", o.DocCut)
+	}
+	return nil
+}
+
+// writer writes an index's files, each through a hash, then meta.json
+// through a synced temporary file and a rename; several files are open
+// at once (the build appends to them term by term).
+type writer struct {
+	dir   string
+	meta  *Meta
+	open  map[string]*stream
+	names []string
+	done  bool
+}
+
+type stream struct {
+	f *os.File
+	h hash.Hash
+	b *bufio.Writer
+}
+
+func (w *writer) start() error {
+	if err := os.MkdirAll(w.dir, 0o755); err != nil {
+		return fmt.Errorf("seismic index: %w", err)
+	}
+	// meta.json first: the directory stops being an index at once.
+	for _, name := range append([]string{vecfile.MetaFile}, dataFiles...) {
+		if err := os.Remove(filepath.Join(w.dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("seismic index: %w", err)
+		}
+	}
+	w.open = map[string]*stream{}
+	return nil
+}
+
+func (w *writer) create(name string) (*bufio.Writer, error) {
+	f, err := os.Create(filepath.Join(w.dir, name))
+	if err != nil {
+		return nil, fmt.Errorf("seismic index: %w", err)
+	}
+	s := &stream{f: f, h: sha256.New()}
+	s.b = bufio.NewWriterSize(io.MultiWriter(f, s.h), 1<<20)
+	w.open[name] = s
+	w.names = append(w.names, name)
+	return s.b, nil
+}
+
+// close flushes, syncs and closes a file and records its checksum.
+func (w *writer) close(name string) error {
+	s := w.open[name]
+	err := s.b.Flush()
+	if err == nil {
+		err = s.f.Sync()
+	}
+	if cerr := s.f.Close(); err == nil {
+		err = cerr
+	}
+	delete(w.open, name)
+	if err != nil {
+		return fmt.Errorf("seismic index: %s: %w", s.f.Name(), err)
+	}
+	w.meta.Files[name] = hex.EncodeToString(s.h.Sum(nil))
+	return nil
+}
+
+func (w *writer) finish() error {
+	for _, name := range w.names {
+		if _, ok := w.open[name]; ok {
+			if err := w.close(name); err != nil {
+				return err
+			}
+		}
+	}
+	b, err := json.MarshalIndent(w.meta, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := filepath.Join(w.dir, vecfile.MetaFile+".tmp")
+	if err := mmapfile.WriteSynced(tmp, append(b, '\n')); err != nil {
+		return fmt.Errorf("seismic index: %w", err)
+	}
+	if err := os.Rename(tmp, filepath.Join(w.dir, vecfile.MetaFile)); err != nil {
+		return fmt.Errorf("seismic index: %w", err)
+	}
+	if d, err := os.Open(w.dir); err == nil {
+		err = d.Sync()
+		d.Close()
+		if err != nil {
+			return fmt.Errorf("seismic index: %w", err)
+		}
+	}
+	w.done = true
+	return nil
+}
+
+// abort removes what an unfinished build wrote.
+func (w *writer) abort() {
+	if w.done {
+		return
+	}
+	for _, s := range w.open {
+		s.f.Close()
+	}
+	for _, name := range w.names {
+		os.Remove(filepath.Join(w.dir, name))
+	}
+	os.Remove(filepath.Join(w.dir, vecfile.MetaFile+".tmp"))
+}
+
+func putU32(b *bufio.Writer, v uint32) error {
+	var x [4]byte
+	binary.LittleEndian.PutUint32(x[:], v)
+	_, err := b.Write(x[:])
+	return err
+}
+
+func putU64(b *bufio.Writer, v uint64) error {
+	var x [8]byte
+	binary.LittleEndian.PutUint64(x[:], v)
+	_, err := b.Write(x[:])
+	return err
+}
+
+func putU64s(b *bufio.Writer, vs []uint64) error {
+	for _, v := range vs {
+		if err := putU64(b, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func putF32(b *bufio.Writer, v float32) error { return putU32(b, math.Float32bits(v)) }
+
+// ctxErr is checked between units of work.
+func ctxErr(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("seismic index: %w", err)
+	}
+	return nil
+}
