@@ -222,6 +222,57 @@ func ReadDocs(path string) ([]Doc, error) {
 	}
 }
 
+// ModelTexts reads the text a model encodes (Doc.ModelText) of the first
+// limit documents of a file (limit ≤ 0: all), in file order.
+func ModelTexts(path string, limit int) ([]string, error) {
+	dr, c, err := OpenDocs(path)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	var out []string
+	for limit <= 0 || len(out) < limit {
+		d, err := dr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d.ModelText())
+	}
+	return out, nil
+}
+
+// ModelTextsOf streams a document file once and keeps the model text of
+// the documents in want, so a large collection costs memory only for the
+// documents asked for. A wanted id found twice is an error naming its
+// line; ids missing from the file are simply absent from the result.
+func ModelTextsOf(path string, want map[string]bool) (map[string]string, error) {
+	dr, c, err := OpenDocs(path)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	out := make(map[string]string, len(want))
+	for {
+		d, err := dr.Next()
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if !want[d.ID] {
+			continue
+		}
+		if _, dup := out[d.ID]; dup {
+			return nil, &textio.ParseError{File: path, Line: dr.Line(), Msg: fmt.Sprintf("document %q appears twice", d.ID)}
+		}
+		out[d.ID] = d.ModelText()
+	}
+}
+
 // ReadQueries reads queries in the given format, rejecting duplicate ids.
 // In JSONL, the "text" field is the query and other fields are ignored.
 func ReadQueries(r io.Reader, name string, format Format) ([]Query, error) {

@@ -289,7 +289,7 @@ func validator(job *stage.Job, dev torch.Device) (trainer.Validator, error) {
 			need[h.DocID] = true
 		}
 	}
-	docs, err := rerank.ReadDocs(job.String("docs"), need)
+	docs, err := collection.ModelTextsOf(job.String("docs"), need)
 	if err != nil {
 		return nil, err
 	}

@@ -6,9 +6,7 @@ package rerank
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sync/atomic"
@@ -86,7 +84,7 @@ func run(ctx context.Context, job *stage.Job) error {
 			need[h.DocID] = true
 		}
 	}
-	docs, err := ReadDocs(job.String("docs"), need)
+	docs, err := collection.ModelTextsOf(job.String("docs"), need)
 	if err != nil {
 		return err
 	}
@@ -176,31 +174,6 @@ func run(ctx context.Context, job *stage.Job) error {
 	}
 	job.SetMetric("pairs", float64(pairs))
 	return out.Close()
-}
-
-// ReadDocs keeps the text (collection.Doc.ModelText) of the documents in
-// need.
-func ReadDocs(path string, need map[string]bool) (map[string]string, error) {
-	dr, closer, err := collection.OpenDocs(path)
-	if err != nil {
-		return nil, err
-	}
-	defer closer.Close()
-	out := make(map[string]string, len(need))
-	for {
-		d, err := dr.Next()
-		if err != nil {
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			return nil, err
-		}
-		if !need[d.ID] {
-			continue
-		}
-		out[d.ID] = d.ModelText()
-	}
-	return out, nil
 }
 
 type progressBox struct{ p stage.Progress }

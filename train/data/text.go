@@ -2,7 +2,6 @@ package data
 
 import (
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 
@@ -33,27 +32,9 @@ func readQueryTexts(path string, want map[string]bool) (map[string]string, error
 // the documents the samples use. A wanted id missing from the file, or
 // found twice, is an error.
 func readDocTexts(path string, want map[string]bool) (map[string]string, error) {
-	dr, c, err := collection.OpenDocs(path)
+	texts, err := collection.ModelTextsOf(path, want)
 	if err != nil {
 		return nil, err
-	}
-	defer c.Close()
-	texts := make(map[string]string, len(want))
-	for {
-		d, err := dr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		if !want[d.ID] {
-			continue
-		}
-		if _, dup := texts[d.ID]; dup {
-			return nil, fmt.Errorf("%s:%d: document %q appears twice", path, dr.Line(), d.ID)
-		}
-		texts[d.ID] = d.ModelText()
 	}
 	if missing := missingIDs(want, texts); len(missing) > 0 {
 		return nil, fmt.Errorf("%s: %d training document%s not in the documents file: %s", path, len(missing), plural(len(missing), "", "s"), listIDs(missing))

@@ -9,10 +9,8 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -46,7 +44,7 @@ func run(model, docsPath, head string, maxLen, threads, workers, batch, maxToken
 	if err != nil {
 		return err
 	}
-	texts, err := readTexts(docsPath, limit)
+	texts, err := collection.ModelTexts(docsPath, limit)
 	if err != nil {
 		return err
 	}
@@ -68,26 +66,6 @@ func run(model, docsPath, head string, maxLen, threads, workers, batch, maxToken
 		"docs_per_s": float64(len(texts)) / secs, "peak_rss_mb": peakRSSMB(),
 		"threads": threads, "max_length": maxLen, "batch_size": batch, "head": m.Head.Architecture,
 	})
-}
-
-func readTexts(path string, limit int) ([]string, error) {
-	dr, closer, err := collection.OpenDocs(path)
-	if err != nil {
-		return nil, err
-	}
-	defer closer.Close()
-	var out []string
-	for limit <= 0 || len(out) < limit {
-		d, err := dr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, d.ModelText())
-	}
-	return out, nil
 }
 
 // peakRSSMB reads the process's peak resident set (VmHWM) from /proc.

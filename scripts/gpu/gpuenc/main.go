@@ -13,10 +13,8 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"strconv"
@@ -63,9 +61,12 @@ func run(c config) error {
 	if err != nil {
 		return err
 	}
-	texts, err := readTexts(c.docs, c.limit)
+	texts, err := collection.ModelTexts(c.docs, c.limit)
 	if err != nil {
 		return err
+	}
+	if len(texts) == 0 {
+		return fmt.Errorf("%s: no documents", c.docs)
 	}
 	start := time.Now()
 	m, err := inference.Load(ctx, c.model, inference.Options{
@@ -102,29 +103,6 @@ func run(c config) error {
 		"max_length": c.maxLen, "batch_size": c.batch, "workers": c.workers, "head": m.Head.Architecture,
 		"libtorch": torch.Version(), "cuda_devices": torch.CUDADeviceCount(),
 	})
-}
-
-func readTexts(path string, limit int) ([]string, error) {
-	dr, closer, err := collection.OpenDocs(path)
-	if err != nil {
-		return nil, err
-	}
-	defer closer.Close()
-	var out []string
-	for limit <= 0 || len(out) < limit {
-		d, err := dr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, d.ModelText())
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("%s: no documents", path)
-	}
-	return out, nil
 }
 
 // writeNpy writes single-vector embeddings as NumPy's .npy version 1.0:
