@@ -17,6 +17,7 @@ import (
 
 	"github.com/irflow/irflow/pipeline/cache"
 	"github.com/irflow/irflow/pipeline/launch"
+	"github.com/irflow/irflow/pipeline/stage"
 )
 
 func init() {
@@ -28,11 +29,18 @@ func init() {
 // stage.log, its progress to progress.json and its outcome to result.json
 // in the spec's directory.
 func execStageCommand(args []string) error {
-	fs := newFlagSet("exec-stage", "SPEC")
+	fs := newFlagSet("exec-stage", "SPEC | --detached RUN ADDRESS")
 	locked := fs.Bool("locked", false, "the launching driver holds the stage's lock (default: take it here, waiting for other runs)")
+	detached := fs.String("detached", "", "run the stage ADDRESS of a detached run (`irflow run --detach`) from its record RUN")
 	args, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
+	}
+	if *detached != "" {
+		if len(args) != 1 {
+			return usageError(fs, "--detached RUN expects one stage address, got %d arguments", len(args))
+		}
+		return detachedStage(*detached, args[0])
 	}
 	if len(args) != 1 {
 		return usageError(fs, "expected one spec file, got %d arguments", len(args))
@@ -41,7 +49,6 @@ func execStageCommand(args []string) error {
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
-	dir := filepath.Dir(args[0])
 	c, err := cache.Open(spec.CacheDir)
 	if err != nil {
 		return err
@@ -50,15 +57,26 @@ func execStageCommand(args []string) error {
 	if err != nil {
 		return err
 	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	_, err = runSpec(ctx, c, spec, kind, filepath.Dir(args[0]), !*locked)
+	return err
+}
+
+// runSpec runs a stage from its spec with its log in dir/stage.log, its
+// progress in dir/progress.json and its outcome in dir/result.json, taking
+// the key's lock first when lock is set.
+func runSpec(ctx context.Context, c *cache.Cache, spec *launch.Spec, kind *stage.Kind, dir string, lock bool) (*cache.Manifest, error) {
 	level := log.InfoLevel
 	if spec.LogLevel != "" {
+		var err error
 		if level, err = log.ParseLevel(spec.LogLevel); err != nil {
-			return fmt.Errorf("%s: log_level %q: %w", args[0], spec.LogLevel, err)
+			return nil, fmt.Errorf("%s: log_level %q: %w", filepath.Join(dir, launch.SpecFile), spec.LogLevel, err)
 		}
 	}
 	logFile, err := os.OpenFile(filepath.Join(dir, launch.LogFile), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer logFile.Close()
 	logger := log.NewWithOptions(io.MultiWriter(logFile, plainWriter{os.Stderr}), log.Options{Level: level, ReportTimestamp: true}).With("stage", spec.Address)
@@ -72,15 +90,12 @@ func execStageCommand(args []string) error {
 			spec.Threads = n
 		}
 	}
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if !*locked {
+	if lock {
 		lock, err := c.Lock(ctx, spec.Key, owner, func(holder cache.Owner) {
 			logger.Info("waiting: another run is executing this stage", "holder", holder.String())
 		})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		defer lock.Unlock()
 	}
@@ -112,9 +127,9 @@ func execStageCommand(args []string) error {
 	}
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
-			return &exitError{code: exitFailure, err: fmt.Errorf("%s: interrupted", spec.Address)}
+			return nil, &exitError{code: exitFailure, err: fmt.Errorf("%s: interrupted", spec.Address)}
 		}
-		return &exitError{code: exitFailure, err: err, reported: true}
+		return nil, &exitError{code: exitFailure, err: err, reported: true}
 	}
-	return nil
+	return m, nil
 }

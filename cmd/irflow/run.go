@@ -29,6 +29,7 @@ func runCommand(args []string) error {
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
 	verify := fs.Bool("verify", false, "re-hash cached artifacts before using them; corrupt ones are rebuilt")
 	executor := fs.String("executor", "", "where stages run: local (Go calls in this process, the default), process (one `irflow exec-stage` child per stage) or slurm (one sbatch job per stage; default: the recipe's executor block, else local)")
+	detach := fs.Bool("detach", false, "with --executor slurm: submit every stage at once, each job waiting for its upstream stages' jobs (--dependency=afterok), print the job ids and exit; `irflow status` shows the jobs")
 	path, targets, err := recipeAndTargets(fs, args)
 	if err != nil {
 		return err
@@ -55,6 +56,14 @@ func runCommand(args []string) error {
 	launcher, err := newLauncher(*executor, l, logger)
 	if err != nil {
 		return err
+	}
+	if *detach {
+		sl, ok := launcher.(*slurm.Launcher)
+		if !ok {
+			return usageError(fs, "--detach needs the slurm executor (--executor slurm or an executor \"slurm\" block)")
+		}
+		defer l.digests.Save()
+		return detachRun(l, sl, ef, logger)
 	}
 	if _, onCluster := launcher.(*slurm.Launcher); onCluster && !flagGiven(fs, "j") {
 		// The cluster schedules: submit every ready stage at once.

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/irflow/irflow/pipeline/exec"
@@ -28,6 +29,7 @@ func statusCommand(args []string) error {
 	if err != nil {
 		return err
 	}
+	detached, note := detachedStatus(l.cache, l.recipe.Path)
 	tw := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ADDRESS\tSTATE\tKEY\tARTIFACT\tMETRICS")
 	corrupt := 0
@@ -35,13 +37,26 @@ func statusCommand(args []string) error {
 		state, key, dir, metrics := "not built", "-", "-", ""
 		if d.Key != "" {
 			key = d.Key[:12]
-			if !d.Cached {
+			if !d.Cached && detached[d.Stage.Address] == "" {
 				if w := workState(l.cache, d.Key); w != "" {
 					state += " (" + w + ")"
 				}
 			}
 		} else {
 			state = "not built (upstream not built)"
+		}
+		if j := detached[d.Stage.Address]; j != "" && !d.Cached {
+			if d.Key != "" {
+				if p := progressState(l.cache, d.Key); p != "" {
+					j += ", " + p
+				}
+			}
+			state = strings.TrimSuffix(state, ")")
+			if strings.Contains(state, "(") {
+				state += "; " + j + ")"
+			} else {
+				state += " (" + j + ")"
+			}
 		}
 		if d.Cached {
 			state, dir, metrics = "cached", l.cache.ObjectDir(d.Key), exec.FormatMetrics(d.Manifest.Metrics)
@@ -58,10 +73,16 @@ func statusCommand(args []string) error {
 				}
 			}
 		}
+		if j := detached[d.Stage.Address]; j != "" && d.Cached {
+			state += " (" + j + ")"
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", d.Stage.Address, state, key, dir, metrics)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	if note != "" {
+		fmt.Println(note)
 	}
 	if corrupt > 0 {
 		return &exitError{code: exitFailure, err: fmt.Errorf("%d artifact(s) did not match their manifest", corrupt)}

@@ -30,15 +30,11 @@ func workState(c *cache.Cache, key string) string {
 		}
 		s = fmt.Sprintf("slurm job %s %s", j.ID, state)
 	}
-	if p, ok := launch.ReadProgress(dir); ok && !p.Finished {
+	if p := progressState(c, key); p != "" {
 		if s != "" {
 			s += ", "
 		}
-		s += fmt.Sprintf("%s %d", p.Desc, p.Done)
-		if p.Total >= 0 {
-			s += fmt.Sprintf("/%d", p.Total)
-		}
-		s += fmt.Sprintf(" (%s ago)", time.Since(p.Updated).Round(time.Second))
+		s += p
 	} else if r, ok := launch.ReadResult(dir); ok && r.State == "failed" {
 		if s != "" {
 			s += ", "
@@ -46,4 +42,18 @@ func workState(c *cache.Cache, key string) string {
 		s += "last attempt failed: " + r.Error
 	}
 	return s
+}
+
+// progressState is the progress exec-stage last wrote for a running stage
+// ("chunks 240/1500 (0s ago)"; "" when none).
+func progressState(c *cache.Cache, key string) string {
+	p, ok := launch.ReadProgress(c.WorkDir(key))
+	if !ok || p.Finished {
+		return ""
+	}
+	s := fmt.Sprintf("%s %d", p.Desc, p.Done)
+	if p.Total >= 0 {
+		s += fmt.Sprintf("/%d", p.Total)
+	}
+	return s + fmt.Sprintf(" (%s ago)", time.Since(p.Updated).Round(time.Second))
 }

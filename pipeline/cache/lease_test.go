@@ -103,6 +103,22 @@ func TestLeaseHeartbeat(t *testing.T) {
 	if h, ok := c.Holder(k); !ok || h.Job != "42" {
 		t.Errorf("holder after DelegateLock: %+v %v", h, ok)
 	}
+	// The job it was delegated to gets it; another job does not.
+	for _, tc := range []struct {
+		job  string
+		want bool
+	}{{"", false}, {"43", false}, {"42", true}} {
+		ThisJob = tc.job
+		d, _, ok, err := c.TryLock(k, Owner{PID: 5, Host: "node8"})
+		if err != nil || ok != tc.want {
+			t.Errorf("job %q: granted %v (%v), want %v", tc.job, ok, err, tc.want)
+		}
+		d.Unlock()
+	}
+	ThisJob = ""
+	if h, ok := c.Holder(k); !ok || h.PID != os.Getpid() {
+		t.Errorf("the delegated job's unlock released the holder's lease: %+v %v", h, ok)
+	}
 	l.Unlock()
 	if _, err := os.Stat(c.leasePath(k)); !os.IsNotExist(err) {
 		t.Errorf("lease still there after Unlock: %v", err)

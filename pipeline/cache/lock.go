@@ -91,6 +91,12 @@ type Lock struct {
 	done chan struct{}
 }
 
+// ThisJob is the cluster job this process runs as ("" for none). A lock
+// whose holder delegated it to this job (DelegateLock: a driver waiting
+// for the job) is granted to it without a lease of its own: the holder
+// keeps renewing its lease while it waits.
+var ThisJob string
+
 // held maps the lease paths this process holds to their locks, for
 // DelegateLock.
 var held sync.Map
@@ -114,6 +120,10 @@ func (c *Cache) TryLock(key string, owner Owner) (l *Lock, holder Owner, ok bool
 	}
 	if !ok {
 		cur, err := readLease(leasePath)
+		if err == nil && ThisJob != "" && cur.Job == ThisJob && !cur.expired() {
+			// Our holder waits for us: run under its lease.
+			return &Lock{path: c.lockPath(key)}, Owner{}, true, nil
+		}
 		if err != nil || !cur.expired() || cur.Host == Host() {
 			if err == nil {
 				holder = cur.Owner
@@ -125,6 +135,10 @@ func (c *Cache) TryLock(key string, owner Owner) (l *Lock, holder Owner, ok bool
 		fl = &Lock{path: c.lockPath(key)}
 	}
 	cur, taken, err := takeLease(leasePath, owner)
+	if err == nil && !taken && ThisJob != "" && cur.Job == ThisJob {
+		fl.lease = "" // delegated: the flock (if any) is ours, the lease the holder's
+		return fl, Owner{}, true, nil
+	}
 	if err != nil || !taken {
 		fl.Unlock()
 		return nil, cur.Owner, false, err

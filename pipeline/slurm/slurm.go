@@ -134,6 +134,18 @@ func (l *Launcher) Launch(ctx context.Context, t *launch.Task) (*cache.Manifest,
 			rec.finish(last.ID, stateOr(st, "UNKNOWN"))
 		}
 	}
+	adopted := false // a detached run's job, whose outcome is not this driver's
+	if id == "" {
+		// A detached run may have submitted it before its key was known.
+		if job, ok := l.detachedJob(ctx, Runs(t.Cache, t.Spec.Recipe), t.Spec.Address); ok {
+			id, adopted = job.ID, true
+			rec.Jobs = append(rec.Jobs, job)
+			if err := rec.Write(dir); err != nil {
+				return nil, fmt.Errorf("slurm: recording job %s: %w", id, err)
+			}
+			l.cfg.Log("adopting a job of a detached run", "stage", t.Spec.Address, "job", id)
+		}
+	}
 	resubmits := 0
 	for {
 		if id == "" {
@@ -155,6 +167,9 @@ func (l *Launcher) Launch(ctx context.Context, t *launch.Task) (*cache.Manifest,
 			}
 			l.cfg.Log("submitted", "stage", t.Spec.Address, "job", id)
 		}
+		// The job may run the stage under this driver's lease (a
+		// detached run's job takes the lock itself otherwise).
+		t.Cache.DelegateLock(t.Spec.Key, id)
 		state, err := l.wait(ctx, id)
 		if err != nil { // cancelled: the driver is going away
 			l.cancel(id)
@@ -166,6 +181,14 @@ func (l *Launcher) Launch(ctx context.Context, t *launch.Task) (*cache.Manifest,
 		rec.Write(dir)
 		if m, ok := t.Cache.Lookup(t.Spec.Key); ok {
 			return m, nil
+		}
+		if adopted {
+			// Another run's job ended without committing this key (it
+			// failed, or built another key from a changed recipe): run
+			// the stage here.
+			l.cfg.Log("the adopted job did not commit the stage; submitting it", "stage", t.Spec.Address, "job", id, "state", state)
+			adopted, id = false, ""
+			continue
 		}
 		if Resubmittable(state) && resubmits < l.cfg.Resubmits {
 			resubmits++
