@@ -38,6 +38,9 @@ func baseMethod(m string) string {
 	if isANN(m) {
 		return MethodDense
 	}
+	if m == MethodSeismic {
+		return MethodSparse
+	}
 	return m
 }
 

@@ -86,6 +86,8 @@ func runSearch(ctx context.Context, job *stage.Job, m string) error {
 		results, err = searchSparse(ctx, data, qs, emb, want, job.Threads, progress)
 	case MethodIVF, MethodPQ, MethodIVFPQ:
 		results, err = searchANN(ctx, job, m, dir, emb, want, progress)
+	case MethodSeismic:
+		results, err = searchSeismic(ctx, job, dir, qs, emb, want, progress)
 	case MethodMultivector:
 		results, err = searchMulti(ctx, data, emb, model.Head.QueryAggregation, want, job.Threads, progress)
 	}

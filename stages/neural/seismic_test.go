@@ -1,0 +1,89 @@
+package neural_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/irflow/irflow/pipeline/recipe"
+	"github.com/irflow/irflow/pipeline/recipe/recipetest"
+)
+
+// TestSeismicPlanTimeErrors: parameters a Seismic index or search cannot
+// use, impossible combinations and inputs of the wrong method are errors
+// of `irflow plan` pointing at the attribute (file:line:col).
+func TestSeismicPlanTimeErrors(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "docs.tsv"), []byte("d1\tsome text\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "queries.tsv"), []byte("q1\ttext\n"), 0o644)
+	os.MkdirAll(filepath.Join(dir, "model"), 0o755)
+	const tmpl = `
+index "exact" {
+  method = "sparse"
+  docs   = "docs.tsv"
+  model  = "model"
+}
+
+index "dense" {
+  method = "dense"
+  docs   = "docs.tsv"
+  model  = "model"
+}
+
+index "a" {
+  method = "seismic"
+  %s
+}
+
+search "a" {
+  method  = "%s"
+  index   = index.a.index
+  queries = "queries.tsv"
+  model   = "model"
+  k       = 10
+  %s
+}
+`
+	const src = "sparse = index.exact.index\n  "
+	cases := []struct {
+		index, searchMethod, search string
+		want                        string // "" = plans
+		at                          string // the attribute the error points at
+	}{
+		{src, "seismic", "", "", ""},
+		{src + "num_postings = 1000\n  centroid_fraction = 0.2\n  min_cluster_size = 3\n  summary_energy = 1\n  doc_cut = 10\n  seed = 4",
+			"seismic", "query_cut = 5\n  heap_factor = 1\n  sorted = false", "", ""},
+		{src + "num_postings = 0", "seismic", "", "num_postings = 0 is out of range", "num_postings = 0"},
+		{src + "centroid_fraction = 1.5", "seismic", "", "centroid_fraction = 1.5 is out of range", "centroid_fraction = 1.5"},
+		{src + "centroid_fraction = 0", "seismic", "", "centroid_fraction = 0 is out of range", "centroid_fraction = 0"},
+		{src + "summary_energy = 0", "seismic", "", "summary_energy = 0 is out of range", "summary_energy = 0"},
+		{src + "doc_cut = 0", "seismic", "", "doc_cut = 0 is out of range", "doc_cut = 0"},
+		{src + "num_postings = 100\n  min_cluster_size = 100", "seismic", "", "min_cluster_size = 100 is not below num_postings = 100", "min_cluster_size = 100"},
+		{src, "seismic", "heap_factor = 1.2", "heap_factor = 1.2 is out of range", "heap_factor = 1.2"},
+		{src, "seismic", "query_cut = 0", "query_cut = 0 is out of range", "query_cut = 0"},
+		{src, "seismic", "n_probe = 2", `"n_probe" is not expected`, "n_probe = 2"},
+		{"sparse = index.dense.index", "seismic", "", "index/dense", "sparse = index.dense.index"},
+		{"dense = index.exact.index", "seismic", "", `"dense" is not expected`, "dense = index.exact.index"},
+		{src, "sparse", "", "index/seismic", "index   = index.a.index"},
+	}
+	for i, c := range cases {
+		p := filepath.Join(dir, fmt.Sprintf("s%d.hcl", i))
+		text := fmt.Sprintf(tmpl, c.index, c.searchMethod, c.search)
+		os.WriteFile(p, []byte(text), 0o644)
+		_, diags := recipe.Load(p, recipe.Options{})
+		msg := recipetest.Describe(diags)
+		if c.want == "" {
+			if diags.HasErrors() {
+				t.Errorf("case %d: %s", i, msg)
+			}
+			continue
+		}
+		line := 1 + strings.Count(text[:strings.Index(text, c.at)], "\n")
+		pos := fmt.Sprintf("%s:%d:", filepath.Base(p), line)
+		if !diags.HasErrors() || !strings.Contains(msg, c.want) || !strings.Contains(msg, pos) {
+			t.Errorf("case %d: diagnostics %q, want %q at %s", i, msg, c.want, pos)
+		}
+	}
+}
