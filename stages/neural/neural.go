@@ -101,6 +101,9 @@ func IndexKind(m string) *stage.Kind {
 	if isANN(m) {
 		return annIndexKind(m)
 	}
+	if m == MethodSeismic {
+		return seismicIndexKind()
+	}
 	params := []stage.Param{
 		{Name: "docs", Type: stage.Input, Required: true, Accepts: []string{stage.FormatDocs}, Doc: "Documents: id<TAB>text (.tsv) or BEIR JSONL (title and text joined by a space), optionally .gz."},
 	}
@@ -159,6 +162,9 @@ func SearchKind(m string) *stage.Kind {
 			return checkANNSearch(params)
 		}
 		k.CheckUpstream = checkANNSearchUpstream
+	}
+	if m == MethodSeismic {
+		seismicSearchKind(k)
 	}
 	return k
 }
