@@ -1,0 +1,174 @@
+package plaid
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"math"
+	"path/filepath"
+	"slices"
+	"unsafe"
+
+	"github.com/irflow/irflow/index/internal/mmapfile"
+	"github.com/irflow/irflow/index/internal/vecfile"
+	"github.com/irflow/irflow/index/multivector"
+)
+
+// Index is an opened index; safe for concurrent use.
+type Index struct {
+	meta      Meta
+	full      *multivector.Index
+	m         vecfile.Mapped
+	centroids []float32
+	cutoffs   []float32
+	weights   []float32
+	codes     []uint32
+	residuals []byte
+	offs      []uint64
+	docs      []uint32
+}
+
+// Open maps the index in dir, checks every file's size and checksum
+// against meta.json, and ties it to full, the multivector index it was
+// built from (ids, document rows, exact re-scoring), which must have the
+// same documents, tokens, dimension and similarity.
+func Open(dir string, full *multivector.Index) (*Index, error) {
+	const pkg = "plaid index"
+	ix := &Index{full: full, m: vecfile.Mapped{Dir: dir}}
+	if err := vecfile.ReadMeta(pkg, dir, &ix.meta); err != nil {
+		return nil, err
+	}
+	mt := ix.meta
+	if mt.Kind != Kind || mt.Format != Format {
+		return nil, fmt.Errorf("%s: %s: kind %q format %d, want %q format %d", pkg, dir, mt.Kind, mt.Format, Kind, Format)
+	}
+	fm := full.Meta()
+	if fm.NumDocs != mt.NumDocs || fm.NumTokens != mt.NumTokens || fm.Dim != mt.Dim || fm.Similarity != mt.Similarity || fm.DocAggregation != mt.DocAggregation {
+		return nil, fmt.Errorf("%s: %s was built from %d documents, %d tokens of %d dimensions (%s, %s), the multivector index given has %d, %d of %d (%s, %s)",
+			pkg, dir, mt.NumDocs, mt.NumTokens, mt.Dim, mt.Similarity, mt.DocAggregation, fm.NumDocs, fm.NumTokens, fm.Dim, fm.Similarity, fm.DocAggregation)
+	}
+	o := Options{NumCentroids: mt.NumCentroids, NBits: mt.NBits, TrainSize: mt.TrainSize}
+	if err := o.check(int(mt.NumTokens), mt.Dim, mt.Similarity); err != nil && mt.NumTokens > 0 {
+		return nil, fmt.Errorf("%s: %s: %w", pkg, filepath.Join(dir, vecfile.MetaFile), err)
+	}
+	n, d, k := mt.NumTokens, int64(mt.Dim), int64(mt.NumCentroids)
+	want := map[string]int64{
+		CentroidsFile: 4 * k * d,
+		BucketsFile:   4 * (2<<mt.NBits - 1),
+		CodesFile:     4 * n,
+		ResidualsFile: n * int64(mt.CodeBytes()),
+		IVFOffsFile:   8 * (k + 1),
+	}
+	maps := map[string][]byte{}
+	check := func(name string, size int64) error {
+		sum, ok := mt.Files[name]
+		if !ok {
+			return fmt.Errorf("%s: %s: meta.json has no checksum for %s", pkg, dir, name)
+		}
+		b, err := ix.m.Map(pkg, name, size)
+		if err != nil {
+			return err
+		}
+		if h := sha256.Sum256(b); hex.EncodeToString(h[:]) != sum {
+			return fmt.Errorf("%s: %s: checksum mismatch (sha256 %s, meta.json says %s): the file is corrupt; rebuild the index",
+				pkg, filepath.Join(dir, name), hex.EncodeToString(h[:8]), sum[:min(16, len(sum))])
+		}
+		maps[name] = b
+		return nil
+	}
+	err := func() error {
+		names := make([]string, 0, len(want))
+		for name := range want {
+			names = append(names, name)
+		}
+		slices.Sort(names)
+		for _, name := range names {
+			if err := check(name, want[name]); err != nil {
+				return err
+			}
+		}
+		var err error
+		if ix.offs, err = vecfile.Offsets(pkg, filepath.Join(dir, IVFOffsFile), maps[IVFOffsFile], uint64(mt.IVFEntries)); err != nil {
+			return err
+		}
+		if err := check(IVFDocsFile, 4*mt.IVFEntries); err != nil {
+			return err
+		}
+		ix.docs = mmapfile.U32s(maps[IVFDocsFile])
+		for i, doc := range ix.docs {
+			if int(doc) >= mt.NumDocs {
+				return fmt.Errorf("%s: %s: entry %d is document %d of %d: corrupt", pkg, filepath.Join(dir, IVFDocsFile), i, doc, mt.NumDocs)
+			}
+		}
+		ix.codes = mmapfile.U32s(maps[CodesFile])
+		for i, c := range ix.codes {
+			if int64(c) >= k {
+				return fmt.Errorf("%s: %s: token %d has centroid %d of %d: corrupt", pkg, filepath.Join(dir, CodesFile), i, c, k)
+			}
+		}
+		return nil
+	}()
+	if err != nil {
+		ix.m.Close()
+		return nil, err
+	}
+	ix.centroids = f32s(maps[CentroidsFile])
+	b := f32s(maps[BucketsFile])
+	nc := 1<<mt.NBits - 1
+	ix.cutoffs, ix.weights = b[:nc], b[nc:]
+	ix.residuals = maps[ResidualsFile]
+	return ix, nil
+}
+
+var littleEndian = func() bool { x := uint16(1); return *(*byte)(unsafe.Pointer(&x)) == 1 }()
+
+// f32s views little-endian float32s (a copy where the machine needs one).
+func f32s(b []byte) []float32 {
+	if len(b) < 4 {
+		return nil
+	}
+	if littleEndian && uintptr(unsafe.Pointer(&b[0]))%4 == 0 {
+		return unsafe.Slice((*float32)(unsafe.Pointer(&b[0])), len(b)/4)
+	}
+	out := make([]float32, len(b)/4)
+	for i := range out {
+		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+	}
+	return out
+}
+
+// Meta describes the index.
+func (ix *Index) Meta() Meta { return ix.meta }
+
+// Full is the multivector index the token vectors come from.
+func (ix *Index) Full() *multivector.Index { return ix.full }
+
+// Centroids are the NumCentroids × Dim centroids.
+func (ix *Index) Centroids() []float32 { return ix.centroids }
+
+// Cutoffs and Weights are the residual codec's bucket boundaries and
+// values.
+func (ix *Index) Cutoffs() []float32 { return ix.cutoffs }
+func (ix *Index) Weights() []float32 { return ix.weights }
+
+// Codes returns the centroid numbers of token rows lo..hi-1.
+func (ix *Index) Codes(lo, hi int) []uint32 { return ix.codes[lo:hi] }
+
+// Docs returns the documents holding a token of centroid c, increasing.
+func (ix *Index) Docs(c int) []uint32 { return ix.docs[ix.offs[c]:ix.offs[c+1]] }
+
+// Decompress writes the approximate vectors of token rows lo..hi-1
+// (centroid + decoded residual) into buf, grown as needed.
+func (ix *Index) Decompress(lo, hi int, buf []float32) []float32 {
+	d, cb := ix.meta.Dim, ix.meta.CodeBytes()
+	buf = slices.Grow(buf[:0], (hi-lo)*d)[:(hi-lo)*d]
+	for i := lo; i < hi; i++ {
+		c := int(ix.codes[i])
+		Decode(buf[(i-lo)*d:(i-lo+1)*d], ix.centroids[c*d:(c+1)*d], ix.residuals[i*cb:(i+1)*cb], ix.weights, ix.meta.NBits)
+	}
+	return buf
+}
+
+// Close unmaps the files (not the multivector index).
+func (ix *Index) Close() error { return ix.m.Close() }
