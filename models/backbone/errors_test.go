@@ -103,3 +103,60 @@ func TestPrefix(t *testing.T) {
 		t.Errorf("BertForMaskedLM prefix %q, want bert.", p)
 	}
 }
+
+// TestRoBERTaConfig checks what RoBERTa's config decides before any
+// weights load: the positions left for tokens (max_position_embeddings
+// less padding_idx + 1, pad_token_id defaulting to RobertaConfig's 1),
+// the task-model prefix, and the refusals naming file and field.
+func TestRoBERTaConfig(t *testing.T) {
+	cases := []struct {
+		name, json string
+		maxLen     int
+		err        []string
+	}{
+		{"roberta-base", `{"model_type":"roberta","vocab_size":50265,"max_position_embeddings":514,"pad_token_id":1,"type_vocab_size":1}`, 512, nil},
+		{"pad_token_id absent: RobertaConfig's 1", `{"model_type":"roberta","vocab_size":50,"max_position_embeddings":514}`, 512, nil},
+		{"xlm-roberta", `{"model_type":"xlm-roberta","vocab_size":250002,"max_position_embeddings":514,"pad_token_id":1}`, 512, nil},
+		{"Lightning IR model on RoBERTa", `{"model_type":"col","backbone_model_type":"roberta","vocab_size":50,"max_position_embeddings":130,"pad_token_id":1}`, 128, nil},
+		{"bert keeps every position", `{"model_type":"bert","vocab_size":50,"max_position_embeddings":512,"pad_token_id":0}`, 512, nil},
+		{"relative positions", `{"model_type":"roberta","vocab_size":50,"position_embedding_type":"relative_key_query"}`, 0,
+			[]string{"/m/config.json", `position_embedding_type "relative_key_query"`}},
+		{"no position left", `{"model_type":"roberta","vocab_size":50,"max_position_embeddings":2,"pad_token_id":1}`, 0,
+			[]string{"/m/config.json", "pad_token_id 1", "max_position_embeddings 2"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := hf.ParseConfig("/m/config.json", []byte(tc.json))
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = CheckSupported(c)
+			if tc.err == nil {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := MaxLength(c); got != tc.maxLen {
+					t.Errorf("MaxLength %d, want %d", got, tc.maxLen)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, s := range tc.err {
+				if !strings.Contains(err.Error(), s) {
+					t.Errorf("error %q lacks %q", err, s)
+				}
+			}
+		})
+	}
+	// XLMRobertaForMaskedLM keeps its encoder under "roberta.".
+	c, w := tinyBert(t)
+	c.ModelType = "xlm-roberta"
+	for _, n := range w.Names() {
+		w.Rename(n, "roberta."+n)
+	}
+	if p := Prefix(c, w); p != "roberta." {
+		t.Errorf("XLMRobertaForMaskedLM prefix %q, want roberta.", p)
+	}
+}

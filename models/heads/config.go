@@ -42,6 +42,11 @@ func FromConfig(dir string, c *hf.Config) (o Options, ok bool, err error) {
 				}
 				return o, true, o.Validate()
 			}
+			if s, _ := list[0].(string); s == "RobertaForSequenceClassification" || s == "XLMRobertaForSequenceClassification" {
+				// Lightning IR 0.0.6 puts its own mono head on RoBERTa and
+				// never reads this classifier.
+				return o, false, fmt.Errorf("%s: architectures %s: its classifier (classifier.dense → tanh → classifier.out_proj) is not supported; irflow runs Lightning IR's mono head (model_type \"mono\") on RoBERTa", c.Path, s)
+			}
 		}
 	}
 	return Options{}, false, nil

@@ -19,6 +19,7 @@ type Head struct {
 	mlmAct                                                 string
 	mlmEps                                                 float64
 	distilMLM                                              bool // DistilBERT's vocab_* names
+	robertaMLM                                             bool // RoBERTa's lm_head.* names
 	tied                                                   bool // mlmDecW is the backbone's word embeddings (TieDecoder)
 	// Cross-encoder: optional BERT pooler (dense + tanh), then the scorer.
 	poolW, poolB, linW, linB *torch.Tensor
@@ -125,8 +126,8 @@ func Load(ctx context.Context, rt *torch.Runtime, o Options, c *hf.Config, w *hf
 
 // loadMLM finds the masked-language-model head: Lightning IR's
 // projection.* or the task model's cls.predictions.* (BERT) /
-// vocab_* (DistilBERT). A decoder without its own weight is tied to the
-// word embeddings, as in transformers.
+// vocab_* (DistilBERT) / lm_head.* (RoBERTa). A decoder without its own
+// weight is tied to the word embeddings, as in transformers.
 func (h *Head) loadMLM(c *hf.Config, w *hf.Weights, get func(**torch.Tensor, []int, ...string) error) error {
 	H, V := c.HiddenSize, c.VocabSize
 	h.mlmEps = c.LayerNormEps
@@ -175,8 +176,34 @@ func (h *Head) loadMLM(c *hf.Config, w *hf.Weights, get func(**torch.Tensor, []i
 			}
 		}
 		return get(&h.mlmDecW, []int{V, H}, projectionPrefix+"vocab_projector.weight", "vocab_projector.weight", prefix+"embeddings.word_embeddings.weight")
+	case "roberta", "xlm-roberta":
+		// RobertaLMHead: dense → gelu (always: it ignores hidden_act) →
+		// layer_norm → decoder, whose bias is lm_head.bias. Lightning IR
+		// 0.0.6 has no RoBERTa MLM head; irflow saves it under projection.*
+		// as its BERT mapping (cls → projection) would.
+		h.robertaMLM = true
+		h.mlmAct = "gelu"
+		names := func(n string) []string { return []string{projectionPrefix + n, "lm_head." + n} }
+		for _, st := range []struct {
+			dst   **torch.Tensor
+			shape []int
+			name  string
+		}{
+			{&h.mlmDenseW, []int{H, H}, "dense.weight"},
+			{&h.mlmDenseB, []int{H}, "dense.bias"},
+			{&h.mlmLNW, []int{H}, "layer_norm.weight"},
+			{&h.mlmLNB, []int{H}, "layer_norm.bias"},
+		} {
+			if err := get(st.dst, st.shape, names(st.name)...); err != nil {
+				return err
+			}
+		}
+		if err := get(&h.mlmDecW, []int{V, H}, append(names("decoder.weight"), prefix+"embeddings.word_embeddings.weight")...); err != nil {
+			return err
+		}
+		return get(&h.mlmDecB, []int{V}, append(names("bias"), names("decoder.bias")...)...)
 	}
-	return fmt.Errorf("%s: SPLADE's MLM head is not supported for %s backbones (bert, distilbert)", c.Path, c.Backbone())
+	return fmt.Errorf("%s: SPLADE's MLM head is not supported for %s backbones (bert, distilbert, roberta, xlm-roberta)", c.Path, c.Backbone())
 }
 
 // Free releases the weights.

@@ -55,6 +55,9 @@ func (h *Head) Params() []backbone.Param {
 		if h.distilMLM {
 			dense, ln, dec, bias = "vocab_transform.", "vocab_layer_norm.", "vocab_projector.weight", "vocab_projector.bias"
 		}
+		if h.robertaMLM {
+			dense, ln, dec, bias = "dense.", "layer_norm.", "decoder.weight", "bias"
+		}
 		add(projectionPrefix+dense+"weight", h.mlmDenseW)
 		add(projectionPrefix+dense+"bias", h.mlmDenseB)
 		add(projectionPrefix+ln+"weight", h.mlmLNW)

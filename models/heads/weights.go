@@ -52,8 +52,9 @@ func InitMissing(o Options, c *hf.Config, w *hf.Weights, seed int64) error {
 		linear(projectionPrefix, o.EmbeddingDim, H, o.Projection == "linear")
 	case o.Projection == "mlm":
 		if !w.Has(projectionPrefix+"predictions.transform.dense.weight") && !w.Has("cls.predictions.transform.dense.weight") &&
-			!w.Has("vocab_transform.weight") && !w.Has(projectionPrefix+"vocab_transform.weight") {
-			return fmt.Errorf("%s: SPLADE needs a pre-trained masked-language-model head (cls.predictions.* / vocab_*), which the checkpoint lacks", strings.Join(w.Files, ", "))
+			!w.Has("vocab_transform.weight") && !w.Has(projectionPrefix+"vocab_transform.weight") &&
+			!w.Has("lm_head.dense.weight") && !w.Has(projectionPrefix+"dense.weight") {
+			return fmt.Errorf("%s: SPLADE needs a pre-trained masked-language-model head (cls.predictions.* / vocab_* / lm_head.*), which the checkpoint lacks", strings.Join(w.Files, ", "))
 		}
 	}
 	return nil
@@ -89,6 +90,9 @@ func LightningIRTensors(o Options, c *hf.Config, w *hf.Weights) []*hf.Tensor {
 			if rest, ok := strings.CutPrefix(n, "cls."); ok {
 				headMap[n] = projectionPrefix + rest
 			}
+			if rest, ok := strings.CutPrefix(n, "lm_head."); ok && rest != "decoder.bias" { // decoder.bias is lm_head.bias
+				headMap[n] = projectionPrefix + rest
+			}
 			for _, d := range []string{"vocab_transform.", "vocab_layer_norm.", "vocab_projector."} {
 				if strings.HasPrefix(n, d) {
 					headMap[n] = projectionPrefix + n
@@ -109,7 +113,7 @@ func LightningIRTensors(o Options, c *hf.Config, w *hf.Weights) []*hf.Tensor {
 			if !strings.Contains(n, "pooler.") {
 				put(t, strings.TrimPrefix(n, prefix))
 			}
-		case prefix == "" && !strings.HasPrefix(n, "cls.") && !strings.HasPrefix(n, "classifier.") && !strings.HasPrefix(n, "vocab_") && !strings.HasPrefix(n, "pooler.") && !strings.HasPrefix(n, "discriminator_predictions."):
+		case prefix == "" && !strings.HasPrefix(n, "cls.") && !strings.HasPrefix(n, "classifier.") && !strings.HasPrefix(n, "vocab_") && !strings.HasPrefix(n, "lm_head.") && !strings.HasPrefix(n, "pooler.") && !strings.HasPrefix(n, "discriminator_predictions."):
 			put(t, n)
 		}
 	}
@@ -119,6 +123,9 @@ func LightningIRTensors(o Options, c *hf.Config, w *hf.Weights) []*hf.Tensor {
 	}
 	if o.Projection == "mlm" && c.Backbone() == "distilbert" && !seen[projectionPrefix+"vocab_projector.weight"] {
 		put(w.Lookup(prefix+"embeddings.word_embeddings.weight"), projectionPrefix+"vocab_projector.weight")
+	}
+	if o.Projection == "mlm" && backbone.IsRoBERTa(c) && !seen[projectionPrefix+"decoder.weight"] {
+		put(w.Lookup(prefix+"embeddings.word_embeddings.weight"), projectionPrefix+"decoder.weight")
 	}
 	return out
 }

@@ -9,7 +9,9 @@ package textinput
 
 import (
 	"fmt"
+	"path/filepath"
 
+	"github.com/irflow/irflow/models/backbone"
 	"github.com/irflow/irflow/models/heads"
 	"github.com/irflow/irflow/models/hf"
 	"github.com/irflow/irflow/models/tokenizer"
@@ -27,7 +29,19 @@ type Encoder struct {
 // New adds the head's marker tokens to tok and resolves its scoring-mask
 // tokens; errors name the model directory dir.
 func New(dir string, tok *tokenizer.Tokenizer, head heads.Options, cfg *hf.Config) (*Encoder, error) {
-	e := &Encoder{tok: tok, head: head, maxPositions: cfg.MaxPositionEmbeddings, queryMarker: -1, docMarker: -1}
+	e := &Encoder{tok: tok, head: head, maxPositions: backbone.MaxLength(cfg), queryMarker: -1, docMarker: -1}
+	if backbone.IsRoBERTa(cfg) {
+		// RoBERTa numbers positions from the input ids: padding must be the
+		// model's padding_idx, or padded texts would shift their positions.
+		if pad := tok.Specials().PAD; pad != cfg.PadTokenID {
+			return nil, fmt.Errorf("%s: the tokenizer pads with id %d but pad_token_id in %s is %d", dir, pad, filepath.Base(cfg.Path), cfg.PadTokenID)
+		}
+		// Lightning IR 0.0.6 adds [QUE]/[DOC] only after BERT's [CLS]
+		// (ADD_MARKER_TOKEN_MAPPING) and refuses other backbones.
+		if head.AddMarkerTokens {
+			return nil, fmt.Errorf("%s: add_marker_tokens is not supported on a %s backbone (Lightning IR 0.0.6 places [QUE]/[DOC] only in BERT's template)", dir, cfg.Backbone())
+		}
+	}
 	if head.AddMarkerTokens {
 		ids := tok.AddSpecialTokens("[QUE]", "[DOC]")
 		e.queryMarker, e.docMarker = ids[0], ids[1]

@@ -1,0 +1,193 @@
+//go:build torch
+
+package heads_test
+
+import (
+	"context"
+	"math"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	oracle "github.com/irflow/irflow/internal/modeloracle"
+	"github.com/irflow/irflow/models/inference"
+	"github.com/irflow/irflow/models/internal/testtexts"
+)
+
+// headRef is what the oracles return: scores and the scored vectors,
+// flattened (none for cross-encoders).
+type headRef struct {
+	Scores   []float64
+	QueryEmb []float64   `json:"query_emb"`
+	DocEmb   [][]float64 `json:"doc_emb"`
+}
+
+// near is models/inference's tolerance: 1e-5, or 4 fp32 ulps of the
+// reference where that is more (SPLADE scores of a random model are large).
+func near(got float32, want float64) bool {
+	a := float32(math.Abs(want))
+	ulp := float64(math.Nextafter32(a, float32(math.Inf(1))) - a)
+	return math.Abs(float64(got)-want) <= math.Max(1e-5, 4*ulp)
+}
+
+// TestRoBERTaHeads runs every head on the tiny random RoBERTa and
+// XLM-RoBERTa: DPR, Col and mono built and scored by Lightning IR 0.0.6
+// itself (its saved directories loaded by irflow), and SPLADE through
+// RobertaForMaskedLM's lm_head against transformers' own logits
+// (mlm_splade.py: Lightning IR 0.0.6 has no RoBERTa MLM head). Documents
+// of very different lengths share padded batches, so RoBERTa's
+// padding-offset positions are exercised.
+func TestRoBERTaHeads(t *testing.T) {
+	root := oracle.TinyModels(t)
+	out := t.TempDir()
+	query := testtexts.Lines(t, 1, "scifact", "queries.tsv")[0]
+	docs := append(testtexts.Lines(t, 4, "scifact", "docs.tsv"), testtexts.Lines(t, 3, "msmarco-passage", "rerank", "passages.tsv")...)
+	docs = append(docs, "Short, punctuated: doc!")
+	type tc struct {
+		name, backbone, arch string
+		config               map[string]any
+	}
+	lir := []tc{
+		{"dpr default roberta", "roberta", "dpr", map[string]any{"pooling_strategy": "first"}},
+		{"dpr mean+normalize+cosine xlm-roberta", "xlm-roberta", "dpr", map[string]any{
+			"pooling_strategy": "mean", "normalize": true, "similarity_function": "cosine",
+			"projection": "linear_no_bias", "embedding_dim": 16, "doc_length": 64}},
+		{"col default roberta", "roberta", "col", map[string]any{}},
+		{"col expansion+punctuation+l2 roberta", "roberta", "col", map[string]any{
+			"embedding_dim": 8, "query_expansion": true, "attend_to_query_expanded_tokens": true, "query_length": 24,
+			"doc_mask_scoring_tokens": "punctuation", "normalization_strategy": "l2", "doc_length": 48}},
+		{"mono rank first roberta", "roberta", "mono", map[string]any{}},
+		{"mono mono bert_pool bias xlm-roberta", "xlm-roberta", "mono", map[string]any{
+			"scoring_strategy": "mono", "pooling_strategy": "bert_pool", "linear_bias": true, "query_length": 8, "doc_length": 40}},
+	}
+	var specs []map[string]any
+	for i, c := range lir {
+		specs = append(specs, map[string]any{
+			"out": filepath.Join(out, c.arch+string(rune('a'+i))), "backbone": filepath.Join(root, c.backbone),
+			"arch": c.arch, "config": c.config, "query": query, "docs": docs, "seed": i,
+		})
+	}
+	var refs map[string]headRef
+	oracle.RunWithInput(t, &refs, map[string]any{"cases": specs}, "lir_heads.py")
+
+	type run struct {
+		name, dir string
+		opts      inference.Options
+		ref       headRef
+	}
+	var runs []run
+	for i, c := range lir {
+		dir := specs[i]["out"].(string)
+		runs = append(runs, run{c.name, dir, inference.Options{}, refs[dir]})
+	}
+	splade := []struct {
+		name, backbone, sparsification string
+		qlen, dlen                     int
+	}{
+		{"splade roberta (RobertaForMaskedLM lm_head)", "roberta", "relu_log", 32, 512},
+		{"splade xlm-roberta relu_2xlog", "xlm-roberta", "relu_2xlog", 16, 40},
+	}
+	var spladeSpecs []map[string]any
+	for _, c := range splade {
+		spladeSpecs = append(spladeSpecs, map[string]any{"dir": filepath.Join(root, c.backbone), "query": query, "docs": docs,
+			"query_length": c.qlen, "doc_length": c.dlen, "sparsification": c.sparsification})
+	}
+	var spladeRefs []headRef
+	oracle.RunWithInput(t, &spladeRefs, map[string]any{"cases": spladeSpecs}, "mlm_splade.py")
+	for i, c := range splade {
+		o := inference.Options{Head: "splade", HeadOverrides: map[string]string{"sparsification": c.sparsification,
+			"query_length": strconv.Itoa(c.qlen), "doc_length": strconv.Itoa(c.dlen)}}
+		runs = append(runs, run{c.name, spladeSpecs[i]["dir"].(string), o, spladeRefs[i]})
+	}
+
+	ctx := context.Background()
+	for _, r := range runs {
+		t.Run(r.name, func(t *testing.T) {
+			r.opts.Threads, r.opts.BatchSize = 2, 3
+			m, err := inference.Load(ctx, r.dir, r.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			scores, err := m.Score(ctx, query, docs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var worst, top float64
+			for j, s := range scores {
+				if !near(s, r.ref.Scores[j]) {
+					t.Errorf("doc %d: score %.7g, oracle %.7g", j, s, r.ref.Scores[j])
+				}
+				worst = math.Max(worst, math.Abs(float64(s)-r.ref.Scores[j]))
+				top = math.Max(top, math.Abs(r.ref.Scores[j]))
+			}
+			t.Logf("max |Δscore| %.2g for scores up to %.4g", worst, top)
+			// Saved by irflow (Lightning IR's layout; RoBERTa's lm_head as
+			// projection.*) and loaded again, the model still scores as the oracle.
+			saved := filepath.Join(t.TempDir(), "saved")
+			if err := m.Save(saved); err != nil {
+				t.Fatal(err)
+			}
+			m2, err := inference.Load(ctx, saved, inference.Options{Threads: 2, BatchSize: 3})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m2.Close()
+			again, err := m2.Score(ctx, query, docs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for j, s := range again {
+				if !near(s, r.ref.Scores[j]) {
+					t.Errorf("saved and reloaded: doc %d: score %.7g, oracle %.7g", j, s, r.ref.Scores[j])
+				}
+			}
+			if m.Head.IsCrossEncoder() {
+				return
+			}
+			q, err := m.EncodeQueries(ctx, []string{query})
+			if err != nil {
+				t.Fatal(err)
+			}
+			compareVec(t, "query", q, 0, r.ref.QueryEmb)
+			d, err := m.EncodeDocs(ctx, docs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for j := range docs {
+				compareVec(t, "doc", d, j, r.ref.DocEmb[j])
+			}
+		})
+	}
+}
+
+// compareVec compares the scored vectors of text i with the oracle's,
+// relative to the largest component (sum pooling and SPLADE's vocabulary
+// logits add many terms in another order).
+func compareVec(t *testing.T, what string, e *inference.Embeddings, i int, want []float64) {
+	t.Helper()
+	var got []float32
+	if e.Mask == nil {
+		got = e.Vectors[i]
+	} else {
+		for tok, on := range e.Mask[i] {
+			if on {
+				got = append(got, e.Vectors[i][tok*e.Dim:(tok+1)*e.Dim]...)
+			}
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("%s %d: %d scored values, oracle %d", what, i, len(got), len(want))
+		return
+	}
+	scale := 1.0
+	for _, w := range want {
+		scale = math.Max(scale, math.Abs(w))
+	}
+	for k := range got {
+		if math.Abs(float64(got[k])-want[k]) > 1e-5*scale {
+			t.Errorf("%s %d: value %d = %.7g, oracle %.7g", what, i, k, got[k], want[k])
+			return
+		}
+	}
+}
