@@ -12,8 +12,8 @@ import (
 	"github.com/irflow/irflow/index/multivector"
 	plaidx "github.com/irflow/irflow/index/plaid"
 	"github.com/irflow/irflow/index/plaid/plaidtest"
-	"github.com/irflow/irflow/search/plaid"
 	multis "github.com/irflow/irflow/search/multivector"
+	"github.com/irflow/irflow/search/plaid"
 )
 
 func open(t *testing.T, src *multivector.Index, o plaidx.Options) *plaidx.Index {
