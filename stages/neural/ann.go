@@ -41,6 +41,9 @@ func baseMethod(m string) string {
 	if m == MethodSeismic {
 		return MethodSparse
 	}
+	if m == MethodPLAID {
+		return MethodMultivector
+	}
 	return m
 }
 

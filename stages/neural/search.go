@@ -88,6 +88,8 @@ func runSearch(ctx context.Context, job *stage.Job, m string) error {
 		results, err = searchANN(ctx, job, m, dir, emb, want, progress)
 	case MethodSeismic:
 		results, err = searchSeismic(ctx, job, dir, qs, emb, want, progress)
+	case MethodPLAID:
+		results, err = searchPLAID(ctx, job, dir, emb, model.Head.QueryAggregation, want, progress)
 	case MethodMultivector:
 		results, err = searchMulti(ctx, data, emb, model.Head.QueryAggregation, want, job.Threads, progress)
 	}
