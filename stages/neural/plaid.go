@@ -10,8 +10,8 @@ import (
 	plaidx "github.com/irflow/irflow/index/plaid"
 	"github.com/irflow/irflow/models/inference"
 	"github.com/irflow/irflow/pipeline/stage"
-	"github.com/irflow/irflow/stages/device"
 	plaids "github.com/irflow/irflow/search/plaid"
+	"github.com/irflow/irflow/stages/device"
 )
 
 // MethodPLAID is the approximate multi-vector method (index/plaid):
