@@ -77,6 +77,11 @@ const (
 	DefaultSeed       = 42
 )
 
+// PointsPerCentroid bounds the default training sample, as faiss's
+// k-means subsamples to max_points_per_centroid = 256 per centroid (ColBERT
+// trains its centroids with faiss).
+const PointsPerCentroid = 256
+
 // NBitsAllowed are the residual widths.
 var NBitsAllowed = []int{1, 2, 4}
 
@@ -94,14 +99,14 @@ const (
 // Options configure Build.
 type Options struct {
 	// NumCentroids is the number of k-means centroids; 0 = DefaultCentroids
-	// of the collection's tokens (halved until the training sample has one
-	// vector per centroid).
+	// of the collection's tokens (halved until TrainSize, when given, has
+	// one vector per centroid).
 	NumCentroids int
 	// NBits per residual dimension: 1, 2 or 4 (0 = DefaultNBits).
 	NBits int
 	// TrainSize is the number of token vectors, drawn at random without
-	// replacement, that k-means trains on; ≤ 0 or beyond the collection
-	// means all.
+	// replacement, that k-means trains on (all when beyond the
+	// collection); ≤ 0 means PointsPerCentroid × NumCentroids.
 	TrainSize int
 	// Iterations of Lloyd's algorithm (0 = DefaultIterations).
 	Iterations int
@@ -113,7 +118,8 @@ type Options struct {
 }
 
 // DefaultCentroids is ColBERT's number of partitions for n token vectors,
-// 2^⌊log2(16·√n)⌋, at most n (k-means needs a vector per centroid).
+// 2^⌊log2(16·√n)⌋, halved until at most n (k-means needs a vector per
+// centroid).
 func DefaultCentroids(n int) int {
 	if n <= 0 {
 		return 0
@@ -151,10 +157,7 @@ func (m Meta) CodeBytes() int { return m.Dim * m.NBits / 8 }
 // check validates the options (with the number of centroids resolved)
 // for n tokens of dimension d and the given similarity.
 func (o Options) check(n, d int, sim string) error {
-	train := n
-	if o.TrainSize > 0 {
-		train = min(n, o.TrainSize)
-	}
+	train := min(n, o.TrainSize)
 	switch {
 	case sim == "l2":
 		return fmt.Errorf("similarity l2: PLAID scores tokens by inner products with centroids; use a dot or cosine model")
@@ -185,16 +188,16 @@ func Build(ctx context.Context, dir string, src *multivector.Index, o Options) (
 	if o.NBits == 0 {
 		o.NBits = DefaultNBits
 	}
-	nt := n
-	if o.TrainSize > 0 {
-		nt = min(n, o.TrainSize)
-	}
 	if o.NumCentroids == 0 {
 		o.NumCentroids = DefaultCentroids(n)
-		for o.NumCentroids > nt {
+		for o.TrainSize > 0 && o.NumCentroids > o.TrainSize {
 			o.NumCentroids /= 2
 		}
 	}
+	if o.TrainSize <= 0 {
+		o.TrainSize = PointsPerCentroid * o.NumCentroids
+	}
+	nt := min(n, o.TrainSize)
 	if err := o.check(n, d, sm.Similarity); err != nil {
 		return nil, fmt.Errorf("plaid index: %w", err)
 	}
