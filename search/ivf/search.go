@@ -109,6 +109,9 @@ func SearchAll(ctx context.Context, ix *ivfx.Index, queries []float32, o Options
 			s.cc[l] = vecmath.SqNorm(c[l*d : (l+1)*d])
 		}
 	}
+	if pq := ix.PQ(); pq != nil {
+		s.cwT = transposeCodebooks(pq)
+	}
 	res := make([][]topk.Entry, nq)
 	nb := (nq + queryBatch - 1) / queryBatch
 	threads := o.Threads
@@ -157,6 +160,9 @@ type searcher struct {
 	q       []float32 // queries (normalised for cosine)
 	qr      []float32 // queries in the quantiser's space (rotated with OPQ)
 	cc      []float32 // ‖c‖² of the centroids (l2)
+	// cwT holds the PQ codebooks transposed, [sub-space][dim][codeword],
+	// so a sub-space's 256 table entries are filled together (fillTable).
+	cwT []float32
 }
 
 // scratch is one worker's memory.
@@ -166,6 +172,8 @@ type scratch struct {
 	probe [][]int32 // per query of the batch: lists to search
 	heaps []topk.Heap
 	table []float32
+	tabs  []*[ivfx.KSub]float32 // table's rows, one per sub-space
+	sums  []float32             // ADC sums of one list's codes
 	resid []float32
 	rows  []float32
 	buf   []float32
@@ -320,8 +328,13 @@ func (s *searcher) quantised(sc *scratch, qi int, probe []int32) []topk.Entry {
 	// Euclidean: per list, ‖(q−c)_j − codeword‖²; a code's sum is the
 	// squared distance, its score the negated sum.
 	if !s.l2 {
-		fillTable(table, pq, q, false)
+		fillTable(table, s.cwT, pq.Dsub, q, false)
 	}
+	tabs := sc.tabs[:0]
+	for t := 0; t < M; t++ {
+		tabs = append(tabs, (*[ivfx.KSub]float32)(table[t*ivfx.KSub:]))
+	}
+	sc.tabs = tabs
 	for _, l := range probe {
 		var base float32
 		rq := q
@@ -338,20 +351,15 @@ func (s *searcher) quantised(sc *scratch, qi int, probe []int32) []topk.Entry {
 			}
 		}
 		if s.l2 {
-			fillTable(table, pq, rq, true)
+			fillTable(table, s.cwT, pq.Dsub, rq, true)
 		}
 		lo, hi := s.ix.List(int(l))
-		codes := s.ix.Codes(lo, hi)
 		docs := s.ix.Docs(lo, hi)
+		sums := adcSums(sc, tabs, s.ix.Codes(lo, hi), M, len(docs))
 		for j, doc := range docs {
-			code := codes[j*M : (j+1)*M]
-			var acc float32
-			for t, b := range code {
-				acc += table[t*ivfx.KSub+int(b)]
-			}
-			score := float64(base + acc)
+			score := float64(base + sums[j])
 			if s.l2 {
-				score = -float64(acc)
+				score = -float64(sums[j])
 			}
 			h.Offer(topk.Entry{Score: score, Rank: doc, Doc: doc})
 		}
@@ -369,25 +377,108 @@ func (s *searcher) quantised(sc *scratch, qi int, probe []int32) []topk.Entry {
 	return s.rescore(sc, qi, cands)
 }
 
-// fillTable writes, for every sub-space t and codeword c, q_t·codeword
-// (inner product) or ‖q_t − codeword‖² (l2) into table[t*256+c].
-func fillTable(table []float32, pq *ivfx.PQ, q []float32, l2 bool) {
+// adcSums returns, for each of the n codes (m bytes each), the sum over
+// sub-spaces t of tabs[t][code[t]], in sc.sums. Four codes go through the
+// sub-spaces together: their four sums are independent chains of
+// additions the CPU overlaps, where one code at a time waits on each add.
+// Each code's sum still adds t = 0, 1, … in order, so the result is bit
+// for bit that of the one-code loop.
+func adcSums(sc *scratch, tabs []*[ivfx.KSub]float32, codes []uint8, m, n int) []float32 {
+	if cap(sc.sums) < n {
+		sc.sums = make([]float32, n)
+	}
+	sums := sc.sums[:n]
+	tabs = tabs[:m]
+	j := 0
+	for ; j+4 <= n; j += 4 {
+		c0 := codes[j*m : (j+1)*m]
+		c1 := codes[(j+1)*m : (j+2)*m]
+		c2 := codes[(j+2)*m : (j+3)*m]
+		c3 := codes[(j+3)*m : (j+4)*m]
+		var a0, a1, a2, a3 float32
+		for t, tab := range tabs {
+			a0 += tab[c0[t]]
+			a1 += tab[c1[t]]
+			a2 += tab[c2[t]]
+			a3 += tab[c3[t]]
+		}
+		sums[j], sums[j+1], sums[j+2], sums[j+3] = a0, a1, a2, a3
+	}
+	for ; j < n; j++ {
+		var a float32
+		for t, b := range codes[j*m : (j+1)*m] {
+			a += tabs[t][b]
+		}
+		sums[j] = a
+	}
+	return sums
+}
+
+// transposeCodebooks lays the codebooks out as [sub-space][dim][codeword].
+func transposeCodebooks(pq *ivfx.PQ) []float32 {
+	out := make([]float32, len(pq.Codebooks))
 	for t := 0; t < pq.M; t++ {
-		qt := q[t*pq.Dsub : (t+1)*pq.Dsub]
 		for c := 0; c < ivfx.KSub; c++ {
-			cw := pq.Codeword(t, c)
-			var v float32
+			for u, v := range pq.Codeword(t, c) {
+				out[(t*pq.Dsub+u)*ivfx.KSub+c] = v
+			}
+		}
+	}
+	return out
+}
+
+// fillTable writes, for every sub-space t and codeword c, q_t·codeword
+// (inner product) or ‖q_t − codeword‖² (l2) into table[t*256+c]. It runs
+// over the transposed codebooks cwT a dimension at a time for all 256
+// codewords: 256 independent sums the CPU overlaps, where one codeword at
+// a time is a chain of dependent adds. Each sum still adds u = 0, 1, … in
+// order, so the values are bit for bit those of a codeword-at-a-time loop.
+func fillTable(table, cwT []float32, dsub int, q []float32, l2 bool) {
+	type col = *[ivfx.KSub]float32
+	m := len(q) / dsub
+	for t := 0; t < m; t++ {
+		row := (*[ivfx.KSub]float32)(table[t*ivfx.KSub:])
+		*row = [ivfx.KSub]float32{}
+		qt := q[t*dsub : (t+1)*dsub]
+		cols := cwT[t*dsub*ivfx.KSub:]
+		u := 0
+		// Four dimensions per pass: one load and store of each sum per
+		// four terms, the terms still added in dimension order.
+		for ; u+4 <= dsub; u += 4 {
+			x0, x1, x2, x3 := qt[u], qt[u+1], qt[u+2], qt[u+3]
+			w0, w1 := col(cols[u*ivfx.KSub:]), col(cols[(u+1)*ivfx.KSub:])
+			w2, w3 := col(cols[(u+2)*ivfx.KSub:]), col(cols[(u+3)*ivfx.KSub:])
 			if l2 {
-				for u, x := range qt {
-					e := x - cw[u]
-					v += e * e
+				for c := range row {
+					e0, e1, e2, e3 := x0-w0[c], x1-w1[c], x2-w2[c], x3-w3[c]
+					v := row[c]
+					v += e0 * e0
+					v += e1 * e1
+					v += e2 * e2
+					v += e3 * e3
+					row[c] = v
 				}
 			} else {
-				for u, x := range qt {
-					v += x * cw[u]
+				for c := range row {
+					v := row[c]
+					v += x0 * w0[c]
+					v += x1 * w1[c]
+					v += x2 * w2[c]
+					v += x3 * w3[c]
+					row[c] = v
 				}
 			}
-			table[t*ivfx.KSub+c] = v
+		}
+		for ; u < dsub; u++ {
+			x, w := qt[u], col(cols[u*ivfx.KSub:])
+			for c := range row {
+				if l2 {
+					e := x - w[c]
+					row[c] += e * e
+				} else {
+					row[c] += x * w[c]
+				}
+			}
 		}
 	}
 }
