@@ -117,7 +117,7 @@ test_score "ok" {
 		return strings.Count(s, "never ran") == 2 && strings.Contains(s, "test_score.ok  ") && strings.Count(s, "cached (detached") == 2
 	})
 	for _, want := range []string{
-		"detached job " + jobs["test_fail.f"] + " FAILED",
+		"detached job " + jobs["test_fail.f"] + " FAILED (NonZeroExitCode), failed: disk quota exceeded",
 		"detached job " + jobs["test_concat.g"] + " CANCELLED (DependencyNeverSatisfied), never ran: upstream job " + jobs["test_fail.f"] + " FAILED",
 		"detached job " + jobs["test_score.h"] + " CANCELLED (DependencyNeverSatisfied), never ran: upstream job " + jobs["test_concat.g"] + " CANCELLED",
 	} {

@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/irflow/irflow/pipeline/exec"
+	"github.com/irflow/irflow/pipeline/launch"
 )
 
 func init() {
@@ -49,6 +50,9 @@ func statusCommand(args []string) error {
 			if d.Key != "" {
 				if p := progressState(l.cache, d.Key); p != "" {
 					j += ", " + p
+				} else if r, ok := launch.ReadResult(l.cache.WorkDir(d.Key)); ok && r.State == "failed" {
+					msg, _, _ := strings.Cut(r.Error, "\n")
+					j += ", failed: " + msg
 				}
 			}
 			state = strings.TrimSuffix(state, ")")
