@@ -98,9 +98,7 @@ func SearchAll(ctx context.Context, ix *ivfx.Index, queries []float32, o Options
 	if r := ix.Rotation(); r != nil {
 		s.qr = make([]float32, len(s.q))
 		for i := 0; i < nq; i++ {
-			for t := 0; t < d; t++ {
-				s.qr[i*d+t] = dot32(r[t*d:(t+1)*d], s.q[i*d:(i+1)*d])
-			}
+			rotate(s.qr[i*d:(i+1)*d], r, s.q[i*d:(i+1)*d])
 		}
 	}
 	if c := ix.Centroids(); c != nil && s.l2 {
@@ -149,6 +147,28 @@ func dot32(a, b []float32) float32 {
 		s += v * b[i]
 	}
 	return s
+}
+
+// rotate sets out = R·q for the d × d rotation R (row-major): each output
+// is dot32 of a row with q, four rows at a time so that their sums overlap
+// (each still summed in order, so bit for bit dot32's).
+func rotate(out, r, q []float32) {
+	d := len(q)
+	t := 0
+	for ; t+4 <= d; t += 4 {
+		r0, r1, r2, r3 := r[t*d:(t+1)*d], r[(t+1)*d:(t+2)*d], r[(t+2)*d:(t+3)*d], r[(t+3)*d:(t+4)*d]
+		var a0, a1, a2, a3 float32
+		for u, x := range q {
+			a0 += r0[u] * x
+			a1 += r1[u] * x
+			a2 += r2[u] * x
+			a3 += r3[u] * x
+		}
+		out[t], out[t+1], out[t+2], out[t+3] = a0, a1, a2, a3
+	}
+	for ; t < d; t++ {
+		out[t] = dot32(r[t*d:(t+1)*d], q)
+	}
 }
 
 type searcher struct {
