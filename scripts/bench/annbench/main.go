@@ -25,6 +25,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -32,6 +33,7 @@ import (
 	"github.com/irflow/irflow/index/dense"
 	ivfx "github.com/irflow/irflow/index/ivf"
 	"github.com/irflow/irflow/scripts/bench/internal/benchproc"
+	"github.com/irflow/irflow/scripts/bench/internal/qpsplot"
 	denses "github.com/irflow/irflow/search/dense"
 	"github.com/irflow/irflow/search/ivf"
 )
@@ -170,6 +172,7 @@ func compare(args []string) error {
 	sim := fs.String("sim", "dot", "similarity: dot or l2 (faiss: inner product or L2)")
 	py := fs.String("python", ".cache/venv-faiss/bin/python", "faiss venv's python")
 	faissMethods := fs.String("faiss-methods", "ivf,ivfpq,opq+ivfpq", "faiss indexes to run (its OPQ training is slow)")
+	svg := fs.String("svg", "", "write the QPS–recall picture here (default bench-out/annbench/NAME/qps-recall.svg)")
 	fs.Parse(args)
 	name, dir, ok := strings.Cut(*data, "=")
 	if !ok {
@@ -312,6 +315,13 @@ func compare(args []string) error {
 	if err := cmd.Wait(); err != nil {
 		return fmt.Errorf("faiss: %w", err)
 	}
+	if *svg == "" {
+		*svg = filepath.Join(work, "qps-recall.svg")
+	}
+	if err := plot(*svg, name, n, d, *k, *threads, rows, faiss); err != nil {
+		return err
+	}
+	fmt.Printf("# picture: %s\n", *svg)
 	fmt.Printf("\n| data | index | n_probe | irflow QPS | faiss QPS | irflow / faiss | CPU ms/query irflow / faiss | recall@%d irflow / faiss | build s irflow / faiss |\n| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n", *k)
 	for _, r := range rows {
 		f, ok := faiss[fmt.Sprint(r.Method, r.NProbe)]
@@ -322,4 +332,35 @@ func compare(args []string) error {
 		fmt.Printf("| %s | %s | %d | %.0f | %.0f | %.2fx | %.3f / %.3f | %.4f / %.4f | %.1f / %.1f |\n", name, r.Method, r.NProbe, r.QPS, f.QPS, r.QPS/f.QPS, r.CPUms, f.CPUms, r.Recall, f.Recall, r.BuildS, f.BuildS)
 	}
 	return nil
+}
+
+// plot draws recall@k against queries per CPU second (1000 / CPU ms per
+// query: steadier than wall-clock QPS on a shared machine), one line per
+// index and implementation, faiss dashed.
+func plot(path, name string, n, d, k, threads int, rows []result, faiss map[string]result) error {
+	var series []qpsplot.Series
+	add := func(impl string, r result, dashed bool) {
+		label := impl + " " + r.Method
+		for i := range series {
+			if series[i].Name == label {
+				series[i].Points = append(series[i].Points, qpsplot.Point{Recall: r.Recall, QPS: 1000 / r.CPUms, Label: fmt.Sprintf("n_probe %d", r.NProbe)})
+				return
+			}
+		}
+		series = append(series, qpsplot.Series{Name: label, Dashed: dashed,
+			Points: []qpsplot.Point{{Recall: r.Recall, QPS: 1000 / r.CPUms, Label: fmt.Sprintf("n_probe %d", r.NProbe)}}})
+	}
+	for _, r := range rows {
+		add("irflow", r, false)
+	}
+	keys := make([]string, 0, len(faiss))
+	for key := range faiss {
+		keys = append(keys, key)
+	}
+	slices.Sort(keys)
+	for _, key := range keys {
+		add("faiss", faiss[key], true)
+	}
+	title := fmt.Sprintf("%s: %d × %d, recall@%d vs queries per CPU second, %d thread(s)", name, n, d, k, threads)
+	return qpsplot.Write(path, title, fmt.Sprintf("recall@%d against exact search", k), "queries per CPU second (log)", series)
 }
