@@ -62,7 +62,7 @@ func Build(ctx context.Context, dir string, src *sparse.Index, o Options) (*Meta
 		return nil, fmt.Errorf("seismic index: %w", err)
 	}
 	defer mmapfile.Unmap(fwdBytes)
-	fwd := forward{offs: offs, data: mmapfile.U32s(fwdBytes), value: src.Value}
+	fwd := forward{offs: offs, data: mmapfile.U32s(fwdBytes), floats: !sm.Quantized()}
 
 	logf("blocks and summaries of %d terms (%d threads)", sm.VocabSize, o.Threads)
 	if err := writeLists(ctx, w, src, fwd, o); err != nil {
@@ -77,9 +77,17 @@ func Build(ctx context.Context, dir string, src *sparse.Index, o Options) (*Meta
 // forward is the forward index being built: document d's postings are
 // data[2·offs[d] : 2·offs[d+1]], term and value interleaved.
 type forward struct {
-	offs  []uint64
-	data  []uint32
-	value func(uint32) float64
+	offs   []uint64
+	data   []uint32
+	floats bool // values are float32 bits, else integer impacts
+}
+
+// value is the number a stored value stands for.
+func (f forward) value(v uint32) float64 {
+	if f.floats {
+		return float64(math.Float32frombits(v))
+	}
+	return float64(v)
 }
 
 func (f forward) doc(d uint32) []uint32 { return f.data[2*f.offs[d] : 2*f.offs[d+1]] }
@@ -175,7 +183,7 @@ type list struct {
 	quant    []float32
 	sumTerms []uint32
 	sumEnds  []uint64 // end of each summary term's entries
-	sumBlock []uint32
+	sumBlock []uint16
 	sumCode  []uint8
 }
 
@@ -201,6 +209,8 @@ func writeLists(ctx context.Context, w *writer, src *sparse.Index, fwd forward, 
 	if err := putU64(out[SumOffsFile], 0); err != nil {
 		return err
 	}
+	bOffs, bDocs, bQuant := out[BlockOffsFile], out[BlockDocsFile], out[BlockQuantFile]
+	sTerms, sOffs, sBlocks, sCodes := out[SumTermsFile], out[SumOffsFile], out[SumBlocksFile], out[SumCodesFile]
 	builders := make([]*builder, o.Threads)
 	for i := range builders {
 		builders[i] = newBuilder(src, fwd, o)
@@ -240,36 +250,36 @@ func writeLists(ctx context.Context, w *writer, src *sparse.Index, fwd forward, 
 		for t := lo; t < hi; t++ {
 			l := &lists[t-lo]
 			for _, e := range l.ends {
-				if err := putU64(out[BlockOffsFile], nDocs+e); err != nil {
+				if err := putU64(bOffs, nDocs+e); err != nil {
 					return err
 				}
 			}
 			for _, d := range l.docs {
-				if err := putU32(out[BlockDocsFile], d); err != nil {
+				if err := putU32(bDocs, d); err != nil {
 					return err
 				}
 			}
 			for _, q := range l.quant {
-				if err := putF32(out[BlockQuantFile], q); err != nil {
+				if err := putF32(bQuant, q); err != nil {
 					return err
 				}
 			}
 			for _, st := range l.sumTerms {
-				if err := putU32(out[SumTermsFile], st); err != nil {
+				if err := putU32(sTerms, st); err != nil {
 					return err
 				}
 			}
 			for _, e := range l.sumEnds {
-				if err := putU64(out[SumOffsFile], nEntries+e); err != nil {
+				if err := putU64(sOffs, nEntries+e); err != nil {
 					return err
 				}
 			}
 			for _, b := range l.sumBlock {
-				if err := putU32(out[SumBlocksFile], b); err != nil {
+				if err := putU16(sBlocks, b); err != nil {
 					return err
 				}
 			}
-			if _, err := out[SumCodesFile].Write(l.sumCode); err != nil {
+			if _, err := sCodes.Write(l.sumCode); err != nil {
 				return err
 			}
 			w.meta.KeptPostings += int64(l.kept)
@@ -305,7 +315,7 @@ type builder struct {
 	docs, vals []uint32
 	order      []int
 	cTerm      []int32 // vocabulary: first centroid entry of a term, -1 for none
-	cEnd       []int32
+	cEnd       []int32 // vocabulary: end of its centroid entries (0 for none)
 	centEnt    []centEntry
 	touched    []uint32 // terms set in cTerm
 	sumTouched []uint32 // terms set in maxv
@@ -314,10 +324,10 @@ type builder struct {
 	cut        []coord
 	keys       []uint64
 	triples    []uint64 // summary entries: term<<40 | block<<8 | code
+	sorted     []uint64
 }
 
 type centEntry struct {
-	term     uint32
 	centroid int32
 	value    float64
 }
@@ -352,7 +362,7 @@ func (b *builder) build(t uint32, l *list) error {
 		l.ends = append(l.ends, uint64(len(l.docs)))
 		l.quant = append(l.quant, b.summarize(blk, uint32(i)))
 	}
-	slices.Sort(b.triples) // by term, then block
+	b.groupByTerm()
 	for i, e := range b.triples {
 		term := uint32(e >> 40)
 		if i == 0 || term != uint32(b.triples[i-1]>>40) {
@@ -361,7 +371,7 @@ func (b *builder) build(t uint32, l *list) error {
 			}
 			l.sumTerms = append(l.sumTerms, term)
 		}
-		l.sumBlock = append(l.sumBlock, uint32(e>>8))
+		l.sumBlock = append(l.sumBlock, uint16(e>>8))
 		l.sumCode = append(l.sumCode, uint8(e))
 	}
 	if len(b.triples) > 0 {
@@ -425,26 +435,35 @@ func (b *builder) cluster(t uint32, docs []uint32) [][]uint32 {
 	}
 	slices.Sort(cents)
 
-	// Inverted index of the centroids' full vectors.
-	b.centEnt = b.centEnt[:0]
+	// Inverted index of the centroids' full vectors, grouped by term by a
+	// counting sort (centroid order within a term).
+	b.touched = b.touched[:0]
+	for _, d := range cents {
+		v := b.fwd.doc(d)
+		for i := 0; i < len(v); i += 2 {
+			if b.cEnd[v[i]] == 0 {
+				b.touched = append(b.touched, v[i])
+			}
+			b.cEnd[v[i]]++
+		}
+	}
+	var n int32
+	for _, x := range b.touched {
+		b.cTerm[x] = n
+		n += b.cEnd[x]
+		b.cEnd[x] = b.cTerm[x] // the fill cursor, the end once filled
+	}
+	b.centEnt = slices.Grow(b.centEnt[:0], int(n))[:n]
 	for c, d := range cents {
 		v := b.fwd.doc(d)
 		for i := 0; i < len(v); i += 2 {
-			b.centEnt = append(b.centEnt, centEntry{v[i], int32(c), b.fwd.value(v[i+1])})
+			b.centEnt[b.cEnd[v[i]]] = centEntry{int32(c), b.fwd.value(v[i+1])}
+			b.cEnd[v[i]]++
 		}
-	}
-	slices.SortStableFunc(b.centEnt, func(x, y centEntry) int { return cmp.Compare(x.term, y.term) })
-	b.touched = b.touched[:0]
-	for i, e := range b.centEnt {
-		if b.cTerm[e.term] < 0 {
-			b.cTerm[e.term] = int32(i)
-			b.touched = append(b.touched, e.term)
-		}
-		b.cEnd[e.term] = int32(i + 1)
 	}
 	defer func() {
 		for _, x := range b.touched {
-			b.cTerm[x] = -1
+			b.cTerm[x], b.cEnd[x] = -1, 0
 		}
 	}()
 
@@ -559,16 +578,7 @@ func (b *builder) summarize(docs []uint32, blk uint32) float32 {
 		return 0
 	}
 	if b.o.SummaryEnergy < 1 {
-		slices.Sort(b.keys)
-		until := total * b.o.SummaryEnergy
-		var acc float64
-		for i, k := range b.keys {
-			acc += b.fwd.value(^uint32(k >> 32))
-			if acc >= until {
-				b.keys = b.keys[:i+1]
-				break
-			}
-		}
+		b.keys = b.keys[:largestUntil(b.keys, total*b.o.SummaryEnergy, b.fwd)]
 	}
 	topv := b.fwd.value(top)
 	quant := float32(topv / 255)
@@ -584,4 +594,78 @@ func (b *builder) summarize(docs []uint32, blk uint32) float32 {
 		b.triples = append(b.triples, uint64(t)<<40|uint64(blk)<<8|uint64(max(1, code)))
 	}
 	return quant
+}
+
+// largestUntil moves the smallest keys (the largest values) to the front
+// of keys, in order, until their values sum to at least until, and
+// returns how many: a heap, so only those are ordered (a summary keeps a
+// small share of its block's coordinates).
+func largestUntil(keys []uint64, until float64, f forward) int {
+	n := len(keys)
+	down := func(i, n int) {
+		for {
+			c := 2*i + 1
+			if c >= n {
+				return
+			}
+			if c+1 < n && keys[c+1] < keys[c] {
+				c++
+			}
+			if keys[i] <= keys[c] {
+				return
+			}
+			keys[i], keys[c] = keys[c], keys[i]
+			i = c
+		}
+	}
+	for i := n/2 - 1; i >= 0; i-- {
+		down(i, n)
+	}
+	// Pop the minimum to the back of the heap region; the popped keys
+	// collect, in order, at the end of keys.
+	var acc float64
+	k := 0
+	for k < n {
+		last := n - 1 - k
+		keys[0], keys[last] = keys[last], keys[0]
+		acc += f.value(^uint32(keys[last] >> 32))
+		k++
+		down(0, last)
+		if acc >= until {
+			break
+		}
+	}
+	slices.Reverse(keys[n-k:])
+	copy(keys, keys[n-k:]) // overlapping: copy moves forward correctly (memmove)
+	return k
+}
+
+// groupByTerm orders the summary entries by term by a counting sort,
+// keeping block order within a term (they were made block by block).
+func (b *builder) groupByTerm() {
+	b.sumTouched = b.sumTouched[:0]
+	for _, e := range b.triples {
+		t := uint32(e >> 40)
+		if b.maxv[t] == 0 {
+			b.sumTouched = append(b.sumTouched, t)
+		}
+		b.maxv[t]++
+	}
+	slices.Sort(b.sumTouched)
+	var n uint32
+	for _, t := range b.sumTouched {
+		c := b.maxv[t]
+		b.maxv[t] = n
+		n += c
+	}
+	b.sorted = slices.Grow(b.sorted[:0], len(b.triples))[:len(b.triples)]
+	for _, e := range b.triples {
+		t := uint32(e >> 40)
+		b.sorted[b.maxv[t]] = e
+		b.maxv[t]++
+	}
+	for _, t := range b.sumTouched {
+		b.maxv[t] = 0
+	}
+	b.triples, b.sorted = b.sorted, b.triples
 }

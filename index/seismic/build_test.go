@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"fmt"
 	"iter"
 	"os"
 	"path/filepath"
@@ -112,8 +113,15 @@ func TestBuildStructure(t *testing.T) {
 	docs, vocab := synthDocs(300, 2)
 	const scale = 100
 	src := buildSparse(t, docs, vocab, scale)
+	for _, energy := range []float64{1, 0.4} {
+		t.Run(fmt.Sprint("summary_energy=", energy), func(t *testing.T) { testStructure(t, docs, vocab, src, energy) })
+	}
+}
+
+func testStructure(t *testing.T, docs []sparse.Doc, vocab int, src *sparse.Index, energy float64) {
+	const scale = 100
 	o := opts()
-	o.NumPostings, o.SummaryEnergy = 20, 1
+	o.NumPostings, o.SummaryEnergy = 20, energy
 	dir := t.TempDir()
 	meta, err := seismic.Build(context.Background(), dir, src, o)
 	if err != nil {
@@ -164,6 +172,35 @@ func TestBuildStructure(t *testing.T) {
 					maxv[v[i]] = max(maxv[v[i]], float64(v[i+1]))
 				}
 			}
+			// energy: the largest maxima (ties: smaller term) until their sum
+			// reaches energy × the total
+			type tv struct {
+				t uint32
+				v float64
+			}
+			var all []tv
+			var total float64
+			for t, v := range maxv {
+				all = append(all, tv{t, v})
+				total += v
+			}
+			slices.SortFunc(all, func(a, b tv) int { return cmp.Or(cmp.Compare(b.v, a.v), cmp.Compare(a.t, b.t)) })
+			keep := len(all)
+			if energy < 1 {
+				var acc float64
+				for i, x := range all {
+					acc += x.v
+					if acc >= energy*total {
+						keep = i + 1
+						break
+					}
+				}
+			}
+			want := map[uint32]float64{}
+			for _, x := range all[:keep] {
+				want[x.t] = x.v
+			}
+			maxv = want
 			step := float64(ix.Quant(b))
 			seen := 0
 			slo, shi := ix.SummaryTerms(uint32(term))
@@ -174,7 +211,11 @@ func TestBuildStructure(t *testing.T) {
 						continue
 					}
 					seen++
-					m, v := maxv[ix.SummaryTerm(s)], float64(codes[j])*step
+					m, ok := maxv[ix.SummaryTerm(s)]
+					if !ok {
+						t.Fatalf("term %d block %d: summary holds term %d, not among the largest", term, b, ix.SummaryTerm(s))
+					}
+					v := float64(codes[j]) * step
 					if v < m || v > m+step*1.0001 {
 						t.Fatalf("term %d block %d: summary of term %d is %v, the maximum %v (step %v)", term, b, ix.SummaryTerm(s), v, m, step)
 					}

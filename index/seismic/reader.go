@@ -2,10 +2,12 @@ package seismic
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"math"
 	"path/filepath"
+	"unsafe"
 
 	"github.com/irflow/irflow/index/internal/mmapfile"
 	"github.com/irflow/irflow/index/internal/vecfile"
@@ -26,7 +28,7 @@ type Index struct {
 	listSums   []uint64
 	sumTerms   []uint32
 	sumOffs    []uint64
-	sumBlocks  []uint32
+	sumBlocks  []uint16
 	sumCodes   []uint8
 }
 
@@ -58,7 +60,7 @@ func Open(dir string, src *sparse.Index) (*Index, error) {
 		FwdOffsFile: 8 * (n + 1), FwdFile: 8 * mt.ForwardPostings,
 		ListBlocksFile: 8 * (v + 1), BlockOffsFile: 8 * (mt.NumBlocks + 1), BlockDocsFile: 4 * mt.KeptPostings, BlockQuantFile: 4 * mt.NumBlocks,
 		ListSumsFile: 8 * (v + 1), SumTermsFile: 4 * mt.NumSumTerms, SumOffsFile: 8 * (mt.NumSumTerms + 1),
-		SumBlocksFile: 4 * mt.NumSumEntries, SumCodesFile: mt.NumSumEntries,
+		SumBlocksFile: 2 * mt.NumSumEntries, SumCodesFile: mt.NumSumEntries,
 	}
 	maps := map[string][]byte{}
 	fail := func(err error) (*Index, error) { ix.m.Close(); return nil, err }
@@ -98,7 +100,7 @@ func Open(dir string, src *sparse.Index) (*Index, error) {
 	ix.blockDocs = mmapfile.U32s(maps[BlockDocsFile])
 	ix.blockQuant = f32s(maps[BlockQuantFile])
 	ix.sumTerms = mmapfile.U32s(maps[SumTermsFile])
-	ix.sumBlocks = mmapfile.U32s(maps[SumBlocksFile])
+	ix.sumBlocks = u16s(maps[SumBlocksFile])
 	ix.sumCodes = maps[SumCodesFile]
 	if err := ix.check(dir); err != nil {
 		return fail(err)
@@ -134,7 +136,7 @@ func (ix *Index) check(dir string) error {
 				return bad(SumTermsFile, "summary term %d is %d", s, ix.sumTerms[s])
 			}
 			for e := ix.sumOffs[s]; e < ix.sumOffs[s+1]; e++ {
-				if ix.sumBlocks[e] >= nb {
+				if uint32(ix.sumBlocks[e]) >= nb {
 					return bad(SumBlocksFile, "entry %d of term %d names block %d of %d", e, t, ix.sumBlocks[e], nb)
 				}
 			}
@@ -142,6 +144,23 @@ func (ix *Index) check(dir string) error {
 	}
 	return nil
 }
+
+// u16s views little-endian uint16s (a copy where the machine needs one).
+func u16s(b []byte) []uint16 {
+	if len(b) < 2 {
+		return nil
+	}
+	if littleEndian && uintptr(unsafe.Pointer(&b[0]))%2 == 0 {
+		return unsafe.Slice((*uint16)(unsafe.Pointer(&b[0])), len(b)/2)
+	}
+	out := make([]uint16, len(b)/2)
+	for i := range out {
+		out[i] = binary.LittleEndian.Uint16(b[2*i:])
+	}
+	return out
+}
+
+var littleEndian = func() bool { x := uint16(1); return *(*byte)(unsafe.Pointer(&x)) == 1 }()
 
 func f32s(b []byte) []float32 {
 	u := mmapfile.U32s(b)
@@ -176,14 +195,16 @@ func (ix *Index) Quant(b int) float32 { return ix.blockQuant[b] }
 
 // SummaryTerms returns the range of term t's summary terms (numbers for
 // SummaryTerm and SummaryEntries).
-func (ix *Index) SummaryTerms(t uint32) (lo, hi int) { return int(ix.listSums[t]), int(ix.listSums[t+1]) }
+func (ix *Index) SummaryTerms(t uint32) (lo, hi int) {
+	return int(ix.listSums[t]), int(ix.listSums[t+1])
+}
 
 // SummaryTerm is the vocabulary id of summary term s.
 func (ix *Index) SummaryTerm(s int) uint32 { return ix.sumTerms[s] }
 
 // SummaryEntries returns summary term s's entries: the blocks (numbered
 // within the list) whose summaries hold it, and their codes.
-func (ix *Index) SummaryEntries(s int) (blocks []uint32, codes []uint8) {
+func (ix *Index) SummaryEntries(s int) (blocks []uint16, codes []uint8) {
 	lo, hi := ix.sumOffs[s], ix.sumOffs[s+1]
 	return ix.sumBlocks[lo:hi], ix.sumCodes[lo:hi]
 }

@@ -33,7 +33,7 @@
 //	listsums.bin    VocabSize+1 uint64: term t's summary terms are [ls[t], ls[t+1])
 //	sumterms.bin    uint32 summary terms, increasing within a list
 //	sumoffs.bin     NumSumTerms+1 uint64 offsets into the summary entries
-//	sumblocks.bin   uint32 per entry: the block (within the list) it belongs to
+//	sumblocks.bin   uint16 per entry: the block (within the list) it belongs to
 //	sumcodes.bin    uint8 per entry: the block's quantised maximum for that term
 package seismic
 
@@ -53,7 +53,8 @@ import (
 	"path/filepath"
 
 	"github.com/irflow/irflow/index/internal/mmapfile"
-	"github.com/irflow/irflow/index/internal/vecfile")
+	"github.com/irflow/irflow/index/internal/vecfile"
+)
 
 // Format is the on-disk format version; Open refuses others.
 const Format = 1
@@ -143,9 +144,15 @@ type Meta struct {
 	Files map[string]string `json:"files"`
 }
 
+// MaxBlocks bounds the blocks of one term (block numbers in summaries are
+// 16-bit, pyseismic's limit too).
+const MaxBlocks = 1 << 16
+
 // Check validates the options.
 func (o Options) Check() error {
 	switch {
+	case o.CentroidFraction*float64(o.NumPostings) >= MaxBlocks:
+		return fmt.Errorf("centroid_fraction × num_postings = %.0f blocks per term: at most %d", o.CentroidFraction*float64(o.NumPostings), MaxBlocks-1)
 	case o.NumPostings <= 0:
 		return fmt.Errorf("num_postings = %d: want > 0", o.NumPostings)
 	case !(o.CentroidFraction > 0 && o.CentroidFraction <= 1):
@@ -265,17 +272,20 @@ func (w *writer) abort() {
 	os.Remove(filepath.Join(w.dir, vecfile.MetaFile+".tmp"))
 }
 
+// The put functions append to the writer's free buffer (no allocation
+// per value).
+func putU16(b *bufio.Writer, v uint16) error {
+	_, err := b.Write(binary.LittleEndian.AppendUint16(b.AvailableBuffer(), v))
+	return err
+}
+
 func putU32(b *bufio.Writer, v uint32) error {
-	var x [4]byte
-	binary.LittleEndian.PutUint32(x[:], v)
-	_, err := b.Write(x[:])
+	_, err := b.Write(binary.LittleEndian.AppendUint32(b.AvailableBuffer(), v))
 	return err
 }
 
 func putU64(b *bufio.Writer, v uint64) error {
-	var x [8]byte
-	binary.LittleEndian.PutUint64(x[:], v)
-	_, err := b.Write(x[:])
+	_, err := b.Write(binary.LittleEndian.AppendUint64(b.AvailableBuffer(), v))
 	return err
 }
 

@@ -49,8 +49,8 @@ func checkSeismicIndex(p map[string]any) error {
 	if mc, np := num("min_cluster_size"), num("num_postings"); mc >= np {
 		return &stage.ParamError{Param: "min_cluster_size", Err: fmt.Errorf("min_cluster_size = %d is not below num_postings = %d: every cluster would be dissolved, leaving one block per term", int(mc), int(np))}
 	}
-	if b := num("centroid_fraction") * num("num_postings"); b > 1<<24 {
-		return &stage.ParamError{Param: "centroid_fraction", Err: fmt.Errorf("centroid_fraction × num_postings = %.0f blocks per term: at most %d", b, 1<<24)}
+	if b := num("centroid_fraction") * num("num_postings"); b >= seismicx.MaxBlocks {
+		return &stage.ParamError{Param: "centroid_fraction", Err: fmt.Errorf("centroid_fraction × num_postings = %.0f blocks per term: at most %d (16-bit block numbers, as pyseismic's)", b, seismicx.MaxBlocks-1)}
 	}
 	return nil
 }

@@ -61,6 +61,7 @@ search "a" {
 		{src + "summary_energy = 0", "seismic", "", "summary_energy = 0 is out of range", "summary_energy = 0"},
 		{src + "doc_cut = 0", "seismic", "", "doc_cut = 0 is out of range", "doc_cut = 0"},
 		{src + "num_postings = 100\n  min_cluster_size = 100", "seismic", "", "min_cluster_size = 100 is not below num_postings = 100", "min_cluster_size = 100"},
+		{src + "num_postings = 1000000\n  centroid_fraction = 0.1", "seismic", "", "100000 blocks per term: at most 65535", "centroid_fraction = 0.1"},
 		{src, "seismic", "heap_factor = 1.2", "heap_factor = 1.2 is out of range", "heap_factor = 1.2"},
 		{src, "seismic", "query_cut = 0", "query_cut = 0 is out of range", "query_cut = 0"},
 		{src, "seismic", "n_probe = 2", `"n_probe" is not expected`, "n_probe = 2"},
