@@ -144,11 +144,12 @@ func annIndexKind(m string) *stage.Kind {
 	}, annIndexParams(m)...)
 	return &stage.Kind{
 		Block: "index", Method: m, Version: 1,
-		Doc:     "Trains an approximate index on the vectors of a dense index: " + methodDocs[m],
-		Params:  params,
-		Outputs: []stage.Output{{Name: "index", Path: "index/", Format: Format(m), Doc: "The index directory: the approximate index (ann/) and the dense index it was trained on (data/; docs/neural-retrieval.md)."}},
-		Check:   checkANNIndex,
-		Run:     func(ctx context.Context, job *stage.Job) error { return runANNIndex(ctx, job, m) },
+		Doc:           "Trains an approximate index on the vectors of a dense index: " + methodDocs[m],
+		Params:        params,
+		Outputs:       []stage.Output{{Name: "index", Path: "index/", Format: Format(m), Doc: "The index directory: the approximate index (ann/) and the dense index it was trained on (data/; docs/neural-retrieval.md)."}},
+		Check:         checkANNIndex,
+		CheckUpstream: checkANNIndexUpstream,
+		Run:           func(ctx context.Context, job *stage.Job) error { return runANNIndex(ctx, job, m) },
 	}
 }
 
