@@ -49,6 +49,7 @@ import (
 	"github.com/irflow/irflow/index/internal/vecfile"
 	"github.com/irflow/irflow/index/ivf"
 	"github.com/irflow/irflow/index/multivector"
+	"github.com/irflow/irflow/internal/vecmath"
 )
 
 // Format is the on-disk format version; Open refuses others.
@@ -147,6 +148,10 @@ type Meta struct {
 	Seed           uint64 `json:"seed"`
 	// IVFEntries is the length of the inverted file (document numbers).
 	IVFEntries int64 `json:"ivf_entries"`
+	// UnitNorm says every token vector has norm 1 (within 1e-4), as
+	// ColBERT's and every cosine model's do: decompressed vectors are then
+	// re-normalised, as ColBERTv2 does.
+	UnitNorm bool `json:"unit_norm"`
 	// Files maps each data file to its sha256 (hex), checked by Open.
 	Files map[string]string `json:"files"`
 }
@@ -250,10 +255,14 @@ func Build(ctx context.Context, dir string, src *multivector.Index, o Options) (
 	// Every token's centroid, a block at a time.
 	logf("assigning %d token vectors", n)
 	assign := make([]int32, n)
+	meta.UnitNorm = true
 	const block = 8192
 	for lo := 0; lo < n; lo += block {
 		hi := min(n, lo+block)
 		buf = src.Vectors(lo, hi, buf)
+		for i := 0; meta.UnitNorm && i < hi-lo; i++ {
+			meta.UnitNorm = math.Abs(float64(vecmath.SqNorm(buf[i*d:(i+1)*d]))-1) <= 2e-4
+		}
 		a, err := ivf.Assign(ctx, cents, k, d, buf, hi-lo, !cosine, o.Threads)
 		if err != nil {
 			return nil, err

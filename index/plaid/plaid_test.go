@@ -3,6 +3,7 @@ package plaid_test
 import (
 	"bytes"
 	"context"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -56,12 +57,34 @@ func TestBuildDeterministic(t *testing.T) {
 // code is its nearest centroid (brute force here), the inverted file
 // lists exactly the documents holding a token of each centroid, and a
 // decompressed token is its centroid plus the bucket weights of its
-// residual's values.
+// residual's values, re-normalised where every token vector is a unit
+// vector.
 func TestStructure(t *testing.T) {
 	col := plaidtest.Make(2, 120, 0, 16, 20)
-	src := plaidtest.Index(t, col, multivector.Options{})
+	scaled := col
+	scaled.Docs = nil
+	for i, v := range col.Docs { // not unit vectors
+		s := slices.Clone(v)
+		for j := range s {
+			s[j] *= 1 + float32(i%3)
+		}
+		scaled.Docs = append(scaled.Docs, s)
+	}
+	for _, unit := range []bool{true, false} {
+		c := col
+		if !unit {
+			c = scaled
+		}
+		testStructure(t, plaidtest.Index(t, c, multivector.Options{}), unit)
+	}
+}
+
+func testStructure(t *testing.T, src *multivector.Index, unit bool) {
 	for _, nbits := range []int{1, 2, 4} {
 		dir, m := build(t, src, plaid.Options{NumCentroids: 32, NBits: nbits, Seed: 3})
+		if m.UnitNorm != unit {
+			t.Fatalf("unit_norm %v for unit vectors %v", m.UnitNorm, unit)
+		}
 		ix, err := plaid.Open(dir, src)
 		if err != nil {
 			t.Fatal(err)
@@ -102,6 +125,8 @@ func TestStructure(t *testing.T) {
 				if len(want[code]) == 0 || want[code][len(want[code])-1] != uint32(doc) {
 					want[code] = append(want[code], uint32(doc))
 				}
+				exp := make([]float64, d)
+				var norm float64
 				for t2 := 0; t2 < d; t2++ {
 					r := v[t2] - cents[int(code)*d+t2]
 					b := 0
@@ -110,8 +135,15 @@ func TestStructure(t *testing.T) {
 							b++
 						}
 					}
-					if got, exp := dec[i*d+t2], cents[int(code)*d+t2]+w[b]; got != exp {
-						t.Fatalf("n_bits %d: doc %d token %d dim %d: decompressed %g, want centroid + weight[%d] = %g", nbits, doc, i, t2, got, b, exp)
+					exp[t2] = float64(cents[int(code)*d+t2] + w[b])
+					norm += exp[t2] * exp[t2]
+				}
+				for t2 := 0; t2 < d; t2++ {
+					if unit { // ColBERTv2 re-normalises
+						exp[t2] /= math.Sqrt(norm)
+					}
+					if got := float64(dec[i*d+t2]); math.Abs(got-exp[t2]) > 1e-6 {
+						t.Fatalf("n_bits %d (unit %v): doc %d token %d dim %d: decompressed %g, want %g", nbits, unit, doc, i, t2, got, exp[t2])
 					}
 				}
 			}

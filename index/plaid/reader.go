@@ -13,6 +13,7 @@ import (
 	"github.com/irflow/irflow/index/internal/mmapfile"
 	"github.com/irflow/irflow/index/internal/vecfile"
 	"github.com/irflow/irflow/index/multivector"
+	"github.com/irflow/irflow/internal/vecmath"
 )
 
 // Index is an opened index; safe for concurrent use.
@@ -159,13 +160,18 @@ func (ix *Index) Codes(lo, hi int) []uint32 { return ix.codes[lo:hi] }
 func (ix *Index) Docs(c int) []uint32 { return ix.docs[ix.offs[c]:ix.offs[c+1]] }
 
 // Decompress writes the approximate vectors of token rows lo..hi-1
-// (centroid + decoded residual) into buf, grown as needed.
+// (centroid + decoded residual, re-normalised when the token vectors are
+// unit vectors) into buf, grown as needed.
 func (ix *Index) Decompress(lo, hi int, buf []float32) []float32 {
 	d, cb := ix.meta.Dim, ix.meta.CodeBytes()
 	buf = slices.Grow(buf[:0], (hi-lo)*d)[:(hi-lo)*d]
 	for i := lo; i < hi; i++ {
 		c := int(ix.codes[i])
-		Decode(buf[(i-lo)*d:(i-lo+1)*d], ix.centroids[c*d:(c+1)*d], ix.residuals[i*cb:(i+1)*cb], ix.weights, ix.meta.NBits)
+		v := buf[(i-lo)*d : (i-lo+1)*d]
+		Decode(v, ix.centroids[c*d:(c+1)*d], ix.residuals[i*cb:(i+1)*cb], ix.weights, ix.meta.NBits)
+		if ix.meta.UnitNorm {
+			vecmath.Normalize(v, vecmath.CosineEps)
+		}
 	}
 	return buf
 }
