@@ -37,6 +37,7 @@ import (
 	plaidx "github.com/irflow/irflow/index/plaid"
 	"github.com/irflow/irflow/index/plaid/plaidtest"
 	"github.com/irflow/irflow/scripts/bench/internal/benchproc"
+	"github.com/irflow/irflow/scripts/bench/internal/qpsplot"
 	multis "github.com/irflow/irflow/search/multivector"
 	"github.com/irflow/irflow/search/plaid"
 )
@@ -157,6 +158,8 @@ func run() error {
 		fmt.Printf("; fast-plaid %d centroids, %.2f s wall, %.2f s CPU", anchor.Centroids, anchor.BuildWall, anchor.BuildCPU)
 	}
 	fmt.Println()
+	mine := qpsplot.Series{Name: fmt.Sprintf("irflow plaid (threshold %g)", *thr)}
+	theirs := qpsplot.Series{Name: "fast-plaid", Dashed: true}
 	fmt.Println("| engine | n_cells / n_ivf_probe | candidate_k / n_full_scores | recall@k | CPU ms/query | wall ms/query |")
 	fmt.Println("| --- | ---: | ---: | ---: | ---: | ---: |")
 	for pi, p := range points {
@@ -176,13 +179,25 @@ func run() error {
 				got[i] = append(got[i], h.Doc)
 			}
 		}
-		fmt.Printf("| irflow (threshold %g) | %d | %d | %.3f | %.3f | %.3f |\n", *thr, p.cells, p.cands, recall(got, truth), 1e3*cpu/float64(*nq), 1e3*wall/float64(*nq))
+		r := recall(got, truth)
+		label := fmt.Sprintf("%d:%d", p.cells, p.cands)
+		fmt.Printf("| irflow (threshold %g) | %d | %d | %.3f | %.3f | %.3f |\n", *thr, p.cells, p.cands, r, 1e3*cpu/float64(*nq), 1e3*wall/float64(*nq))
+		mine.Points = append(mine.Points, qpsplot.Point{Recall: r, QPS: float64(*nq) / cpu, Label: label})
 		if anchor != nil {
 			a := anchor.Points[pi]
-			fmt.Printf("| fast-plaid | %d | %d | %.3f | %.3f | %.3f |\n", p.cells, p.cands, recall(a.Hits, truth), 1e3*a.CPU/float64(*nq), 1e3*a.Wall/float64(*nq))
+			r := recall(a.Hits, truth)
+			fmt.Printf("| fast-plaid | %d | %d | %.3f | %.3f | %.3f |\n", p.cells, p.cands, r, 1e3*a.CPU/float64(*nq), 1e3*a.Wall/float64(*nq))
+			theirs.Points = append(theirs.Points, qpsplot.Point{Recall: r, QPS: float64(*nq) / a.CPU, Label: label})
 		}
 	}
-	return nil
+	series := []qpsplot.Series{mine}
+	if anchor != nil {
+		series = append(series, theirs)
+	}
+	svg := filepath.Join(out, "qps-recall.svg")
+	fmt.Println("picture:", svg)
+	return qpsplot.Write(svg, fmt.Sprintf("PLAID, %d documents, %d threads (n_cells:candidate_k)", *nd, *threads),
+		fmt.Sprintf("recall@%d against exact MaxSim", *k), "queries per CPU second", series)
 }
 
 func recall(got, truth [][]int) float64 {
