@@ -33,20 +33,12 @@ package plaid
 import (
 	"bufio"
 	"context"
-	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 
-	"github.com/irflow/irflow/index/internal/mmapfile"
-	"github.com/irflow/irflow/index/internal/vecfile"
+	"github.com/irflow/irflow/index/internal/sumfile"
 	"github.com/irflow/irflow/index/ivf"
 	"github.com/irflow/irflow/index/multivector"
 	"github.com/irflow/irflow/internal/vecmath"
@@ -214,12 +206,12 @@ func Build(ctx context.Context, dir string, src *multivector.Index, o Options) (
 	k := o.NumCentroids
 	meta := &Meta{Kind: Kind, Format: Format, Dim: d, Similarity: sm.Similarity, DocAggregation: sm.DocAggregation,
 		NumDocs: sm.NumDocs, NumTokens: sm.NumTokens, NumCentroids: k, NBits: o.NBits, Iterations: o.Iterations,
-		Seed: o.Seed, Files: map[string]string{}}
-	w := &writer{dir: dir, meta: meta}
-	if err := w.start(); err != nil {
+		Seed: o.Seed}
+	w, err := sumfile.Start("plaid index", dir, files...)
+	if err != nil {
 		return nil, err
 	}
-	defer w.abort()
+	defer w.Abort()
 
 	// Training sample, in row order.
 	idx := ivf.Sample(n, o.TrainSize, o.Seed, streamSample)
@@ -270,10 +262,10 @@ func Build(ctx context.Context, dir string, src *multivector.Index, o Options) (
 		copy(assign[lo:hi], a)
 	}
 
-	w.file(CentroidsFile, func(b *bufio.Writer) error { return putF32(b, cents) })
-	w.file(BucketsFile, func(b *bufio.Writer) error { return putF32(b, append(slices.Clone(cutoffs), weights...)) })
-	w.file(CodesFile, func(b *bufio.Writer) error { return binary.Write(b, binary.LittleEndian, assign) })
-	w.file(ResidualsFile, func(b *bufio.Writer) error {
+	w.File(CentroidsFile, func(b *bufio.Writer) error { return sumfile.PutF32(b, cents) })
+	w.File(BucketsFile, func(b *bufio.Writer) error { return sumfile.PutF32(b, append(slices.Clone(cutoffs), weights...)) })
+	w.File(CodesFile, func(b *bufio.Writer) error { return binary.Write(b, binary.LittleEndian, assign) })
+	w.File(ResidualsFile, func(b *bufio.Writer) error {
 		code := make([]byte, meta.CodeBytes())
 		for lo := 0; lo < n; lo += block {
 			if err := ctx.Err(); err != nil {
@@ -293,9 +285,10 @@ func Build(ctx context.Context, dir string, src *multivector.Index, o Options) (
 	})
 	offs, docs := invert(src, assign, k)
 	meta.IVFEntries = int64(len(docs))
-	w.file(IVFOffsFile, func(b *bufio.Writer) error { return binary.Write(b, binary.LittleEndian, offs) })
-	w.file(IVFDocsFile, func(b *bufio.Writer) error { return binary.Write(b, binary.LittleEndian, docs) })
-	if err := w.finish(); err != nil {
+	w.File(IVFOffsFile, func(b *bufio.Writer) error { return binary.Write(b, binary.LittleEndian, offs) })
+	w.File(IVFDocsFile, func(b *bufio.Writer) error { return binary.Write(b, binary.LittleEndian, docs) })
+	meta.Files = w.Files
+	if err := w.Finish(meta); err != nil {
 		return nil, err
 	}
 	return meta, nil
@@ -401,104 +394,4 @@ func Decode(out, centroid []float32, code []byte, weights []float32, nbits int) 
 		bit := t * nbits
 		out[t] = centroid[t] + weights[code[bit/8]>>(bit%8)&mask]
 	}
-}
-
-func putF32(w io.Writer, v []float32) error {
-	b := make([]byte, 4*len(v))
-	for i, x := range v {
-		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(x))
-	}
-	_, err := w.Write(b)
-	return err
-}
-
-// writer writes an index's files, each synced and hashed, then meta.json
-// through a synced temporary file and a rename.
-type writer struct {
-	dir     string
-	meta    *Meta
-	err     error
-	written []string
-	done    bool
-}
-
-// start removes meta.json first (the directory no longer reads as an
-// index), then every other file of an earlier index.
-func (w *writer) start() error {
-	if err := os.MkdirAll(w.dir, 0o755); err != nil {
-		return fmt.Errorf("plaid index: %w", err)
-	}
-	for _, name := range append([]string{vecfile.MetaFile}, files...) {
-		if err := os.Remove(filepath.Join(w.dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("plaid index: %w", err)
-		}
-	}
-	return nil
-}
-
-func (w *writer) file(name string, fill func(*bufio.Writer) error) {
-	if w.err != nil {
-		return
-	}
-	p := filepath.Join(w.dir, name)
-	w.written = append(w.written, p)
-	f, err := os.Create(p)
-	if err != nil {
-		w.err = fmt.Errorf("plaid index: %w", err)
-		return
-	}
-	h := sha256.New()
-	b := bufio.NewWriterSize(io.MultiWriter(f, h), 1<<20)
-	err = fill(b)
-	if err == nil {
-		err = b.Flush()
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		w.err = fmt.Errorf("plaid index: %s: %w", p, err)
-		return
-	}
-	w.meta.Files[name] = hex.EncodeToString(h.Sum(nil))
-}
-
-func (w *writer) finish() error {
-	if w.err != nil {
-		return w.err
-	}
-	b, err := json.MarshalIndent(w.meta, "", "  ")
-	if err != nil {
-		return err
-	}
-	tmp := filepath.Join(w.dir, vecfile.MetaFile+".tmp")
-	if err := mmapfile.WriteSynced(tmp, append(b, '\n')); err != nil {
-		return fmt.Errorf("plaid index: %w", err)
-	}
-	if err := os.Rename(tmp, filepath.Join(w.dir, vecfile.MetaFile)); err != nil {
-		return fmt.Errorf("plaid index: %w", err)
-	}
-	if d, err := os.Open(w.dir); err == nil {
-		err = d.Sync()
-		d.Close()
-		if err != nil {
-			return fmt.Errorf("plaid index: %w", err)
-		}
-	}
-	w.done = true
-	return nil
-}
-
-// abort removes what an unfinished build wrote.
-func (w *writer) abort() {
-	if w.done {
-		return
-	}
-	for _, p := range w.written {
-		os.Remove(p)
-	}
-	os.Remove(filepath.Join(w.dir, vecfile.MetaFile+".tmp"))
 }

@@ -235,3 +235,43 @@ func TestRejects(t *testing.T) {
 		t.Errorf("damaged codes: %v", err)
 	}
 }
+
+// TestCancelledBuild: a build stopped part-way leaves no index (no
+// meta.json, none of its files) and a rerun in the same directory writes
+// the same bytes as an uninterrupted build.
+func TestCancelledBuild(t *testing.T) {
+	col := plaidtest.Make(6, 300, 0, 32, 40)
+	src := plaidtest.Index(t, col, multivector.Options{})
+	o := plaid.Options{NumCentroids: 64, Seed: 9}
+	want, _ := build(t, src, o)
+	dir := t.TempDir()
+	for _, after := range []int{1, 2} { // stop at the after-th log line: k-means, assignment
+		ctx, cancel := context.WithCancel(context.Background())
+		n := 0
+		o.Log = func(string) {
+			if n++; n == after {
+				cancel()
+			}
+		}
+		_, err := plaid.Build(ctx, dir, src, o)
+		cancel()
+		if err == nil {
+			t.Fatalf("cancelled at log line %d: the build finished", after)
+		}
+		left, _ := os.ReadDir(dir)
+		if len(left) != 0 {
+			t.Fatalf("cancelled at log line %d: %d files left (%v)", after, len(left), left[0].Name())
+		}
+	}
+	o.Log = nil
+	if _, err := plaid.Build(context.Background(), dir, src, o); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"meta.json", plaid.CentroidsFile, plaid.CodesFile, plaid.ResidualsFile, plaid.IVFDocsFile} {
+		x, _ := os.ReadFile(filepath.Join(want, name))
+		y, _ := os.ReadFile(filepath.Join(dir, name))
+		if !bytes.Equal(x, y) {
+			t.Errorf("%s differs after cancelled builds", name)
+		}
+	}
+}

@@ -1,16 +1,12 @@
 package plaid
 
 import (
-	"crypto/sha256"
-	"encoding/binary"
-	"encoding/hex"
 	"fmt"
-	"math"
 	"path/filepath"
 	"slices"
-	"unsafe"
 
 	"github.com/irflow/irflow/index/internal/mmapfile"
+	"github.com/irflow/irflow/index/internal/sumfile"
 	"github.com/irflow/irflow/index/internal/vecfile"
 	"github.com/irflow/irflow/index/multivector"
 	"github.com/irflow/irflow/internal/vecmath"
@@ -63,20 +59,9 @@ func Open(dir string, full *multivector.Index) (*Index, error) {
 	}
 	maps := map[string][]byte{}
 	check := func(name string, size int64) error {
-		sum, ok := mt.Files[name]
-		if !ok {
-			return fmt.Errorf("%s: %s: meta.json has no checksum for %s", pkg, dir, name)
-		}
-		b, err := ix.m.Map(pkg, name, size)
-		if err != nil {
-			return err
-		}
-		if h := sha256.Sum256(b); hex.EncodeToString(h[:]) != sum {
-			return fmt.Errorf("%s: %s: checksum mismatch (sha256 %s, meta.json says %s): the file is corrupt; rebuild the index",
-				pkg, filepath.Join(dir, name), hex.EncodeToString(h[:8]), sum[:min(16, len(sum))])
-		}
+		b, err := sumfile.Map(pkg, &ix.m, mt.Files, name, size)
 		maps[name] = b
-		return nil
+		return err
 	}
 	err := func() error {
 		names := make([]string, 0, len(want))
@@ -114,29 +99,12 @@ func Open(dir string, full *multivector.Index) (*Index, error) {
 		ix.m.Close()
 		return nil, err
 	}
-	ix.centroids = f32s(maps[CentroidsFile])
-	b := f32s(maps[BucketsFile])
+	ix.centroids = sumfile.F32s(maps[CentroidsFile])
+	b := sumfile.F32s(maps[BucketsFile])
 	nc := 1<<mt.NBits - 1
 	ix.cutoffs, ix.weights = b[:nc], b[nc:]
 	ix.residuals = maps[ResidualsFile]
 	return ix, nil
-}
-
-var littleEndian = func() bool { x := uint16(1); return *(*byte)(unsafe.Pointer(&x)) == 1 }()
-
-// f32s views little-endian float32s (a copy where the machine needs one).
-func f32s(b []byte) []float32 {
-	if len(b) < 4 {
-		return nil
-	}
-	if littleEndian && uintptr(unsafe.Pointer(&b[0]))%4 == 0 {
-		return unsafe.Slice((*float32)(unsafe.Pointer(&b[0])), len(b)/4)
-	}
-	out := make([]float32, len(b)/4)
-	for i := range out {
-		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
-	}
-	return out
 }
 
 // Meta describes the index.
