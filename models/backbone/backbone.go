@@ -23,7 +23,7 @@ import (
 )
 
 // Supported lists the backbone model types this package runs.
-var Supported = []string{"bert", "electra", "distilbert", "roberta", "xlm-roberta"}
+var Supported = []string{"bert", "electra", "distilbert", "roberta", "xlm-roberta", "modernbert"}
 
 // Encoder is a loaded backbone. Its weights live in libtorch memory owned
 // by the Encoder: call Free when done.
@@ -35,10 +35,12 @@ type Encoder struct {
 	// tokens padID+1, padID+2, … (transformers'
 	// create_position_ids_from_input_ids); -1 numbers every slot from 0.
 	padID int64
+	// modern is ModernBERT's layout (modernbert.go); nil for the BERT family.
+	modern *modern
 
 	wordEmb, posEmb, typeEmb *torch.Tensor
 	embLNW, embLNB           *torch.Tensor
-	embProjW, embProjB       *torch.Tensor // ELECTRA with embedding_size ≠ hidden_size
+	embProjW, embProjB       *torch.Tensor // ELECTRA with embedding_size ≠ hidden_size; ModernBERT's final_norm
 	layers                   []layer
 	all                      []*torch.Tensor
 	names                    [][]string // per tensor of all: its HF name(s), see Params
@@ -128,6 +130,9 @@ func CheckSupported(c *hf.Config) error {
 	if c.PositionEmbeddingType != "absolute" {
 		return fmt.Errorf("%s: unsupported position_embedding_type %q (irflow runs absolute)", c.Path, c.PositionEmbeddingType)
 	}
+	if arch == "modernbert" {
+		return checkModernBERT(c)
+	}
 	if IsRoBERTa(c) && (c.PadTokenID < 0 || MaxLength(c) < 1) {
 		return fmt.Errorf("%s: pad_token_id %d leaves no position of max_position_embeddings %d (%s numbers positions from pad_token_id + 1)",
 			c.Path, c.PadTokenID, c.MaxPositionEmbeddings, c.Backbone())
@@ -167,10 +172,6 @@ func Load(ctx context.Context, rt *torch.Runtime, c *hf.Config, w *hf.Weights) (
 	if IsRoBERTa(c) {
 		e.padID = int64(c.PadTokenID)
 	}
-	H, E, I := c.HiddenSize, c.EmbeddingSize, c.IntermediateSize
-	if arch != "electra" {
-		E = H
-	}
 	// Collect the Go tensors first, so a missing or mis-shaped tensor is
 	// reported before anything is copied into libtorch.
 	type want struct {
@@ -191,6 +192,44 @@ func Load(ctx context.Context, rt *torch.Runtime, c *hf.Config, w *hf.Weights) (
 	}
 	add := func(dst **torch.Tensor, parts ...*hf.Tensor) { wants = append(wants, want{dst, parts}) }
 
+	if arch == "modernbert" {
+		e.modernWeights(c, get, add)
+	} else {
+		e.bertWeights(c, n, get, add)
+	}
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	err := rt.Do(ctx, func(s *torch.Scope) error {
+		for _, wt := range wants {
+			t, err := ToTorch(s, wt.parts...)
+			if err != nil {
+				return err
+			}
+			if err := s.Keep(t); err != nil {
+				return err
+			}
+			*wt.dst = t
+			e.all = append(e.all, t)
+			e.names = append(e.names, canonicalNames(wt.parts, n.prefix))
+		}
+		return nil
+	})
+	if err != nil {
+		e.Free()
+		return nil, err
+	}
+	return e, nil
+}
+
+// bertWeights lists the tensors of the BERT family (BERT, ELECTRA,
+// DistilBERT, RoBERTa) under the architecture's names n.
+func (e *Encoder) bertWeights(c *hf.Config, n names, get func(string, ...int) *hf.Tensor, add func(**torch.Tensor, ...*hf.Tensor)) {
+	arch := e.arch
+	H, E, I := c.HiddenSize, c.EmbeddingSize, c.IntermediateSize
+	if arch != "electra" {
+		E = H
+	}
 	add(&e.wordEmb, get(n.word+".weight", c.VocabSize, E))
 	add(&e.posEmb, get(n.pos+".weight", c.MaxPositionEmbeddings, E))
 	if n.typ != "" && c.TypeVocabSize > 0 {
@@ -219,29 +258,6 @@ func Load(ctx context.Context, rt *torch.Runtime, c *hf.Config, w *hf.Weights) (
 		add(&l.ln2W, get(p+n.ln2+".weight", H))
 		add(&l.ln2B, get(p+n.ln2+".bias", H))
 	}
-	if firstErr != nil {
-		return nil, firstErr
-	}
-	err := rt.Do(ctx, func(s *torch.Scope) error {
-		for _, wt := range wants {
-			t, err := ToTorch(s, wt.parts...)
-			if err != nil {
-				return err
-			}
-			if err := s.Keep(t); err != nil {
-				return err
-			}
-			*wt.dst = t
-			e.all = append(e.all, t)
-			e.names = append(e.names, canonicalNames(wt.parts, n.prefix))
-		}
-		return nil
-	})
-	if err != nil {
-		e.Free()
-		return nil, err
-	}
-	return e, nil
 }
 
 // lookup finds a tensor, accepting the gamma/beta names of old TF-converted
@@ -316,6 +332,7 @@ func (e *Encoder) Forward(s *torch.Scope, ids, typeIDs, mask *torch.Tensor) (*to
 		return nil, fmt.Errorf("backbone: sequence length %d exceeds the %d positions of max_position_embeddings %d", L, n, e.Config.MaxPositionEmbeddings)
 	}
 	var x, bias *torch.Tensor
+	var mi *modernInputs // ModernBERT's biases and rotary tables
 	err := s.Nested(func(s *torch.Scope) error {
 		var err error
 		if x, err = e.embed(s, ids, typeIDs, L); err != nil {
@@ -343,6 +360,12 @@ func (e *Encoder) Forward(s *torch.Scope, ids, typeIDs, mask *torch.Tensor) (*to
 		if bias, err = s.View(bias, B, 1, 1, L); err != nil {
 			return err
 		}
+		if e.modern != nil {
+			if mi, err = e.modernPrepare(s, bias, L, x.DType()); err != nil {
+				return err
+			}
+			return s.Keep(append(mi.all(), x)...)
+		}
 		return s.Keep(x, bias)
 	})
 	if err != nil {
@@ -351,7 +374,13 @@ func (e *Encoder) Forward(s *torch.Scope, ids, typeIDs, mask *torch.Tensor) (*to
 	for i := range e.layers {
 		prev := x
 		err := s.Nested(func(s *torch.Scope) error {
-			y, err := e.layerForward(s, &e.layers[i], x, bias, B, L)
+			var y *torch.Tensor
+			var err error
+			if mi != nil {
+				y, err = e.modernLayer(s, i, x, mi, B, L)
+			} else {
+				y, err = e.layerForward(s, &e.layers[i], x, bias, B, L)
+			}
 			if err != nil {
 				return err
 			}
@@ -363,6 +392,15 @@ func (e *Encoder) Forward(s *torch.Scope, ids, typeIDs, mask *torch.Tensor) (*to
 		}
 		s.Free(prev)
 	}
+	if mi != nil {
+		s.Free(mi.all()...)
+		out, err := s.LayerNorm(x, []int64{int64(e.Config.HiddenSize)}, e.embProjW, e.embProjB, e.Config.LayerNormEps)
+		if err != nil {
+			return nil, err
+		}
+		s.Free(x)
+		return out, nil
+	}
 	s.Free(bias)
 	return x, nil
 }
@@ -371,6 +409,13 @@ func (e *Encoder) embed(s *torch.Scope, ids, typeIDs *torch.Tensor, L int64) (*t
 	x, err := s.Embedding(e.wordEmb, ids)
 	if err != nil {
 		return nil, err
+	}
+	if e.modern != nil { // token embeddings → norm → dropout: positions are rotary
+		H := int64(e.Config.HiddenSize)
+		if x, err = s.LayerNorm(x, []int64{H}, e.embLNW, e.embLNB, e.Config.LayerNormEps); err != nil {
+			return nil, err
+		}
+		return e.dropout(s, x, e.dropHidden)
 	}
 	pos, err := e.positions(s, ids, L)
 	if err != nil {

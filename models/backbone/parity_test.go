@@ -41,6 +41,10 @@ func TestForwardMatchesTransformers(t *testing.T) {
 		{"roberta (RobertaForMaskedLM)", filepath.Join(root, "roberta"), 64},
 		{"roberta at its longest (512 tokens, positions 2…513)", filepath.Join(root, "roberta"), 512},
 		{"xlm-roberta (XLMRobertaForMaskedLM)", filepath.Join(root, "xlm-roberta"), 64},
+		// ModernBERT: rotary positions, GeGLU, local window of 16 in layer 1, final norm.
+		{"modernbert (ModernBertForMaskedLM, no biases)", filepath.Join(root, "modernbert"), 64},
+		{"modernbert with every bias", filepath.Join(root, "modernbert-bias"), 64},
+		{"modernbert at 512 tokens", filepath.Join(root, "modernbert"), 512},
 		{"all-MiniLM-L6-v2", oracle.MiniLMDir(t), 256},
 	}
 	rt, err := torch.Open(torch.Options{Threads: 2})

@@ -35,10 +35,11 @@ func canonicalNames(parts []*hf.Tensor, prefix string) []string {
 	return out
 }
 
-// IsNoDecay reports whether a tensor name is a bias or a LayerNorm weight.
+// IsNoDecay reports whether a tensor name is a bias or a LayerNorm weight
+// (BERT's LayerNorm, RoBERTa's layer_norm, ModernBERT's *norm).
 func IsNoDecay(name string) bool {
 	n := strings.ToLower(name)
-	return strings.HasSuffix(n, "bias") || strings.Contains(n, "layernorm") || strings.Contains(n, "layer_norm")
+	return strings.HasSuffix(n, "bias") || strings.Contains(n, "norm")
 }
 
 // Params lists the encoder's weight tensors in load order (embeddings, then
@@ -57,12 +58,20 @@ func (e *Encoder) WordEmbeddings() *torch.Tensor { return e.wordEmb }
 
 // DropoutProbs returns the config's dropout probabilities as transformers
 // applies them: hidden (embeddings, attention output, FFN output) and
-// attention (attention probabilities). BERT/ELECTRA name them
+// attention (attention probabilities). BERT/ELECTRA/RoBERTa name them
 // hidden_dropout_prob and attention_probs_dropout_prob, DistilBERT dropout
-// and attention_dropout; absent fields take transformers' default 0.1.
+// and attention_dropout; absent fields take transformers' default 0.1
+// (ModernBERT's: 0).
 func DropoutProbs(c *hf.Config) (hidden, attention float64) {
-	if c.Backbone() == "distilbert" {
+	switch c.Backbone() {
+	case "distilbert":
 		return c.Float("dropout", 0.1), c.Float("attention_dropout", 0.1)
+	case "modernbert":
+		// ModernBERT has three (all 0 in the released models): the hidden
+		// probability serves its embedding and MLP dropout, which irflow
+		// does not tell apart; attention_dropout its probabilities and
+		// attention output.
+		return c.Float("mlp_dropout", 0), c.Float("attention_dropout", 0)
 	}
 	return c.Float("hidden_dropout_prob", 0.1), c.Float("attention_probs_dropout_prob", 0.1)
 }

@@ -18,8 +18,9 @@ import (
 // TestGradientsMatchPyTorch is a training step's backward pass: the
 // gradient of every encoder weight under sum(hidden · R · mask) for a
 // padded batch equals PyTorch's (grads.py) within 1e-5 of the largest.
-// For RoBERTa this covers the gather of padding-offset positions; the
-// padded rows get no gradient on either side.
+// For RoBERTa this covers the gather of padding-offset positions (the
+// padded rows get no gradient on either side), for ModernBERT the rotary
+// embeddings, GeGLU, local attention and final norm.
 func TestGradientsMatchPyTorch(t *testing.T) {
 	root := oracle.TinyModels(t)
 	texts := testtexts.Mixed(t)
@@ -30,7 +31,7 @@ func TestGradientsMatchPyTorch(t *testing.T) {
 	defer rt.Close()
 	// BERT's training is models/training's (Lightning IR steps); its
 	// 30,522-row embedding gradient would make the oracle's output large.
-	archs := []string{"roberta", "xlm-roberta"}
+	archs := []string{"roberta", "xlm-roberta", "modernbert", "modernbert-bias"}
 	const maxLen = 48
 	var models [][2]any
 	for _, a := range archs {

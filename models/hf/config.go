@@ -82,7 +82,20 @@ func ParseConfig(path string, b []byte) (*Config, error) {
 	c.PadTokenID = c.Int("pad_token_id", padDefault)
 	c.MaxPositionEmbeddings = c.Int("max_position_embeddings", 512)
 	c.PositionEmbeddingType = c.String("position_embedding_type", "absolute")
-	if c.Backbone() == "distilbert" {
+	switch c.Backbone() {
+	case "modernbert":
+		// ModernBERT names some fields differently and has no token types;
+		// its rotary and attention fields stay in Raw (models/backbone).
+		c.HiddenSize = c.Int("hidden_size", 768)
+		c.NumHiddenLayers = c.Int("num_hidden_layers", 22)
+		c.NumAttentionHeads = c.Int("num_attention_heads", 12)
+		c.IntermediateSize = c.Int("intermediate_size", 1152)
+		c.HiddenAct = c.String("hidden_activation", "gelu")
+		c.TypeVocabSize = 0
+		c.LayerNormEps = c.Float("norm_eps", 1e-5)
+		c.MaxPositionEmbeddings = c.Int("max_position_embeddings", 8192)
+		c.PadTokenID = c.Int("pad_token_id", 50283)
+	case "distilbert":
 		c.HiddenSize = c.Int("dim", 768)
 		c.NumHiddenLayers = c.Int("n_layers", 6)
 		c.NumAttentionHeads = c.Int("n_heads", 12)
@@ -90,7 +103,7 @@ func ParseConfig(path string, b []byte) (*Config, error) {
 		c.HiddenAct = c.String("activation", "gelu")
 		c.TypeVocabSize = 0
 		c.LayerNormEps = 1e-12 // fixed in transformers' DistilBERT
-	} else {
+	default:
 		c.HiddenSize = c.Int("hidden_size", 768)
 		c.NumHiddenLayers = c.Int("num_hidden_layers", 12)
 		c.NumAttentionHeads = c.Int("num_attention_heads", 12)

@@ -1,14 +1,17 @@
 # Builds tiny random BERT, ELECTRA and DistilBERT models with transformers,
 # saved in several weight formats, with MiniLM's tokenizer files; and tiny
-# random RoBERTa and XLM-RoBERTa masked-LM models with a byte-level BPE
-# tokenizer trained here on the first 3,000 documents of DOCS_TSV.
+# random RoBERTa, XLM-RoBERTa and ModernBERT masked-LM models with
+# byte-level BPE tokenizers trained here on the first 3,000 documents of
+# DOCS_TSV.
 # usage: make_tiny.py OUT_DIR MINILM_DIR DOCS_TSV
 import os, shutil, sys
 
 import torch
-from tokenizers import AddedToken, Tokenizer, decoders, models as tok_models, pre_tokenizers, processors, trainers
+from tokenizers import (AddedToken, Tokenizer, decoders, models as tok_models, normalizers, pre_tokenizers,
+                        processors, trainers)
 from transformers import (BertConfig, BertForMaskedLM, DistilBertConfig, DistilBertForMaskedLM,
-                          ElectraConfig, ElectraModel, RobertaConfig, RobertaForMaskedLM, RobertaTokenizerFast,
+                          ElectraConfig, ElectraModel, ModernBertConfig, ModernBertForMaskedLM,
+                          PreTrainedTokenizerFast, RobertaConfig, RobertaForMaskedLM, RobertaTokenizerFast,
                           XLMRobertaConfig, XLMRobertaForMaskedLM)
 
 out, minilm, docs_tsv = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -85,3 +88,36 @@ for name, model in {
     d = os.path.join(out, name)
     model.save_pretrained(d, safe_serialization=True)
     rtok.save_pretrained(d)
+
+# ModernBERT's tokenizer: NFC + byte-level BPE, [UNK] [CLS] [SEP] [PAD] at
+# ids 0-3, [MASK] (lstrip) last, [CLS] $A [SEP] / [CLS] $A [SEP] $B [SEP],
+# no token type ids given to the model.
+mb = Tokenizer(tok_models.BPE())
+mb.normalizer = normalizers.NFC()
+mb.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+mb.decoder = decoders.ByteLevel()
+mb.train_from_iterator(texts, trainers.BpeTrainer(
+    vocab_size=2000, min_frequency=2, special_tokens=["[UNK]", "[CLS]", "[SEP]", "[PAD]"],
+    initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False))
+mb.add_special_tokens([AddedToken("[MASK]", lstrip=True, normalized=False)])
+mb.post_processor = processors.TemplateProcessing(
+    single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+    special_tokens=[("[CLS]", mb.token_to_id("[CLS]")), ("[SEP]", mb.token_to_id("[SEP]"))])
+mtok = PreTrainedTokenizerFast(tokenizer_object=mb, unk_token="[UNK]", cls_token="[CLS]", sep_token="[SEP]",
+                               pad_token="[PAD]", mask_token="[MASK]", model_max_length=512,
+                               model_input_names=["input_ids", "attention_mask"])
+
+# ModernBERT: 3 layers with global attention in layers 0 and 2 and a local
+# window of 16 (8 either side) in layer 1, so 64-token inputs exercise
+# both; without biases (as released) and with every bias.
+mcommon = dict(vocab_size=len(mtok), hidden_size=32, num_hidden_layers=3, num_attention_heads=4, intermediate_size=37,
+               max_position_embeddings=512, global_attn_every_n_layers=2, local_attention=16,
+               pad_token_id=mtok.pad_token_id, bos_token_id=mtok.cls_token_id, eos_token_id=mtok.sep_token_id,
+               cls_token_id=mtok.cls_token_id, sep_token_id=mtok.sep_token_id)
+for name, extra in {"modernbert": {}, "modernbert-bias": dict(norm_bias=True, attention_bias=True, mlp_bias=True,
+                                                              classifier_bias=True)}.items():
+    model = ModernBertForMaskedLM(ModernBertConfig(**mcommon, **extra))
+    perturb(model)
+    d = os.path.join(out, name)
+    model.save_pretrained(d, safe_serialization=True)
+    mtok.save_pretrained(d)
