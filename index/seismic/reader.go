@@ -199,6 +199,9 @@ func (ix *Index) SummaryTerms(t uint32) (lo, hi int) {
 	return int(ix.listSums[t]), int(ix.listSums[t+1])
 }
 
+// SummaryTermsOf returns term t's summary terms (increasing).
+func (ix *Index) SummaryTermsOf(t uint32) []uint32 { return ix.sumTerms[ix.listSums[t]:ix.listSums[t+1]] }
+
 // SummaryTerm is the vocabulary id of summary term s.
 func (ix *Index) SummaryTerm(s int) uint32 { return ix.sumTerms[s] }
 

@@ -138,6 +138,7 @@ type Searcher struct {
 	floats bool
 	scale  float64
 	q      []float64 // vocabulary: the query's weights as scored
+	qbits  []uint64  // vocabulary bitmap of the query's terms: small enough for L1, tested before q
 	seen   []uint32  // per document: the query number that scored it
 	gen    uint32
 	heap   topk.Heap
@@ -155,7 +156,7 @@ type qterm struct {
 func NewSearcher(ix *index.Index) *Searcher {
 	m := ix.Meta()
 	return &Searcher{ix: ix, src: ix.Sparse(), floats: m.Scale == 0, scale: m.Scale,
-		q: make([]float64, m.VocabSize), seen: make([]uint32, m.NumDocs)}
+		q: make([]float64, m.VocabSize), qbits: make([]uint64, (m.VocabSize+63)/64), seen: make([]uint32, m.NumDocs)}
 }
 
 func (s *Searcher) value(v uint32) float64 {
@@ -189,6 +190,7 @@ func (s *Searcher) prepare(q Query) error {
 			continue
 		}
 		s.q[t] = qw
+		s.qbits[t/64] |= 1 << (t % 64)
 		s.terms = append(s.terms, qterm{t, q.Weights[i]})
 		_, mx := s.src.Term(t)
 		total += qw * s.value(mx)
@@ -203,6 +205,7 @@ func (s *Searcher) prepare(q Query) error {
 func (s *Searcher) reset() {
 	for _, t := range s.terms {
 		s.q[t.term] = 0
+		s.qbits[t.term/64] = 0
 	}
 }
 
@@ -245,15 +248,27 @@ func (s *Searcher) visit(t uint32, heapFactor float64, sorted bool) {
 	}
 	s.acc = slices.Grow(s.acc[:0], nb)[:nb]
 	clear(s.acc)
+	// The summaries' terms the query has: a binary search per query term
+	// when the list's summary terms far outnumber the query's, else a scan.
 	slo, shi := s.ix.SummaryTerms(t)
-	for st := slo; st < shi; st++ {
-		qw := s.q[s.ix.SummaryTerm(st)]
-		if qw == 0 {
-			continue
-		}
+	add := func(st int, qw float64) {
 		blocks, codes := s.ix.SummaryEntries(st)
 		for j, b := range blocks {
 			s.acc[b] += qw * float64(codes[j])
+		}
+	}
+	if n := shi - slo; n > 8*len(s.terms) {
+		terms := s.ix.SummaryTermsOf(t)
+		for _, qt := range s.terms {
+			if i, ok := slices.BinarySearch(terms, qt.term); ok {
+				add(slo+i, s.q[qt.term])
+			}
+		}
+	} else {
+		for st := slo; st < shi; st++ {
+			if qw := s.q[s.ix.SummaryTerm(st)]; qw != 0 {
+				add(st, qw)
+			}
 		}
 	}
 	for b := range s.acc {
@@ -278,8 +293,8 @@ func (s *Searcher) visit(t uint32, heapFactor float64, sorted bool) {
 			v := s.ix.Doc(d)
 			var score float64
 			for i := 0; i < len(v); i += 2 {
-				if qw := s.q[v[i]]; qw != 0 {
-					score += qw * s.value(v[i+1])
+				if t := v[i]; s.qbits[t/64]&(1<<(t%64)) != 0 {
+					score += s.q[t] * s.value(v[i+1])
 				}
 			}
 			if score > 0 {

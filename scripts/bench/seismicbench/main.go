@@ -1,0 +1,389 @@
+// Command seismicbench measures irflow's Seismic index (index/seismic,
+// search/seismic) against pyseismic-lsr on the same quantised vectors,
+// with the same build parameters, operating points and threads: build
+// time, then at each (query_cut, heap_factor) the single-thread latency
+// per query and recall@k against exact search (search/sparse).
+//
+//	go run ./scripts/bench/seismicbench compare -data NAME=DIR[,NAME=DIR] [-k 10]
+//	    [-points 3:1,5:0.9,10:0.7,20:0.5] [-num-postings 3500] [-centroid-fraction 0.1]
+//	    [-min-cluster-size 2] [-summary-energy 0.4] [-doc-cut 15] [-threads 1] [-anchor=true]
+//
+// A data directory is a prepared corpus of scripts/bench/sparsebench
+// (prep or gen-synth): vectors.jsonl (integer weights) and queries.jsonl.
+// irflow indexes the integers as they are (scale 1), as pyseismic reads
+// them. Outputs go under bench-out/seismicbench (git-ignored); pyseismic
+// runs afterwards as a subprocess (seismic_anchor.py, .cache/venv-seismic:
+// ./task setup:seismic).
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	seismicx "github.com/irflow/irflow/index/seismic"
+	index "github.com/irflow/irflow/index/sparse"
+	"github.com/irflow/irflow/index/sparse/jsonvec"
+	"github.com/irflow/irflow/scripts/bench/internal/benchproc"
+	"github.com/irflow/irflow/scripts/bench/internal/qpsplot"
+	seismics "github.com/irflow/irflow/search/seismic"
+	sparses "github.com/irflow/irflow/search/sparse"
+)
+
+func main() {
+	if len(os.Args) < 2 || os.Args[1] != "compare" {
+		fmt.Fprintln(os.Stderr, "usage: seismicbench compare -data NAME=DIR [flags]")
+		os.Exit(2)
+	}
+	if err := compare(os.Args[2:]); err != nil {
+		fmt.Fprintln(os.Stderr, "seismicbench:", err)
+		os.Exit(1)
+	}
+}
+
+type point struct {
+	cut int
+	hf  float64
+}
+
+// row is one system at one operating point.
+type row struct {
+	data, system string
+	p            point
+	recall       float64
+	lat          benchproc.Latency
+	cpuMs        float64 // mean CPU time per query
+	batchMs      float64
+}
+
+func compare(args []string) error {
+	fs := flag.NewFlagSet("compare", flag.ExitOnError)
+	data := fs.String("data", "", "NAME=DIR,... prepared corpora (vectors.jsonl, queries.jsonl)")
+	k := fs.Int("k", 10, "hits (recall@k against exact search)")
+	pointsFlag := fs.String("points", "3:1,5:0.9,10:0.7,20:0.5", "operating points query_cut:heap_factor,...")
+	o := seismicx.Options{}
+	fs.IntVar(&o.NumPostings, "num-postings", seismicx.DefaultNumPostings, "postings kept per term")
+	fs.Float64Var(&o.CentroidFraction, "centroid-fraction", seismicx.DefaultCentroidFraction, "centroids per kept posting")
+	fs.IntVar(&o.MinClusterSize, "min-cluster-size", seismicx.DefaultMinClusterSize, "clusters of at most this size are dissolved")
+	fs.Float64Var(&o.SummaryEnergy, "summary-energy", seismicx.DefaultSummaryEnergy, "summary L1 mass kept")
+	fs.IntVar(&o.DocCut, "doc-cut", seismicx.DefaultDocCut, "document coordinates compared while clustering")
+	fs.IntVar(&o.Threads, "threads", 1, "build threads (search is timed on one)")
+	anchor := fs.Bool("anchor", true, "run pyseismic-lsr too")
+	py := fs.String("python", ".cache/venv-seismic/bin/python", "python of the anchor")
+	profile := fs.String("cpuprofile", "", "write a CPU profile of irflow's builds")
+	fs.StringVar(&searchProfile, "search-cpuprofile", "", "write a CPU profile of irflow's search at the last point")
+	fs.BoolVar(&reuse, "reuse", false, "reuse the indexes of an earlier run")
+	fs.Parse(args)
+	if *profile != "" {
+		f, err := os.Create(*profile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		buildProfile = f
+	}
+	var points []point
+	for _, s := range strings.Split(*pointsFlag, ",") {
+		c, h, ok := strings.Cut(s, ":")
+		cut, err1 := strconv.Atoi(c)
+		hf, err2 := strconv.ParseFloat(h, 64)
+		if !ok || err1 != nil || err2 != nil {
+			return fmt.Errorf("-points: %q is not query_cut:heap_factor", s)
+		}
+		points = append(points, point{cut, hf})
+	}
+	var rows []row
+	var names []string
+	for _, nd := range strings.Split(*data, ",") {
+		name, dir, ok := strings.Cut(nd, "=")
+		if !ok {
+			return fmt.Errorf("-data: %q is not NAME=DIR", nd)
+		}
+		names = append(names, name)
+		out := filepath.Join("bench-out", "seismicbench", name)
+		rs, err := runIrflow(name, dir, out, *k, points, o)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, rs...)
+		if *anchor {
+			rs, err := runAnchor(*py, name, dir, out, *k, points, o)
+			if err != nil {
+				return err
+			}
+			rows = append(rows, rs...)
+		}
+	}
+	fmt.Printf("\nk = %d, num_postings %d, centroid_fraction %v, min_cluster_size %d, summary_energy %v, doc_cut %d, build threads %d, search 1 thread; load average %s\n\n",
+		*k, o.NumPostings, o.CentroidFraction, o.MinClusterSize, o.SummaryEnergy, o.DocCut, o.Threads, benchproc.LoadAverage())
+	fmt.Println("| data | system | query_cut | heap_factor | recall@k | CPU ms/query | mean ms/query | p50 ms | p99 ms | batch mean ms |")
+	fmt.Println("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+	for _, r := range rows {
+		batch := "–"
+		if r.batchMs > 0 {
+			batch = fmt.Sprintf("%.3f", r.batchMs)
+		}
+		fmt.Printf("| %s | %s | %d | %v | %.3f | %.3f | %.3f | %.3f | %.3f | %s |\n", r.data, r.system, r.p.cut, r.p.hf, r.recall, r.cpuMs, r.lat.Mean, r.lat.P50, r.lat.P99, batch)
+	}
+	for _, name := range names {
+		svg := filepath.Join("bench-out", "seismicbench", name, "qps-recall.svg")
+		if err := plot(svg, name, *k, rows); err != nil {
+			return err
+		}
+		fmt.Printf("# picture: %s\n", svg)
+	}
+	return nil
+}
+
+// plot draws recall@k against queries per CPU second (1000 / CPU ms per
+// query: steadier than wall-clock QPS on a shared machine), one line per
+// system, pyseismic-lsr dashed.
+func plot(path, name string, k int, rows []row) error {
+	var series []qpsplot.Series
+	for _, sys := range []string{"irflow", "pyseismic-lsr"} {
+		s := qpsplot.Series{Name: sys, Dashed: sys != "irflow"}
+		for _, r := range rows {
+			if r.data == name && r.system == sys && r.cpuMs > 0 {
+				s.Points = append(s.Points, qpsplot.Point{Recall: r.recall, QPS: 1000 / r.cpuMs, Label: fmt.Sprintf("cut %d, hf %v", r.p.cut, r.p.hf)})
+			}
+		}
+		if len(s.Points) > 0 {
+			series = append(series, s)
+		}
+	}
+	title := fmt.Sprintf("Seismic on %s: recall@%d vs queries per CPU second, 1 thread", name, k)
+	return qpsplot.Write(path, title, fmt.Sprintf("recall@%d against exact search", k), "queries per CPU second (log)", series)
+}
+
+// buildProfile, if set, receives a CPU profile of the first build;
+// searchProfile names one of the search at the last point.
+var (
+	buildProfile  *os.File
+	searchProfile string
+	reuse         bool
+)
+
+// runIrflow indexes the corpus exactly (scale 1), writes the exact top k
+// for the anchor, builds the Seismic index and times every point.
+func runIrflow(name, dir, out string, k int, points []point, o seismicx.Options) ([]row, error) {
+	ctx := context.Background()
+	var dict jsonvec.Dict
+	f, err := os.Open(filepath.Join(dir, "vectors.jsonl"))
+	if err != nil {
+		return nil, err
+	}
+	// Token ids are given as the reader meets them (in map order): they
+	// are saved beside the index for -reuse.
+	sparseDir, vocabPath := filepath.Join(out, "sparse"), filepath.Join(out, "vocab.txt")
+	if reuse {
+		b, err := os.ReadFile(vocabPath)
+		if err != nil {
+			return nil, err
+		}
+		for _, tok := range strings.Split(strings.TrimSuffix(string(b), "\n"), "\n") {
+			dict.ID(tok)
+		}
+	} else {
+		os.RemoveAll(sparseDir)
+		_, err = index.Build(ctx, jsonvec.Read(bufio.NewReaderSize(f, 1<<20), f.Name(), &dict), sparseDir,
+			index.BuildOptions{VocabSize: 1 << 20, Scale: 1, MemoryBudget: 1 << 30})
+		if err == nil {
+			var sb strings.Builder
+			for i := range dict.Len() {
+				sb.WriteString(dict.Token(uint32(i)) + "\n")
+			}
+			err = os.WriteFile(vocabPath, []byte(sb.String()), 0o644)
+		}
+	}
+	f.Close()
+	if err != nil {
+		return nil, err
+	}
+	src, err := index.Open(sparseDir)
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	dict.Frozen = true
+	qs, err := readQueries(filepath.Join(dir, "queries.jsonl"), &dict)
+	if err != nil {
+		return nil, err
+	}
+	exact, err := sparses.SearchAll(ctx, src, qs, sparses.Options{K: k})
+	if err != nil {
+		return nil, err
+	}
+	var sb strings.Builder
+	for i, hs := range exact {
+		for _, h := range hs {
+			fmt.Fprintf(&sb, "%s\t%s\n", qs[i].ID, h.ID)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(out, "exact.tsv"), []byte(sb.String()), 0o644); err != nil {
+		return nil, err
+	}
+
+	t0 := time.Now()
+	if buildProfile != nil {
+		pprof.StartCPUProfile(buildProfile)
+	}
+	var meta *seismicx.Meta
+	if reuse {
+		m, err := seismicx.Open(filepath.Join(out, "seismic"), src)
+		if err != nil {
+			return nil, err
+		}
+		mt := m.Meta()
+		meta = &mt
+		m.Close()
+	} else {
+		meta, err = seismicx.Build(ctx, filepath.Join(out, "seismic"), src, o)
+	}
+	pprof.StopCPUProfile()
+	if err != nil {
+		return nil, err
+	}
+	fmt.Printf("%s irflow: %d docs, %d queries; build %.1f s (%d threads), kept postings %d of %d, %d blocks, %d summary entries\n",
+		name, meta.NumDocs, len(qs), time.Since(t0).Seconds(), o.Threads, meta.KeptPostings, meta.ForwardPostings, meta.NumBlocks, meta.NumSumEntries)
+	ix, err := seismicx.Open(filepath.Join(out, "seismic"), src)
+	if err != nil {
+		return nil, err
+	}
+	defer ix.Close()
+	s := seismics.NewSearcher(ix)
+	var rows []row
+	for pi, p := range points {
+		got := make([][]sparses.Hit, len(qs))
+		so := seismics.Options{K: k, QueryCut: p.cut, HeapFactor: p.hf, Sorted: true}
+		prof := ""
+		if pi == len(points)-1 {
+			prof = searchProfile
+		}
+		wall, cpu, err := benchproc.TimeQueries(len(qs), prof, func(i int) (err error) {
+			got[i], err = s.Search(qs[i], so)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, row{data: name, system: "irflow", p: p, recall: recall(exact, got), lat: wall, cpuMs: cpu.Mean})
+	}
+	return rows, nil
+}
+
+// readQueries reads queries.jsonl with the documents' token ids; tokens
+// no document has are dropped (they match nothing).
+func readQueries(path string, dict *jsonvec.Dict) ([]sparses.Query, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var qs []sparses.Query
+	for n, line := range strings.Split(string(b), "\n") {
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		var l struct {
+			ID     string             `json:"id"`
+			QID    json.RawMessage    `json:"qid"`
+			Vector map[string]float32 `json:"vector"`
+		}
+		if err := json.Unmarshal([]byte(line), &l); err != nil {
+			return nil, fmt.Errorf("%s:%d: %v", path, n+1, err)
+		}
+		if l.ID == "" {
+			l.ID = strings.Trim(string(l.QID), `"`)
+		}
+		terms := map[uint32]float32{}
+		for tok, w := range l.Vector {
+			if id, ok := dict.ID(tok); ok && w > 0 {
+				terms[id] = w
+			}
+		}
+		q := sparses.Query{ID: l.ID}
+		for t := range terms {
+			q.Terms = append(q.Terms, t)
+		}
+		slices.Sort(q.Terms)
+		for _, t := range q.Terms {
+			q.Weights = append(q.Weights, terms[t])
+		}
+		qs = append(qs, q)
+	}
+	return qs, nil
+}
+
+// recall is the mean share of the exact top k found.
+func recall(exact, got [][]sparses.Hit) float64 {
+	var sum float64
+	for i := range exact {
+		in := map[string]bool{}
+		for _, h := range got[i] {
+			in[h.ID] = true
+		}
+		n := 0
+		for _, h := range exact[i] {
+			if in[h.ID] {
+				n++
+			}
+		}
+		sum += float64(n) / float64(max(1, len(exact[i])))
+	}
+	return sum / float64(len(exact))
+}
+
+func runAnchor(py, name, dir, out string, k int, points []point, o seismicx.Options) ([]row, error) {
+	var ps []string
+	for _, p := range points {
+		ps = append(ps, fmt.Sprintf("%d:%v", p.cut, p.hf))
+	}
+	cmd := exec.Command(py, "scripts/bench/seismicbench/seismic_anchor.py",
+		"--docs", filepath.Join(dir, "vectors.jsonl"), "--queries", filepath.Join(dir, "queries.jsonl"),
+		"--exact", filepath.Join(out, "exact.tsv"), "--k", strconv.Itoa(k), "--points", strings.Join(ps, ","),
+		"--n-postings", strconv.Itoa(o.NumPostings), "--centroid-fraction", fmt.Sprint(o.CentroidFraction),
+		"--min-cluster-size", strconv.Itoa(o.MinClusterSize), "--summary-energy", fmt.Sprint(o.SummaryEnergy),
+		"--doc-cut", strconv.Itoa(o.DocCut), "--threads", strconv.Itoa(o.Threads))
+	cmd.Stderr = os.Stderr
+	b, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("pyseismic-lsr (%s; ./task setup:seismic): %w", py, err)
+	}
+	var rows []row
+	for _, line := range strings.Split(string(b), "\n") {
+		if !strings.HasPrefix(line, "{") {
+			continue
+		}
+		var r struct {
+			BuildS     *float64 `json:"build_s"`
+			Docs       int      `json:"docs"`
+			QueryCut   int      `json:"query_cut"`
+			HeapFactor float64  `json:"heap_factor"`
+			Recall     float64  `json:"recall"`
+			Mean       float64  `json:"mean_ms"`
+			P50        float64  `json:"p50_ms"`
+			P99        float64  `json:"p99_ms"`
+			CPU        float64  `json:"cpu_mean_ms"`
+			Batch      float64  `json:"batch_mean_ms"`
+		}
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			return nil, fmt.Errorf("pyseismic-lsr output %q: %v", line, err)
+		}
+		if r.BuildS != nil {
+			fmt.Printf("%s pyseismic-lsr: %d docs; build %.1f s (%d threads)\n", name, r.Docs, *r.BuildS, o.Threads)
+			continue
+		}
+		rows = append(rows, row{data: name, system: "pyseismic-lsr", p: point{r.QueryCut, r.HeapFactor}, recall: r.Recall,
+			lat: benchproc.Latency{Mean: r.Mean, P50: r.P50, P99: r.P99}, cpuMs: r.CPU, batchMs: r.Batch})
+	}
+	return rows, nil
+}
