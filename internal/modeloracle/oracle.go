@@ -127,9 +127,11 @@ func MiniLMDir(t testing.TB) string {
 // WordPiece tokenizer. bert is saved as BertForMaskedLM and distilbert as
 // DistilBertForMaskedLM (prefixed keys plus an MLM head), electra as a
 // bare ElectraModel. roberta and xlm-roberta (safetensors fp32) are
-// RobertaForMaskedLM and XLMRobertaForMaskedLM (roberta.* keys, lm_head.*)
-// with a 2,000-token byte-level BPE tokenizer that the script trains on
-// SciFact documents.
+// RobertaForMaskedLM and XLMRobertaForMaskedLM (roberta.* keys, lm_head.*);
+// modernbert and modernbert-bias (every bias on) are ModernBertForMaskedLM
+// (model.* keys, head.*, decoder.*) with 3 layers, the middle one local
+// (window 16); each family has a 2,000-token byte-level BPE tokenizer that
+// the script trains on SciFact documents.
 func TinyModels(t testing.TB) string {
 	t.Helper()
 	return Built(t, "make_tiny.py", MiniLMDir(t), testenv.Collection(t, "scifact", "docs.tsv"))

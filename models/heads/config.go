@@ -42,14 +42,22 @@ func FromConfig(dir string, c *hf.Config) (o Options, ok bool, err error) {
 				}
 				return o, true, o.Validate()
 			}
-			if s, _ := list[0].(string); s == "RobertaForSequenceClassification" || s == "XLMRobertaForSequenceClassification" {
-				// Lightning IR 0.0.6 puts its own mono head on RoBERTa and
-				// never reads this classifier.
-				return o, false, fmt.Errorf("%s: architectures %s: its classifier (classifier.dense → tanh → classifier.out_proj) is not supported; irflow runs Lightning IR's mono head (model_type \"mono\") on RoBERTa", c.Path, s)
+			if s, _ := list[0].(string); unsupportedClassifiers[s] != "" {
+				// Lightning IR 0.0.6 puts its own mono head on these
+				// backbones and never reads the classifier.
+				return o, false, fmt.Errorf("%s: architectures %s: its classifier (%s) is not supported; irflow runs Lightning IR's mono head (model_type \"mono\") on %s", c.Path, s, unsupportedClassifiers[s], c.Backbone())
 			}
 		}
 	}
 	return Options{}, false, nil
+}
+
+// unsupportedClassifiers are sequence-classification task models whose
+// head is not Lightning IR's mono head, with what that head computes.
+var unsupportedClassifiers = map[string]string{
+	"RobertaForSequenceClassification":    "classifier.dense → tanh → classifier.out_proj on <s>",
+	"XLMRobertaForSequenceClassification": "classifier.dense → tanh → classifier.out_proj on <s>",
+	"ModernBertForSequenceClassification": "head.dense → activation → head.norm → classifier, on [CLS] or the mean",
 }
 
 func mapOf(v any) map[string]any { m, _ := v.(map[string]any); return m }

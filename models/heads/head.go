@@ -20,6 +20,7 @@ type Head struct {
 	mlmEps                                                 float64
 	distilMLM                                              bool // DistilBERT's vocab_* names
 	robertaMLM                                             bool // RoBERTa's lm_head.* names
+	modernMLM                                              bool // ModernBERT's head.*, decoder.* names
 	tied                                                   bool // mlmDecW is the backbone's word embeddings (TieDecoder)
 	// Cross-encoder: optional BERT pooler (dense + tanh), then the scorer.
 	poolW, poolB, linW, linB *torch.Tensor
@@ -126,8 +127,9 @@ func Load(ctx context.Context, rt *torch.Runtime, o Options, c *hf.Config, w *hf
 
 // loadMLM finds the masked-language-model head: Lightning IR's
 // projection.* or the task model's cls.predictions.* (BERT) /
-// vocab_* (DistilBERT) / lm_head.* (RoBERTa). A decoder without its own
-// weight is tied to the word embeddings, as in transformers.
+// vocab_* (DistilBERT) / lm_head.* (RoBERTa) / head.*, decoder.*
+// (ModernBERT). A decoder without its own weight is tied to the word
+// embeddings, as in transformers.
 func (h *Head) loadMLM(c *hf.Config, w *hf.Weights, get func(**torch.Tensor, []int, ...string) error) error {
 	H, V := c.HiddenSize, c.VocabSize
 	h.mlmEps = c.LayerNormEps
@@ -202,8 +204,41 @@ func (h *Head) loadMLM(c *hf.Config, w *hf.Weights, get func(**torch.Tensor, []i
 			return err
 		}
 		return get(&h.mlmDecB, []int{V}, append(names("bias"), names("decoder.bias")...)...)
+	case "modernbert":
+		// ModernBertForMaskedLM: head.dense (classifier_bias) →
+		// classifier_activation → head.norm (norm_bias) → decoder (tied,
+		// decoder_bias). Saved under projection.* like RoBERTa's.
+		h.modernMLM = true
+		h.mlmAct = c.String("classifier_activation", "gelu")
+		if h.mlmAct != "gelu" && h.mlmAct != "relu" {
+			return fmt.Errorf("%s: unsupported classifier_activation %q (irflow runs gelu and relu)", c.Path, h.mlmAct)
+		}
+		names := func(n string) []string { return []string{projectionPrefix + n, n} }
+		if err := get(&h.mlmDenseW, []int{H, H}, names("head.dense.weight")...); err != nil {
+			return err
+		}
+		if c.Bool("classifier_bias", false) {
+			if err := get(&h.mlmDenseB, []int{H}, names("head.dense.bias")...); err != nil {
+				return err
+			}
+		}
+		if err := get(&h.mlmLNW, []int{H}, names("head.norm.weight")...); err != nil {
+			return err
+		}
+		if c.Bool("norm_bias", false) {
+			if err := get(&h.mlmLNB, []int{H}, names("head.norm.bias")...); err != nil {
+				return err
+			}
+		}
+		if err := get(&h.mlmDecW, []int{V, H}, append(names("decoder.weight"), prefix+"embeddings.tok_embeddings.weight")...); err != nil {
+			return err
+		}
+		if c.Bool("decoder_bias", true) {
+			return get(&h.mlmDecB, []int{V}, names("decoder.bias")...)
+		}
+		return nil
 	}
-	return fmt.Errorf("%s: SPLADE's MLM head is not supported for %s backbones (bert, distilbert, roberta, xlm-roberta)", c.Path, c.Backbone())
+	return fmt.Errorf("%s: SPLADE's MLM head is not supported for %s backbones (bert, distilbert, roberta, xlm-roberta, modernbert)", c.Path, c.Backbone())
 }
 
 // Free releases the weights.

@@ -50,11 +50,37 @@ func TestRoBERTaMLMSavedNames(t *testing.T) {
 	}
 }
 
-// TestRoBERTaClassifierRefused: RobertaForSequenceClassification's head
-// is not Lightning IR's mono head, so irflow says so instead of treating
-// the directory as a plain backbone.
+// TestModernBERTMLMSavedNames: ModernBertForMaskedLM's head.* and
+// decoder.* are saved under projection.*, the tied decoder written out
+// from the token embeddings.
+func TestModernBERTMLMSavedNames(t *testing.T) {
+	c, err := hf.ParseConfig("/m/config.json", []byte(`{"model_type":"modernbert","vocab_size":5,"hidden_size":2,"num_attention_heads":1}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := hf.NewWeights()
+	for _, n := range []string{"model.embeddings.tok_embeddings.weight", "model.layers.0.attn.Wqkv.weight", "model.final_norm.weight",
+		"head.dense.weight", "head.norm.weight", "decoder.bias"} {
+		w.Add(&hf.Tensor{Name: n, Shape: []int{1}, DType: "F32", F32: []float32{0}}, "/m/model.safetensors")
+	}
+	o, _ := Preset(Splade, 2)
+	var got []string
+	for _, tn := range LightningIRTensors(o, c, w) {
+		got = append(got, tn.Name)
+	}
+	slices.Sort(got)
+	want := []string{"embeddings.tok_embeddings.weight", "final_norm.weight", "layers.0.attn.Wqkv.weight",
+		"projection.decoder.bias", "projection.decoder.weight", "projection.head.dense.weight", "projection.head.norm.weight"}
+	if !slices.Equal(got, want) {
+		t.Errorf("saved %v\nwant  %v", got, want)
+	}
+}
+
+// TestRoBERTaClassifierRefused: RoBERTa's and ModernBERT's
+// sequence-classification heads are not Lightning IR's mono head, so
+// irflow says so instead of treating the directory as a plain backbone.
 func TestRoBERTaClassifierRefused(t *testing.T) {
-	for _, arch := range []string{"RobertaForSequenceClassification", "XLMRobertaForSequenceClassification"} {
+	for _, arch := range []string{"RobertaForSequenceClassification", "XLMRobertaForSequenceClassification", "ModernBertForSequenceClassification"} {
 		c, err := hf.ParseConfig("/m/config.json", []byte(`{"model_type":"roberta","vocab_size":5,"hidden_size":2,"num_attention_heads":1,
 			"architectures":["`+arch+`"]}`))
 		if err != nil {

@@ -58,6 +58,9 @@ func (h *Head) Params() []backbone.Param {
 		if h.robertaMLM {
 			dense, ln, dec, bias = "dense.", "layer_norm.", "decoder.weight", "bias"
 		}
+		if h.modernMLM {
+			dense, ln, dec, bias = "head.dense.", "head.norm.", "decoder.weight", "decoder.bias"
+		}
 		add(projectionPrefix+dense+"weight", h.mlmDenseW)
 		add(projectionPrefix+dense+"bias", h.mlmDenseB)
 		add(projectionPrefix+ln+"weight", h.mlmLNW)

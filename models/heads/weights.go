@@ -53,8 +53,9 @@ func InitMissing(o Options, c *hf.Config, w *hf.Weights, seed int64) error {
 	case o.Projection == "mlm":
 		if !w.Has(projectionPrefix+"predictions.transform.dense.weight") && !w.Has("cls.predictions.transform.dense.weight") &&
 			!w.Has("vocab_transform.weight") && !w.Has(projectionPrefix+"vocab_transform.weight") &&
-			!w.Has("lm_head.dense.weight") && !w.Has(projectionPrefix+"dense.weight") {
-			return fmt.Errorf("%s: SPLADE needs a pre-trained masked-language-model head (cls.predictions.* / vocab_* / lm_head.*), which the checkpoint lacks", strings.Join(w.Files, ", "))
+			!w.Has("lm_head.dense.weight") && !w.Has(projectionPrefix+"dense.weight") &&
+			!w.Has("head.dense.weight") && !w.Has(projectionPrefix+"head.dense.weight") {
+			return fmt.Errorf("%s: SPLADE needs a pre-trained masked-language-model head (cls.predictions.* / vocab_* / lm_head.* / head.*), which the checkpoint lacks", strings.Join(w.Files, ", "))
 		}
 	}
 	return nil
@@ -93,6 +94,9 @@ func LightningIRTensors(o Options, c *hf.Config, w *hf.Weights) []*hf.Tensor {
 			if rest, ok := strings.CutPrefix(n, "lm_head."); ok && rest != "decoder.bias" { // decoder.bias is lm_head.bias
 				headMap[n] = projectionPrefix + rest
 			}
+			if c.Backbone() == "modernbert" && (strings.HasPrefix(n, "head.") || strings.HasPrefix(n, "decoder.")) {
+				headMap[n] = projectionPrefix + n
+			}
 			for _, d := range []string{"vocab_transform.", "vocab_layer_norm.", "vocab_projector."} {
 				if strings.HasPrefix(n, d) {
 					headMap[n] = projectionPrefix + n
@@ -113,7 +117,8 @@ func LightningIRTensors(o Options, c *hf.Config, w *hf.Weights) []*hf.Tensor {
 			if !strings.Contains(n, "pooler.") {
 				put(t, strings.TrimPrefix(n, prefix))
 			}
-		case prefix == "" && !strings.HasPrefix(n, "cls.") && !strings.HasPrefix(n, "classifier.") && !strings.HasPrefix(n, "vocab_") && !strings.HasPrefix(n, "lm_head.") && !strings.HasPrefix(n, "pooler.") && !strings.HasPrefix(n, "discriminator_predictions."):
+		case prefix == "" && !strings.HasPrefix(n, "cls.") && !strings.HasPrefix(n, "classifier.") && !strings.HasPrefix(n, "vocab_") && !strings.HasPrefix(n, "lm_head.") && !strings.HasPrefix(n, "pooler.") &&
+			!(c.Backbone() == "modernbert" && (strings.HasPrefix(n, "head.") || strings.HasPrefix(n, "decoder."))) && !strings.HasPrefix(n, "discriminator_predictions."):
 			put(t, n)
 		}
 	}
@@ -126,6 +131,9 @@ func LightningIRTensors(o Options, c *hf.Config, w *hf.Weights) []*hf.Tensor {
 	}
 	if o.Projection == "mlm" && backbone.IsRoBERTa(c) && !seen[projectionPrefix+"decoder.weight"] {
 		put(w.Lookup(prefix+"embeddings.word_embeddings.weight"), projectionPrefix+"decoder.weight")
+	}
+	if o.Projection == "mlm" && c.Backbone() == "modernbert" && !seen[projectionPrefix+"decoder.weight"] {
+		put(w.Lookup(prefix+"embeddings.tok_embeddings.weight"), projectionPrefix+"decoder.weight")
 	}
 	return out
 }

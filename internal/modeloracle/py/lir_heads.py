@@ -30,9 +30,14 @@ def run(case):
         model.resize_token_embeddings(len(tok))
     # Fresh head weights are tiny (std 0.02): make them large enough that a
     # wrong head shows up well above the tolerance.
+    # ModernBERT's _init_weights initialises only its own modules, so on it
+    # Lightning IR's fresh head weights are left as torch.empty memory:
+    # give them BERT's N(0, 0.02) (biases 0) first.
     with torch.no_grad():
         for name, p in model.named_parameters():
             if name.split(".")[0] in ("projection", "linear", "bert_pool") and "predictions" not in name and "vocab_" not in name:
+                if model.config.backbone_model_type == "modernbert":
+                    p.normal_(0, 0.02) if p.dim() > 1 else p.zero_()
                 p.add_(torch.randn_like(p) * case.get("scale", 0.5))
     model.save_pretrained(out)
     tok.save_pretrained(out)

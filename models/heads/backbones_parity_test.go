@@ -30,14 +30,16 @@ func near(got float32, want float64) bool {
 	return math.Abs(float64(got)-want) <= math.Max(1e-5, 4*ulp)
 }
 
-// TestRoBERTaHeads runs every head on the tiny random RoBERTa and
-// XLM-RoBERTa: DPR, Col and mono built and scored by Lightning IR 0.0.6
-// itself (its saved directories loaded by irflow), and SPLADE through
-// RobertaForMaskedLM's lm_head against transformers' own logits
-// (mlm_splade.py: Lightning IR 0.0.6 has no RoBERTa MLM head). Documents
-// of very different lengths share padded batches, so RoBERTa's
-// padding-offset positions are exercised.
-func TestRoBERTaHeads(t *testing.T) {
+// TestHeadsOnNewBackbones runs every head on the tiny random RoBERTa,
+// XLM-RoBERTa and ModernBERT: DPR, Col and mono built and scored by
+// Lightning IR 0.0.6 itself (its saved directories loaded by irflow), and
+// SPLADE through the masked-LM head (RoBERTa's lm_head, ModernBERT's
+// head + decoder) against transformers' own logits (mlm_splade.py:
+// Lightning IR 0.0.6 has MLM heads only for BERT and DistilBERT).
+// Documents of very different lengths share padded batches, so RoBERTa's
+// padding-offset positions and ModernBERT's local windows are exercised.
+// Every model is then saved by irflow, reloaded and scored again.
+func TestHeadsOnNewBackbones(t *testing.T) {
 	root := oracle.TinyModels(t)
 	out := t.TempDir()
 	query := testtexts.Lines(t, 1, "scifact", "queries.tsv")[0]
@@ -59,6 +61,10 @@ func TestRoBERTaHeads(t *testing.T) {
 		{"mono rank first roberta", "roberta", "mono", map[string]any{}},
 		{"mono mono bert_pool bias xlm-roberta", "xlm-roberta", "mono", map[string]any{
 			"scoring_strategy": "mono", "pooling_strategy": "bert_pool", "linear_bias": true, "query_length": 8, "doc_length": 40}},
+		{"dpr mean modernbert", "modernbert", "dpr", map[string]any{"pooling_strategy": "mean", "doc_length": 96}},
+		{"col markers+expansion modernbert", "modernbert", "col", map[string]any{
+			"embedding_dim": 8, "add_marker_tokens": true, "query_expansion": true, "query_length": 24}},
+		{"mono rank first modernbert with biases", "modernbert-bias", "mono", map[string]any{"linear_bias": true}},
 	}
 	var specs []map[string]any
 	for i, c := range lir {
@@ -86,6 +92,8 @@ func TestRoBERTaHeads(t *testing.T) {
 	}{
 		{"splade roberta (RobertaForMaskedLM lm_head)", "roberta", "relu_log", 32, 512},
 		{"splade xlm-roberta relu_2xlog", "xlm-roberta", "relu_2xlog", 16, 40},
+		{"splade modernbert (head + decoder)", "modernbert", "relu_log", 32, 96},
+		{"splade modernbert with biases", "modernbert-bias", "relu_log", 32, 96},
 	}
 	var spladeSpecs []map[string]any
 	for _, c := range splade {
