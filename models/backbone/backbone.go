@@ -491,33 +491,35 @@ func (e *Encoder) positions(s *torch.Scope, ids *torch.Tensor, L int64) (*torch.
 	return s.Embedding(e.posEmb, pt)
 }
 
-func (e *Encoder) layerForward(s *torch.Scope, l *layer, x, bias *torch.Tensor, B, L int64) (*torch.Tensor, error) {
-	H := int64(e.Config.HiddenSize)
+// projectQKV runs the fused query/key/value projection of x [B L H] and
+// splits it into q, k, v [B nh L dh].
+func (e *Encoder) projectQKV(s *torch.Scope, x, w, b *torch.Tensor, B, L int64) (q, k, v *torch.Tensor, err error) {
 	nh := int64(e.Config.NumAttentionHeads)
-	dh := H / nh
-	eps := e.Config.LayerNormEps
-	qkv, err := s.Linear(x, l.qkvW, l.qkvB) // [B L 3H]
+	dh := int64(e.Config.HiddenSize) / nh
+	qkv, err := s.Linear(x, w, b) // [B L 3H]
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	if qkv, err = s.View(qkv, B, L, 3, nh, dh); err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	if qkv, err = s.Permute(qkv, 2, 0, 3, 1, 4); err != nil { // [3 B nh L dh]
-		return nil, err
+		return nil, nil, nil, err
 	}
-	q, err := s.Select(qkv, 0, 0)
-	if err != nil {
-		return nil, err
+	var out [3]*torch.Tensor
+	for j := range out {
+		if out[j], err = s.Select(qkv, 0, int64(j)); err != nil {
+			return nil, nil, nil, err
+		}
 	}
-	k, err := s.Select(qkv, 0, 1)
-	if err != nil {
-		return nil, err
-	}
-	v, err := s.Select(qkv, 0, 2)
-	if err != nil {
-		return nil, err
-	}
+	return out[0], out[1], out[2], nil
+}
+
+// attend returns softmax(q·kᵀ/√dh + bias)·v as [B L H] for q, k, v
+// [B nh L dh], with attention dropout on the probabilities.
+func (e *Encoder) attend(s *torch.Scope, q, k, v, bias *torch.Tensor, B, L int64) (*torch.Tensor, error) {
+	H := int64(e.Config.HiddenSize)
+	dh := H / int64(e.Config.NumAttentionHeads)
 	kt, err := s.Transpose(k, 2, 3)
 	if err != nil {
 		return nil, err
@@ -549,7 +551,18 @@ func (e *Encoder) layerForward(s *torch.Scope, l *layer, x, bias *torch.Tensor, 
 	if ctx, err = s.Permute(ctx, 0, 2, 1, 3); err != nil {
 		return nil, err
 	}
-	if ctx, err = s.Reshape(ctx, B, L, H); err != nil {
+	return s.Reshape(ctx, B, L, H)
+}
+
+func (e *Encoder) layerForward(s *torch.Scope, l *layer, x, bias *torch.Tensor, B, L int64) (*torch.Tensor, error) {
+	H := int64(e.Config.HiddenSize)
+	eps := e.Config.LayerNormEps
+	q, k, v, err := e.projectQKV(s, x, l.qkvW, l.qkvB, B, L)
+	if err != nil {
+		return nil, err
+	}
+	ctx, err := e.attend(s, q, k, v, bias, B, L)
+	if err != nil {
 		return nil, err
 	}
 	attn, err := s.Linear(ctx, l.outW, l.outB)

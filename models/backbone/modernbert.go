@@ -204,8 +204,6 @@ func rope(s *torch.Scope, t, cos, sin *torch.Tensor) (*torch.Tensor, error) {
 func (e *Encoder) modernLayer(s *torch.Scope, i int, x *torch.Tensor, in *modernInputs, B, L int64) (*torch.Tensor, error) {
 	l := &e.layers[i]
 	H := int64(e.Config.HiddenSize)
-	nh := int64(e.Config.NumAttentionHeads)
-	dh := H / nh
 	eps := e.Config.LayerNormEps
 	bias, cos, sin := in.global, in.cosG, in.sinG
 	if i%e.modern.globalEvery != 0 {
@@ -218,58 +216,18 @@ func (e *Encoder) modernLayer(s *torch.Scope, i int, x *torch.Tensor, in *modern
 			return nil, err
 		}
 	}
-	qkv, err := s.Linear(h, l.qkvW, l.qkvB)
+	q, k, v, err := e.projectQKV(s, h, l.qkvW, l.qkvB, B, L)
 	if err != nil {
 		return nil, err
 	}
-	if qkv, err = s.View(qkv, B, L, 3, nh, dh); err != nil {
-		return nil, err
-	}
-	if qkv, err = s.Permute(qkv, 2, 0, 3, 1, 4); err != nil { // [3 B nh L dh]
-		return nil, err
-	}
-	var qkvs [3]*torch.Tensor
-	for j := range qkvs {
-		if qkvs[j], err = s.Select(qkv, 0, int64(j)); err != nil {
-			return nil, err
-		}
-	}
-	q, k, v := qkvs[0], qkvs[1], qkvs[2]
 	if q, err = rope(s, q, cos, sin); err != nil {
 		return nil, err
 	}
 	if k, err = rope(s, k, cos, sin); err != nil {
 		return nil, err
 	}
-	if q, err = s.MulScalar(q, 1/math.Sqrt(float64(dh))); err != nil {
-		return nil, err
-	}
-	kt, err := s.Transpose(k, 2, 3)
+	ctx, err := e.attend(s, q, k, v, bias, B, L)
 	if err != nil {
-		return nil, err
-	}
-	scores, err := s.MatMul(q, kt)
-	if err != nil {
-		return nil, err
-	}
-	if scores, err = s.Add(scores, bias); err != nil {
-		return nil, err
-	}
-	probs, err := s.Softmax(scores, -1)
-	if err != nil {
-		return nil, err
-	}
-	if probs, err = e.dropout(s, probs, e.dropAttn); err != nil {
-		return nil, err
-	}
-	ctx, err := s.MatMul(probs, v)
-	if err != nil {
-		return nil, err
-	}
-	if ctx, err = s.Permute(ctx, 0, 2, 1, 3); err != nil {
-		return nil, err
-	}
-	if ctx, err = s.Reshape(ctx, B, L, H); err != nil {
 		return nil, err
 	}
 	attn, err := s.Linear(ctx, l.outW, l.outB)

@@ -87,15 +87,7 @@ func TestForwardMatchesTransformers(t *testing.T) {
 			var got []float32
 			err = rt.Do(context.Background(), func(s *torch.Scope) error {
 				return s.NoGrad(func(s *torch.Scope) error {
-					it, err := s.FromInt64(ids, int64(B), int64(L))
-					if err != nil {
-						return err
-					}
-					tt, err := s.FromInt64(types, int64(B), int64(L))
-					if err != nil {
-						return err
-					}
-					mt, err := s.FromInt64(mask, int64(B), int64(L))
+					it, tt, mt, err := batchTensors(s, ids, types, mask, B, L)
 					if err != nil {
 						return err
 					}
@@ -126,6 +118,18 @@ func TestForwardMatchesTransformers(t *testing.T) {
 			}
 		})
 	}
+}
+
+// batchTensors copies a padded batch's ids, type ids and mask into libtorch.
+func batchTensors(s *torch.Scope, ids, types, mask []int64, B, L int) (it, tt, mt *torch.Tensor, err error) {
+	if it, err = s.FromInt64(ids, int64(B), int64(L)); err != nil {
+		return
+	}
+	if tt, err = s.FromInt64(types, int64(B), int64(L)); err != nil {
+		return
+	}
+	mt, err = s.FromInt64(mask, int64(B), int64(L))
+	return
 }
 
 func equalInts(a, b []int) bool {

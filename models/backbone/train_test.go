@@ -86,15 +86,7 @@ func TestGradientsMatchPyTorch(t *testing.T) {
 						return err
 					}
 				}
-				it, err := s.FromInt64(ids, int64(B), int64(L))
-				if err != nil {
-					return err
-				}
-				tt, err := s.FromInt64(types, int64(B), int64(L))
-				if err != nil {
-					return err
-				}
-				mt, err := s.FromInt64(mask, int64(B), int64(L))
+				it, tt, mt, err := batchTensors(s, ids, types, mask, B, L)
 				if err != nil {
 					return err
 				}
