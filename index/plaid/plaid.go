@@ -141,8 +141,9 @@ type Meta struct {
 	// IVFEntries is the length of the inverted file (document numbers).
 	IVFEntries int64 `json:"ivf_entries"`
 	// UnitNorm says every token vector has norm 1 (within 1e-4), as
-	// ColBERT's and every cosine model's do: decompressed vectors are then
-	// re-normalised, as ColBERTv2 does.
+	// ColBERT's and every cosine model's do: the centroids are then unit
+	// vectors too (spherical k-means, assignment by inner product) and
+	// decompressed vectors are re-normalised, as ColBERTv2 does.
 	UnitNorm bool `json:"unit_norm"`
 	// Files maps each data file to its sha256 (hex), checked by Open.
 	Files map[string]string `json:"files"`
@@ -222,9 +223,21 @@ func Build(ctx context.Context, dir string, src *multivector.Index, o Options) (
 		buf = src.Vectors(i, i+1, buf)
 		x = append(x, buf...)
 	}
-	cosine := sm.Similarity == "cosine"
+	// Unit token vectors (ColBERT's, any cosine model's) get unit centroids,
+	// as ColBERT normalises its centroids: spherical k-means, assignment by
+	// inner product; others Euclidean k-means and nearest centroid.
+	meta.UnitNorm = true
+	const block = 8192
+	for lo := 0; meta.UnitNorm && lo < n; lo += block {
+		hi := min(n, lo+block)
+		buf = src.Vectors(lo, hi, buf)
+		for i := 0; meta.UnitNorm && i < hi-lo; i++ {
+			meta.UnitNorm = math.Abs(float64(vecmath.SqNorm(buf[i*d:(i+1)*d]))-1) <= 2e-4
+		}
+	}
+	spherical := meta.UnitNorm
 	logf("k-means: %d centroids from %d token vectors, %d iterations", k, nt, o.Iterations)
-	cents, err := ivf.KMeans(ctx, x, nt, d, ivf.KMeansOptions{K: k, Iters: o.Iterations, Spherical: cosine,
+	cents, err := ivf.KMeans(ctx, x, nt, d, ivf.KMeansOptions{K: k, Iters: o.Iterations, Spherical: spherical,
 		Seed: o.Seed, Stream: streamKMeans, Threads: o.Threads})
 	if err != nil {
 		return nil, fmt.Errorf("plaid index: %w", err)
@@ -237,7 +250,7 @@ func Build(ctx context.Context, dir string, src *multivector.Index, o Options) (
 		hx = append(hx, x[i*d:(i+1)*d]...)
 	}
 	x = nil
-	ha, err := ivf.Assign(ctx, cents, k, d, hx, len(ho), !cosine, o.Threads)
+	ha, err := ivf.Assign(ctx, cents, k, d, hx, len(ho), !spherical, o.Threads)
 	if err != nil {
 		return nil, err
 	}
@@ -247,15 +260,10 @@ func Build(ctx context.Context, dir string, src *multivector.Index, o Options) (
 	// Every token's centroid, a block at a time.
 	logf("assigning %d token vectors", n)
 	assign := make([]int32, n)
-	meta.UnitNorm = true
-	const block = 8192
 	for lo := 0; lo < n; lo += block {
 		hi := min(n, lo+block)
 		buf = src.Vectors(lo, hi, buf)
-		for i := 0; meta.UnitNorm && i < hi-lo; i++ {
-			meta.UnitNorm = math.Abs(float64(vecmath.SqNorm(buf[i*d:(i+1)*d]))-1) <= 2e-4
-		}
-		a, err := ivf.Assign(ctx, cents, k, d, buf, hi-lo, !cosine, o.Threads)
+		a, err := ivf.Assign(ctx, cents, k, d, buf, hi-lo, !spherical, o.Threads)
 		if err != nil {
 			return nil, err
 		}
