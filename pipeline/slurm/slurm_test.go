@@ -116,3 +116,18 @@ func TestParseJob(t *testing.T) {
 		t.Error("an error message parsed as a job")
 	}
 }
+
+// The job-completion log has a line per end of a job (a requeued job has
+// several); the last one is the job's state.
+func TestParseJobComp(t *testing.T) {
+	text := `JobId=1684 UserId=root(0) GroupId=root(0) Name=irflow:index.sparse JobState=TIMEOUT Partition=debug TimeLimit=2
+JobId=1685 UserId=root(0) GroupId=root(0) Name=irflow:index.sparse JobState=NODE_FAIL Partition=debug
+JobId=1685 UserId=root(0) GroupId=root(0) Name=irflow:index.sparse JobState=COMPLETED Partition=debug
+JobId=1675 UserId=root(0) Name=irflow:test_concat.g JobState=CANCELLED NodeList=(null)
+garbage line
+`
+	want := map[string]string{"1684": "TIMEOUT", "1685": "COMPLETED", "1675": "CANCELLED"}
+	if got := ParseJobComp(text); !reflect.DeepEqual(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+}
