@@ -1,15 +1,14 @@
 package seismic
 
 import (
-	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
 	"fmt"
 	"math"
 	"path/filepath"
 	"unsafe"
 
 	"github.com/irflow/irflow/index/internal/mmapfile"
+	"github.com/irflow/irflow/index/internal/sumfile"
 	"github.com/irflow/irflow/index/internal/vecfile"
 	"github.com/irflow/irflow/index/sparse"
 )
@@ -65,17 +64,9 @@ func Open(dir string, src *sparse.Index) (*Index, error) {
 	maps := map[string][]byte{}
 	fail := func(err error) (*Index, error) { ix.m.Close(); return nil, err }
 	for _, name := range dataFiles {
-		sum, ok := mt.Files[name]
-		if !ok {
-			return fail(fmt.Errorf("%s: %s: no checksum for %s", pkg, metaPath, name))
-		}
-		b, err := ix.m.Map(pkg, name, want[name])
+		b, err := sumfile.Map(pkg, &ix.m, mt.Files, name, want[name])
 		if err != nil {
 			return fail(err)
-		}
-		if h := sha256.Sum256(b); hex.EncodeToString(h[:]) != sum {
-			return fail(fmt.Errorf("%s: %s: checksum mismatch (sha256 %s…, meta.json says %s…): the file is corrupt; rebuild the index",
-				pkg, filepath.Join(dir, name), hex.EncodeToString(h[:8]), sum[:min(16, len(sum))]))
 		}
 		maps[name] = b
 	}
@@ -98,7 +89,7 @@ func Open(dir string, src *sparse.Index) (*Index, error) {
 	}
 	ix.fwd = mmapfile.U32s(maps[FwdFile])
 	ix.blockDocs = mmapfile.U32s(maps[BlockDocsFile])
-	ix.blockQuant = f32s(maps[BlockQuantFile])
+	ix.blockQuant = sumfile.F32s(maps[BlockQuantFile])
 	ix.sumTerms = mmapfile.U32s(maps[SumTermsFile])
 	ix.sumBlocks = u16s(maps[SumBlocksFile])
 	ix.sumCodes = maps[SumCodesFile]
@@ -162,15 +153,6 @@ func u16s(b []byte) []uint16 {
 
 var littleEndian = func() bool { x := uint16(1); return *(*byte)(unsafe.Pointer(&x)) == 1 }()
 
-func f32s(b []byte) []float32 {
-	u := mmapfile.U32s(b)
-	out := make([]float32, len(u))
-	for i, x := range u {
-		out[i] = math.Float32frombits(x)
-	}
-	return out
-}
-
 // Meta describes the index.
 func (ix *Index) Meta() Meta { return ix.meta }
 
@@ -200,7 +182,9 @@ func (ix *Index) SummaryTerms(t uint32) (lo, hi int) {
 }
 
 // SummaryTermsOf returns term t's summary terms (increasing).
-func (ix *Index) SummaryTermsOf(t uint32) []uint32 { return ix.sumTerms[ix.listSums[t]:ix.listSums[t+1]] }
+func (ix *Index) SummaryTermsOf(t uint32) []uint32 {
+	return ix.sumTerms[ix.listSums[t]:ix.listSums[t+1]]
+}
 
 // SummaryTerm is the vocabulary id of summary term s.
 func (ix *Index) SummaryTerm(s int) uint32 { return ix.sumTerms[s] }

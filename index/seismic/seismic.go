@@ -43,8 +43,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"hash"
 	"io"
@@ -52,8 +50,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/irflow/irflow/index/internal/mmapfile"
-	"github.com/irflow/irflow/index/internal/vecfile"
+	"github.com/irflow/irflow/index/internal/sumfile"
 )
 
 // Format is the on-disk format version; Open refuses others.
@@ -167,15 +164,16 @@ func (o Options) Check() error {
 	return nil
 }
 
-// writer writes an index's files, each through a hash, then meta.json
-// through a synced temporary file and a rename; several files are open
-// at once (the build appends to them term by term).
+// writer writes an index's files through sumfile (meta.json removed
+// first and written last, every file synced and hashed, a partial build
+// removed), with several files open at once: the build appends to them
+// term by term, which sumfile's one-file-at-a-time File cannot.
 type writer struct {
+	sf    *sumfile.Writer
 	dir   string
 	meta  *Meta
 	open  map[string]*stream
 	names []string
-	done  bool
 }
 
 type stream struct {
@@ -185,23 +183,18 @@ type stream struct {
 }
 
 func (w *writer) start() error {
-	if err := os.MkdirAll(w.dir, 0o755); err != nil {
-		return fmt.Errorf("seismic index: %w", err)
+	sf, err := sumfile.Start(pkg, w.dir, dataFiles...)
+	if err != nil {
+		return err
 	}
-	// meta.json first: the directory stops being an index at once.
-	for _, name := range append([]string{vecfile.MetaFile}, dataFiles...) {
-		if err := os.Remove(filepath.Join(w.dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("seismic index: %w", err)
-		}
-	}
-	w.open = map[string]*stream{}
+	w.sf, w.open = sf, map[string]*stream{}
 	return nil
 }
 
 func (w *writer) create(name string) (*bufio.Writer, error) {
 	f, err := os.Create(filepath.Join(w.dir, name))
 	if err != nil {
-		return nil, fmt.Errorf("seismic index: %w", err)
+		return nil, fmt.Errorf("%s: %w", pkg, err)
 	}
 	s := &stream{f: f, h: sha256.New()}
 	s.b = bufio.NewWriterSize(io.MultiWriter(f, s.h), 1<<20)
@@ -222,7 +215,7 @@ func (w *writer) close(name string) error {
 	}
 	delete(w.open, name)
 	if err != nil {
-		return fmt.Errorf("seismic index: %s: %w", s.f.Name(), err)
+		return fmt.Errorf("%s: %s: %w", pkg, s.f.Name(), err)
 	}
 	w.meta.Files[name] = hex.EncodeToString(s.h.Sum(nil))
 	return nil
@@ -236,40 +229,22 @@ func (w *writer) finish() error {
 			}
 		}
 	}
-	b, err := json.MarshalIndent(w.meta, "", "  ")
-	if err != nil {
+	if err := w.sf.Finish(w.meta); err != nil {
 		return err
 	}
-	tmp := filepath.Join(w.dir, vecfile.MetaFile+".tmp")
-	if err := mmapfile.WriteSynced(tmp, append(b, '\n')); err != nil {
-		return fmt.Errorf("seismic index: %w", err)
-	}
-	if err := os.Rename(tmp, filepath.Join(w.dir, vecfile.MetaFile)); err != nil {
-		return fmt.Errorf("seismic index: %w", err)
-	}
-	if d, err := os.Open(w.dir); err == nil {
-		err = d.Sync()
-		d.Close()
-		if err != nil {
-			return fmt.Errorf("seismic index: %w", err)
-		}
-	}
-	w.done = true
+	w.names = nil // done: abort keeps the files
 	return nil
 }
 
 // abort removes what an unfinished build wrote.
 func (w *writer) abort() {
-	if w.done {
-		return
-	}
 	for _, s := range w.open {
 		s.f.Close()
 	}
 	for _, name := range w.names {
 		os.Remove(filepath.Join(w.dir, name))
 	}
-	os.Remove(filepath.Join(w.dir, vecfile.MetaFile+".tmp"))
+	w.sf.Abort()
 }
 
 // The put functions append to the writer's free buffer (no allocation
@@ -303,7 +278,7 @@ func putF32(b *bufio.Writer, v float32) error { return putU32(b, math.Float32bit
 // ctxErr is checked between units of work.
 func ctxErr(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("seismic index: %w", err)
+		return fmt.Errorf("%s: %w", pkg, err)
 	}
 	return nil
 }

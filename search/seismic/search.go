@@ -22,11 +22,10 @@ import (
 	"math"
 	"runtime"
 	"slices"
-	"sync"
-	"sync/atomic"
 
 	index "github.com/irflow/irflow/index/seismic"
 	sparsex "github.com/irflow/irflow/index/sparse"
+	"github.com/irflow/irflow/internal/parallel"
 	"github.com/irflow/irflow/search/internal/topk"
 	"github.com/irflow/irflow/search/sparse"
 )
@@ -86,41 +85,25 @@ func SearchAll(ctx context.Context, ix *index.Index, queries []Query, o Options)
 	}
 	threads = max(1, min(threads, len(queries)))
 	out := make([][]Hit, len(queries))
-	errs := make([]error, threads)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := range threads {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			s := NewSearcher(ix)
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(queries) {
-					return
-				}
-				if err := ctx.Err(); err != nil {
-					errs[w] = err
-					return
-				}
-				hits, err := s.Search(queries[i], o)
-				if err != nil {
-					errs[w] = err
-					next.Store(int64(len(queries)))
-					return
-				}
-				out[i] = hits
-				if o.Progress != nil {
-					o.Progress(1)
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
+	searchers := make([]*Searcher, threads)
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	err := parallel.Tasks(ctx, threads, len(queries), func(w, i int) {
+		if searchers[w] == nil {
+			searchers[w] = NewSearcher(ix)
 		}
+		hits, err := searchers[w].Search(queries[i], o)
+		if err != nil {
+			cancel(err) // stop the others
+			return
+		}
+		out[i] = hits
+		if o.Progress != nil {
+			o.Progress(1)
+		}
+	})
+	if err != nil {
+		return nil, context.Cause(ctx)
 	}
 	return out, nil
 }
