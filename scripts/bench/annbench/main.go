@@ -40,7 +40,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: annbench gen|compare [flags]")
+		fmt.Fprintln(os.Stderr, "usage: annbench gen|compare [flags] | annbench plot LOG SVG")
 		os.Exit(2)
 	}
 	var err error
@@ -49,6 +49,8 @@ func main() {
 		err = gen(os.Args[2:])
 	case "compare":
 		err = compare(os.Args[2:])
+	case "plot":
+		err = replot(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
@@ -363,4 +365,56 @@ func plot(path, name string, n, d, k, threads int, rows []result, faiss map[stri
 	}
 	title := fmt.Sprintf("%s: %d × %d, recall@%d vs queries per CPU second, %d thread(s)", name, n, d, k, threads)
 	return qpsplot.Write(path, title, fmt.Sprintf("recall@%d against exact search", k), "queries per CPU second (log)", series)
+}
+
+// logLine is a result line compare prints ("irflow ivfpq + re-score 100
+// n_probe 4: 4567.6 QPS, 0.217 CPU ms/query, recall@10 0.7733 (…)"), and
+// logHead its "# NAME: N × D, …, threads T" header.
+var (
+	logLine = regexp.MustCompile(`^(irflow|faiss)\s+(.+?)\s+n_probe\s+(\d+):\s+[\d.]+ QPS,\s+([\d.]+) CPU ms/query, recall@(\d+) ([\d.]+)`)
+	logHead = regexp.MustCompile(`^# (\S+): (\d+) × (\d+), .*threads (\d+)`)
+)
+
+// replot redraws the QPS–recall picture from a saved compare log, so a
+// picture in the docs can be made again from the run it shows.
+func replot(args []string) error {
+	if len(args) != 2 {
+		return fmt.Errorf("plot LOG SVG")
+	}
+	b, err := os.ReadFile(args[0])
+	if err != nil {
+		return err
+	}
+	var name string
+	var n, d, k, threads int
+	var rows []result
+	faiss := map[string]result{}
+	for _, line := range strings.Split(string(b), "\n") {
+		if m := logHead.FindStringSubmatch(line); m != nil {
+			name = m[1]
+			n, _ = strconv.Atoi(m[2])
+			d, _ = strconv.Atoi(m[3])
+			threads, _ = strconv.Atoi(m[4])
+			continue
+		}
+		m := logLine.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		var r result
+		r.Method = m[2]
+		r.NProbe, _ = strconv.Atoi(m[3])
+		r.CPUms, _ = strconv.ParseFloat(m[4], 64)
+		k, _ = strconv.Atoi(m[5])
+		r.Recall, _ = strconv.ParseFloat(m[6], 64)
+		if m[1] == "faiss" {
+			faiss[fmt.Sprint(r.Method, r.NProbe)] = r
+		} else {
+			rows = append(rows, r)
+		}
+	}
+	if name == "" || len(rows) == 0 {
+		return fmt.Errorf("%s: no compare header or irflow results", args[0])
+	}
+	return plot(args[1], name, n, d, k, threads, rows, faiss)
 }
