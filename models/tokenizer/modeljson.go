@@ -211,6 +211,8 @@ func readNormalizer(raw json.RawMessage, decode sectionDecoder, unsupported unsu
 		Content string `json:"content"`
 		// Prepend
 		Prepend string `json:"prepend"`
+		// Precompiled
+		PrecompiledCharsmap *string `json:"precompiled_charsmap"`
 	}
 	if err := decode("normalizer", raw, &n); err != nil {
 		return nil, err
@@ -260,10 +262,18 @@ func readNormalizer(raw json.RawMessage, decode sectionDecoder, unsupported unsu
 			strip = *n.StripAccents
 		}
 		return []normStep{bertStep(normalizer{clean: n.CleanText, chinese: n.HandleChineseChars, strip: strip, lower: n.Lowercase})}, nil
+	case "Precompiled":
+		if n.PrecompiledCharsmap == nil {
+			return nil, unsupported("normalizer", "Precompiled without a precompiled_charsmap")
+		}
+		pc, err := parsePrecompiled(*n.PrecompiledCharsmap)
+		if err != nil {
+			return nil, unsupported("normalizer", "Precompiled: "+err.Error())
+		}
+		return []normStep{pc.step}, nil
 	}
-	// Precompiled (SentencePiece's charsmap, as t5-base ships it), NMT,
-	// ByteLevel and anything newer.
-	return nil, unsupported("normalizer", fmt.Sprintf("type %q (irflow reads Sequence, NFC, NFD, NFKC, NFKD, Lowercase, Strip, StripAccents, Replace, Prepend, BertNormalizer)", n.Type))
+	// NMT, ByteLevel and anything newer.
+	return nil, unsupported("normalizer", fmt.Sprintf("type %q (irflow reads Sequence, NFC, NFD, NFKC, NFKD, Lowercase, Strip, StripAccents, Replace, Prepend, Precompiled, BertNormalizer)", n.Type))
 }
 
 // readPreTokenizer reads a pre-tokenizer (or a Sequence of them).
@@ -281,6 +291,11 @@ func readPreTokenizer(raw json.RawMessage, decode sectionDecoder, unsupported un
 		Replacement   string `json:"replacement"`
 		PrependScheme string `json:"prepend_scheme"`
 		Split         *bool  `json:"split"`
+		// Split, Punctuation, Digits
+		Pattern          json.RawMessage `json:"pattern"`
+		Behavior         string          `json:"behavior"`
+		Invert           bool            `json:"invert"`
+		IndividualDigits bool            `json:"individual_digits"`
 	}
 	if err := decode("pre_tokenizer", raw, &p); err != nil {
 		return nil, err
@@ -324,8 +339,48 @@ func readPreTokenizer(raw json.RawMessage, decode sectionDecoder, unsupported un
 		return []preTokStep{whitespaceSplitStep}, nil
 	case "Whitespace":
 		return []preTokStep{whitespaceStep}, nil
+	case "Split":
+		// Metaspace's and Split's "split" keys differ in type; Split's
+		// pattern is {"String": s} or {"Regex": r}.
+		var pat struct {
+			String *string `json:"String"`
+			Regex  *string `json:"Regex"`
+		}
+		if len(p.Pattern) == 0 || json.Unmarshal(p.Pattern, &pat) != nil || (pat.String == nil && pat.Regex == nil) {
+			return nil, unsupported("pre_tokenizer", "Split without a String or Regex pattern")
+		}
+		b, err := parseSplitBehavior(p.Behavior, splitRemoved)
+		if err != nil {
+			return nil, unsupported("pre_tokenizer", "Split "+err.Error())
+		}
+		sp := splitter{behavior: b, invert: p.Invert}
+		switch {
+		case pat.String != nil && *pat.String == "":
+			sp.find = func(dst []splitSpan, s []byte) []splitSpan { return append(dst, splitSpan{0, len(s), false}) }
+		case pat.String != nil:
+			sp.find = regexFinder(regexp.MustCompile(regexp.QuoteMeta(*pat.String)))
+		default:
+			re, err := compileOnig(*pat.Regex)
+			if err != nil {
+				return nil, unsupported("pre_tokenizer", fmt.Sprintf("Split regex %q (irflow runs it with Go's RE2, which cannot run it exactly: %v)", *pat.Regex, err))
+			}
+			sp.find = regexFinder(re)
+		}
+		return []preTokStep{sp.step}, nil
+	case "Punctuation":
+		b, err := parseSplitBehavior(p.Behavior, splitIsolated)
+		if err != nil {
+			return nil, unsupported("pre_tokenizer", "Punctuation "+err.Error())
+		}
+		return []preTokStep{splitter{find: runeFinder(isPunctuation), behavior: b}.step}, nil
+	case "Digits":
+		b := splitContiguous
+		if p.IndividualDigits {
+			b = splitIsolated
+		}
+		return []preTokStep{splitter{find: runeFinder(isRustNumeric), behavior: b}.step}, nil
 	}
-	return nil, unsupported("pre_tokenizer", fmt.Sprintf("type %q (irflow reads Sequence, ByteLevel, Metaspace, WhitespaceSplit, Whitespace)", p.Type))
+	return nil, unsupported("pre_tokenizer", fmt.Sprintf("type %q (irflow reads Sequence, ByteLevel, Metaspace, WhitespaceSplit, Whitespace, Split, Punctuation, Digits)", p.Type))
 }
 
 // readModelPostProcessor adds RobertaProcessing and Sequence (whose

@@ -90,8 +90,11 @@ func TestModelLoadErrors(t *testing.T) {
 	tests := []struct {
 		name, old, new, want string
 	}{
-		{"precompiled normalizer", `"normalizer":null`, `"normalizer":{"type":"Precompiled","precompiled_charsmap":"AA=="}`, `normalizer: unsupported type "Precompiled"`},
-		{"split pre-tokenizer", `"pre_tokenizer":{"type":"ByteLevel"`, `"pre_tokenizer":{"type":"Split","x":{"type":"ByteLevel"}`, `pre_tokenizer: unsupported type "Split"`},
+		{"precompiled normalizer", `"normalizer":null`, `"normalizer":{"type":"Precompiled","precompiled_charsmap":"AA=="}`, `normalizer: unsupported Precompiled: precompiled_charsmap has 1 bytes`},
+		{"split pre-tokenizer", `"pre_tokenizer":{"type":"ByteLevel"`, `"pre_tokenizer":{"type":"Split","x":{"type":"ByteLevel"}`, `pre_tokenizer: unsupported Split without a String or Regex pattern`},
+		{"lookahead split", `"pre_tokenizer":{"type":"ByteLevel"`, `"pre_tokenizer":{"type":"Split","pattern":{"Regex":"\\s+(?!\\S)"},"x":{"type":"ByteLevel"}`, `Split regex "\\s+(?!\\S)"`},
+		{"split behavior", `"pre_tokenizer":{"type":"ByteLevel"`, `"pre_tokenizer":{"type":"Split","pattern":{"String":" "},"behavior":"Nope","x":{"type":"ByteLevel"}`, `Split behavior "Nope"`},
+		{"unknown pre-tokenizer", `"pre_tokenizer":{"type":"ByteLevel"`, `"pre_tokenizer":{"type":"UnicodeScripts","x":{"type":"ByteLevel"}`, `pre_tokenizer: unsupported type "UnicodeScripts"`},
 		{"dropout", `"dropout":null`, `"dropout":0.1`, `model: unsupported BPE dropout 0.1`},
 		{"decoder", `"decoder":{"type":"ByteLevel"`, `"decoder":{"type":"CTC","x":{"type":"ByteLevel"}`, `decoder: unsupported type "CTC"`},
 		{"post-processor", `"post_processor":{"type":"RobertaProcessing"`, `"post_processor":{"type":"Nope","x":{"type":"RobertaProcessing"}`, `post_processor: unsupported type "Nope"`},
@@ -120,7 +123,7 @@ func FuzzEncodeModels(f *testing.F) {
 	for _, s := range readUnicodeCases(f) {
 		f.Add(s, s, uint8(16))
 	}
-	toks := []*tokenizer.Tokenizer{loadTiny(f, "bpe-tiny"), loadTiny(f, "unigram-tiny")}
+	toks := []*tokenizer.Tokenizer{loadTiny(f, "bpe-tiny"), loadTiny(f, "unigram-tiny"), loadTiny(f, "t5-precompiled")}
 	f.Fuzz(func(t *testing.T, a, b string, maxLen uint8) {
 		limit := int(maxLen)
 		if limit != 0 && limit < 4 {
