@@ -36,3 +36,7 @@ func Sample(n, size int, seed, stream uint64) []int {
 func Assign(ctx context.Context, c []float32, k, d int, x []float32, n int, l2 bool, threads int) ([]int32, error) {
 	return newScorer(c, k, d, l2).assignAll(ctx, x, n, threads)
 }
+
+// Residuals returns x_i − c_{a_i} for the n rows of x (n × d) assigned to
+// centroids a.
+func Residuals(x []float32, a []int32, c []float32, d int) []float32 { return residuals(x, a, c, d) }

@@ -254,7 +254,7 @@ func Build(ctx context.Context, dir string, src *multivector.Index, o Options) (
 	if err != nil {
 		return nil, err
 	}
-	cutoffs, weights := Buckets(residuals(hx, ha, cents, d), o.NBits)
+	cutoffs, weights := Buckets(ivf.Residuals(hx, ha, cents, d), o.NBits)
 	hx = nil
 
 	// Every token's centroid, a block at a time.
@@ -281,7 +281,7 @@ func Build(ctx context.Context, dir string, src *multivector.Index, o Options) (
 			}
 			hi := min(n, lo+block)
 			buf = src.Vectors(lo, hi, buf)
-			res := residuals(buf, assign[lo:hi], cents, d)
+			res := ivf.Residuals(buf, assign[lo:hi], cents, d)
 			for i := 0; i < hi-lo; i++ {
 				Encode(code, res[i*d:(i+1)*d], cutoffs, o.NBits)
 				if _, err := b.Write(code); err != nil {
@@ -334,18 +334,6 @@ func invert(src *multivector.Index, assign []int32, k int) ([]uint64, []uint32) 
 		}
 	}
 	return offs, docs
-}
-
-// residuals returns x_i − c_{a_i} for the rows of x.
-func residuals(x []float32, a []int32, c []float32, d int) []float32 {
-	out := make([]float32, len(x))
-	for i, l := range a {
-		ci := c[int(l)*d : int(l+1)*d]
-		for t := 0; t < d; t++ {
-			out[i*d+t] = x[i*d+t] - ci[t]
-		}
-	}
-	return out
 }
 
 // Buckets learns ColBERTv2's residual codec from residual values r (every
