@@ -249,9 +249,9 @@ func readNormalizer(raw json.RawMessage, decode sectionDecoder, unsupported unsu
 		case n.Pattern.String != nil:
 			return []normStep{replaceStep(*n.Pattern.String, nil, n.Content)}, nil
 		case n.Pattern.Regex != nil:
-			re, err := regexp.Compile(*n.Pattern.Regex)
+			re, err := compileOnig(*n.Pattern.Regex)
 			if err != nil {
-				return nil, unsupported("normalizer", fmt.Sprintf("Replace regex %q (Go's RE2 cannot read it: %v)", *n.Pattern.Regex, err))
+				return nil, unsupported("normalizer", fmt.Sprintf("Replace regex %q (Go's RE2 cannot run it exactly: %v)", *n.Pattern.Regex, err))
 			}
 			return []normStep{replaceStep("", re, n.Content)}, nil
 		}

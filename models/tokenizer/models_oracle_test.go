@@ -22,7 +22,7 @@ const (
 	tokUnigramTiny   = "unigram_tiny"   // testdata/unigram-tiny: T5-style with byte fallback
 )
 
-var modelTokenizers = []string{tokRoBERTa, tokModernBERT, tokT5}
+var modelTokenizers = []string{tokRoBERTa, tokModernBERT, tokT5, tokT5Precompiled}
 
 // modelVocabSize is small so that training stays a few seconds.
 const modelVocabSize = 4000
@@ -54,7 +54,7 @@ func modelSources(t *testing.T, dir string, c *corpus, uni []string) map[string]
 		return map[string]any{"kind": kind, "flavour": flavour, "files": []string{file}, "vocab_size": modelVocabSize,
 			"out": filepath.Join(dir, flavour)}
 	}
-	return map[string]any{
+	sources := map[string]any{
 		tokRoBERTa:     src("bpe_train", "roberta", path),
 		tokModernBERT:  src("bpe_train", "modernbert", path),
 		tokT5:          src("unigram_train", "t5", smallPath),
@@ -63,6 +63,10 @@ func modelSources(t *testing.T, dir string, c *corpus, uni []string) map[string]
 		tokRoBERTaPrefix: map[string]any{"kind": "json_edit", "base": tokRoBERTa, "out": filepath.Join(dir, "roberta-prefix"),
 			"set": map[string]any{"pre_tokenizer": map[string]any{"type": "ByteLevel", "add_prefix_space": true, "trim_offsets": true, "use_regex": true}}},
 	}
+	for name, s := range componentSources(t, dir) {
+		sources[name] = s
+	}
+	return sources
 }
 
 // modelJobs are the parity jobs of the BPE and Unigram vocabularies: every
@@ -116,7 +120,7 @@ func modelJobs(c *corpus, uni []string) []*job {
 		}
 		jobs = append(jobs, &job{name: tk + "/truncate-decode-32", tokenizer: tk, texts: shortTexts, maxLength: 32, decode: true})
 	}
-	return jobs
+	return append(jobs, componentJobs(uni, shortTexts)...)
 }
 
 func abs(t *testing.T, path string) string {
