@@ -6,9 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/irflow/irflow/pipeline/recipe"
-	"github.com/irflow/irflow/pipeline/recipe/recipetest"
 )
 
 // TestANNMDividesDimAtPlan: m not dividing the dense model's dimension is
@@ -48,23 +45,10 @@ index "a" {
 		{"bare", "sentence-transformers", "", "pq", "m = 40", ""}, // unreadable: the build checks
 		{"st", "sentence-transformers", "", "ivf", "n_lists = 8", ""},
 	}
-	for i, c := range cases {
-		p := filepath.Join(dir, fmt.Sprintf("d%d.hcl", i))
-		text := fmt.Sprintf(tmpl, c.model, c.head, c.opts, c.method, c.index)
-		os.WriteFile(p, []byte(text), 0o644)
-		_, diags := recipe.Load(p, recipe.Options{})
-		msg := recipetest.Describe(diags)
-		if c.want == "" {
-			if diags.HasErrors() {
-				t.Errorf("case %d: %s", i, msg)
-			}
-			continue
-		}
-		at := strings.Split(c.index, "\n")[len(strings.Split(c.index, "\n"))-1]
-		line := 1 + strings.Count(text[:strings.Index(text, at)], "\n")
-		pos := fmt.Sprintf("%s:%d:", filepath.Base(p), line)
-		if !diags.HasErrors() || !strings.Contains(msg, c.want) || !strings.Contains(msg, pos) {
-			t.Errorf("case %d: diagnostics %q, want %q at %s", i, msg, c.want, pos)
-		}
+	var pcs []planCase
+	for _, c := range cases {
+		lines := strings.Split(c.index, "\n")
+		pcs = append(pcs, planCase{fmt.Sprintf(tmpl, c.model, c.head, c.opts, c.method, c.index), c.want, lines[len(lines)-1]})
 	}
+	checkPlan(t, dir, "d", pcs)
 }

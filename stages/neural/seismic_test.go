@@ -4,11 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
-
-	"github.com/irflow/irflow/pipeline/recipe"
-	"github.com/irflow/irflow/pipeline/recipe/recipetest"
 )
 
 // TestSeismicPlanTimeErrors: parameters a Seismic index or search cannot
@@ -69,22 +65,9 @@ search "a" {
 		{"dense = index.exact.index", "seismic", "", `"dense" is not expected`, "dense = index.exact.index"},
 		{src, "sparse", "", "index/seismic", "index   = index.a.index"},
 	}
-	for i, c := range cases {
-		p := filepath.Join(dir, fmt.Sprintf("s%d.hcl", i))
-		text := fmt.Sprintf(tmpl, c.index, c.searchMethod, c.search)
-		os.WriteFile(p, []byte(text), 0o644)
-		_, diags := recipe.Load(p, recipe.Options{})
-		msg := recipetest.Describe(diags)
-		if c.want == "" {
-			if diags.HasErrors() {
-				t.Errorf("case %d: %s", i, msg)
-			}
-			continue
-		}
-		line := 1 + strings.Count(text[:strings.Index(text, c.at)], "\n")
-		pos := fmt.Sprintf("%s:%d:", filepath.Base(p), line)
-		if !diags.HasErrors() || !strings.Contains(msg, c.want) || !strings.Contains(msg, pos) {
-			t.Errorf("case %d: diagnostics %q, want %q at %s", i, msg, c.want, pos)
-		}
+	var pcs []planCase
+	for _, c := range cases {
+		pcs = append(pcs, planCase{fmt.Sprintf(tmpl, c.index, c.searchMethod, c.search), c.want, c.at})
 	}
+	checkPlan(t, dir, "s", pcs)
 }
