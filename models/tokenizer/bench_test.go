@@ -29,7 +29,22 @@ print(os.path.join(os.path.dirname(s.origin), "model") if s else "")`)
 // BenchmarkEncodeSciFact encodes every SciFact document (docs.tsv) on one
 // core: the throughput to compare with scripts/bench/tokenizer_hf.py.
 func BenchmarkEncodeSciFact(b *testing.B) {
-	tk := benchTokenizer(b)
+	benchEncodeSciFact(b, benchTokenizer(b))
+}
+
+// BenchmarkEncodeSciFactPrecompiled is the same with the SentencePiece
+// fixture (Precompiled nmt_nfkc charsmap, Metaspace, Unigram);
+// scripts/bench/tokenizer_hf.py takes its directory too.
+func BenchmarkEncodeSciFactPrecompiled(b *testing.B) {
+	tk, err := tokenizer.Load(filepath.Join("testdata", "t5-precompiled"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchEncodeSciFact(b, tk)
+}
+
+// benchEncodeSciFact encodes every SciFact document with tk on one core.
+func benchEncodeSciFact(b *testing.B, tk *tokenizer.Tokenizer) {
 	_, docs := readTSV(b, filepath.Join(testenv.SharedData(b), "scifact", "docs.tsv"))
 	size := 0
 	for _, d := range docs {

@@ -1,6 +1,7 @@
 package tokenizer_test
 
 import (
+	"os"
 	"path/filepath"
 	"testing"
 	"unicode/utf8"
@@ -51,8 +52,17 @@ func componentSources(t *testing.T, dir string) map[string]any {
 // models (every textStride-th text, pairs, truncate-and-decode, the hard
 // cases) plus every code point of planes 0-1 followed by a combining acute
 // (the charsmap works on grapheme clusters); the variants get the hard cases
-// and the short texts.
-func componentJobs(uni, shortTexts []string) []*job {
+// and the short texts, and every 16th query/document (all of them with
+// IRFLOW_TOKENIZER_FULL=1).
+func componentJobs(uni, shortTexts, allTexts []string) []*job {
+	stride := 16
+	if os.Getenv("IRFLOW_TOKENIZER_FULL") != "" {
+		stride = 1
+	}
+	var texts []string
+	for i := 0; i < len(allTexts); i += stride {
+		texts = append(texts, allTexts[i])
+	}
 	var cps []string
 	for r := rune(0x20); r < 0x20000; r++ {
 		if utf8.ValidRune(r) && (r < 0x10000 || r%4 == 0) {
@@ -63,7 +73,8 @@ func componentJobs(uni, shortTexts []string) []*job {
 	for _, tk := range componentVariants {
 		jobs = append(jobs,
 			&job{name: tk + "/unicode", tokenizer: tk, texts: uni, special: true, tokens: true, decode: true},
-			&job{name: tk + "/short-texts", tokenizer: tk, texts: shortTexts, special: true})
+			&job{name: tk + "/short-texts", tokenizer: tk, texts: shortTexts, special: true},
+			&job{name: tk + "/texts", tokenizer: tk, texts: texts, special: true})
 	}
 	return jobs
 }

@@ -120,7 +120,7 @@ func modelJobs(c *corpus, uni []string) []*job {
 		}
 		jobs = append(jobs, &job{name: tk + "/truncate-decode-32", tokenizer: tk, texts: shortTexts, maxLength: 32, decode: true})
 	}
-	return append(jobs, componentJobs(uni, shortTexts)...)
+	return append(jobs, componentJobs(uni, shortTexts, c.texts)...)
 }
 
 func abs(t *testing.T, path string) string {
