@@ -129,29 +129,9 @@ func mergeSpans(spans []splitSpan, b splitBehavior) []splitSpan {
 		return spans
 	case splitContiguous:
 		// Runs of matches, and runs of non-matches, become one piece.
-		out := spans[:0]
-		prev := false
-		for _, s := range spans {
-			if len(out) > 0 && s.match == prev {
-				out[len(out)-1].end = s.end
-			} else {
-				out = append(out, splitSpan{s.start, s.end, false})
-			}
-			prev = s.match
-		}
-		return out
+		return joinForward(spans, func(s splitSpan, prev bool) bool { return s.match == prev })
 	case splitMergedWithPrevious:
-		out := spans[:0]
-		prev := false
-		for _, s := range spans {
-			if s.match && !prev && len(out) > 0 {
-				out[len(out)-1].end = s.end
-			} else {
-				out = append(out, splitSpan{s.start, s.end, false})
-			}
-			prev = s.match
-		}
-		return out
+		return joinForward(spans, func(s splitSpan, prev bool) bool { return s.match && !prev })
 	case splitMergedWithNext:
 		// From the end: a match joins the piece after it.
 		n := len(spans)
@@ -172,6 +152,22 @@ func mergeSpans(spans []splitSpan, b splitBehavior) []splitSpan {
 		return out
 	}
 	return spans
+}
+
+// joinForward extends the last piece over s where join(s, whether the span
+// before s matched) holds, else starts a new piece (a non-delimiter).
+func joinForward(spans []splitSpan, join func(s splitSpan, prev bool) bool) []splitSpan {
+	out := spans[:0]
+	prev := false
+	for _, s := range spans {
+		if len(out) > 0 && join(s, prev) {
+			out[len(out)-1].end = s.end
+		} else {
+			out = append(out, splitSpan{s.start, s.end, false})
+		}
+		prev = s.match
+	}
+	return out
 }
 
 // isRustNumeric is Rust's char::is_numeric (Nd, Nl, No), for Digits.
