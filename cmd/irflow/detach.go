@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -113,17 +114,16 @@ func countSubmitted(r *slurm.Run) int {
 // recipeDigest hashes the recipe's files (the recipe and its -var-files):
 // a detached job refuses to run a recipe changed since its submission.
 func recipeDigest(r *recipe.Recipe) string {
-	names := make([]string, 0, len(r.Files))
-	for n := range r.Files {
-		names = append(names, n)
+	// By content only: the submitter may name the recipe relatively, the
+	// job by its absolute path.
+	sums := make([]string, 0, len(r.Files))
+	for _, f := range r.Files {
+		sum := sha256.Sum256(f.Bytes)
+		sums = append(sums, hex.EncodeToString(sum[:]))
 	}
-	sort.Strings(names)
-	h := sha256.New()
-	for _, n := range names {
-		fmt.Fprintf(h, "%s\x00%d\x00", n, len(r.Files[n].Bytes))
-		h.Write(r.Files[n].Bytes)
-	}
-	return hex.EncodeToString(h.Sum(nil))
+	sort.Strings(sums)
+	h := sha256.Sum256([]byte(strings.Join(sums, "\n")))
+	return hex.EncodeToString(h[:])
 }
 
 // detachedStage is a detached run's job: it loads the recipe as it was
@@ -163,6 +163,10 @@ func detachedStage(runFile, address string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// SIGUSR1: the time limit is near (sbatch --signal). Stop at the
+	// checkpoint and requeue this job rather than be killed: its
+	// dependents keep waiting for it.
+	ctx, nearLimit := withSignal(ctx, syscall.SIGUSR1)
 	res, err := exec.Run(ctx, l.plan, exec.Options{
 		Cache:    l.cache,
 		Files:    l.digests,
@@ -187,6 +191,15 @@ func detachedStage(runFile, address string) error {
 		if s.State == exec.Ran || s.State == exec.Cached {
 			// Failed expectations are reported, not a reason to stop the
 			// dependents: in process they run too.
+			return nil
+		}
+		if nearLimit() {
+			rctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			if err := slurm.Requeue(rctx); err != nil {
+				return &exitError{code: exitFailure, err: fmt.Errorf("%s: stopped before the time limit, not requeued: %w", address, err)}
+			}
+			logger.Info("time limit near: stopped at the checkpoint and requeued this job; it resumes from there", "job", cache.ThisJob, "restarts", os.Getenv("SLURM_RESTART_COUNT"))
 			return nil
 		}
 		return &exitError{code: exitFailure, err: fmt.Errorf("%s %s: %s", address, s.State, s.Error)}
@@ -272,4 +285,23 @@ func detachedStatus(c *cache.Cache, recipePath string) (map[string]string, strin
 	sort.Strings(src)
 	note := fmt.Sprintf("detached run %s (submitted %s from %s, pid %d): %d jobs; job states from %s", run.ID, run.Submitted.Local().Format(time.DateTime), run.Host, run.PID, len(ids), strings.Join(src, " and "))
 	return out, note
+}
+
+// withSignal returns a context cancelled when sig arrives, and whether it
+// did.
+func withSignal(parent context.Context, sig os.Signal) (context.Context, func() bool) {
+	ctx, cancel := context.WithCancel(parent)
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, sig)
+	var got atomic.Bool
+	go func() {
+		select {
+		case <-ch:
+			got.Store(true)
+			cancel()
+		case <-ctx.Done():
+		}
+		signal.Stop(ch)
+	}()
+	return ctx, got.Load
 }

@@ -17,7 +17,8 @@ var jobLine = regexp.MustCompile(`(?m)^(\S+)\s+(\d+)\s`)
 // id of every submitted stage.
 func detach(t *testing.T, c *cli, rp string) map[string]string {
 	t.Helper()
-	r := c.irflow("run", "--executor", "slurm", "--detach", rp)
+	// Named relatively, as people do: the jobs start elsewhere.
+	r := c.irflow("run", "--executor", "slurm", "--detach", filepath.Base(rp))
 	if r.code != 0 {
 		t.Fatalf("run --detach: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
@@ -117,7 +118,7 @@ test_score "ok" {
 		return strings.Count(s, "never ran") == 2 && strings.Contains(s, "test_score.ok  ") && strings.Count(s, "cached (detached") == 2
 	})
 	for _, want := range []string{
-		"detached job " + jobs["test_fail.f"] + " FAILED (NonZeroExitCode), failed: disk quota exceeded",
+		"detached job " + jobs["test_fail.f"] + " FAILED (NonZeroExitCode), last attempt: disk quota exceeded",
 		"detached job " + jobs["test_concat.g"] + " CANCELLED (DependencyNeverSatisfied), never ran: upstream job " + jobs["test_fail.f"] + " FAILED",
 		"detached job " + jobs["test_score.h"] + " CANCELLED (DependencyNeverSatisfied), never ran: upstream job " + jobs["test_concat.g"] + " CANCELLED",
 	} {

@@ -52,7 +52,7 @@ func statusCommand(args []string) error {
 					j += ", " + p
 				} else if r, ok := launch.ReadResult(l.cache.WorkDir(d.Key)); ok && r.State == "failed" {
 					msg, _, _ := strings.Cut(r.Error, "\n")
-					j += ", failed: " + msg
+					j += ", last attempt: " + msg
 				}
 			}
 			state = strings.TrimSuffix(state, ")")

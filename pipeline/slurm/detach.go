@@ -214,9 +214,17 @@ func (l *Launcher) submitDetached(ctx context.Context, run *Run, i int, t *launc
 		if a == "--no-requeue" {
 			// No driver resubmits a detached job: let Slurm requeue it
 			// after a node failure or preemption (it resumes from its
-			// checkpoint). A TIMEOUT still ends it: run the recipe
-			// again to resume.
+			// checkpoint), and let it requeue itself near its time
+			// limit (below).
 			a = "--requeue"
+		}
+		if limit, ok := TimeLimit(strings.TrimPrefix(a, "--time=")); strings.HasPrefix(a, "--time=") && ok && limit >= 5*time.Minute {
+			// SIGUSR1 to the job (it is the batch shell: job.sh execs
+			// irflow) WarnSeconds before the limit: the job stops at
+			// its checkpoint and requeues itself (exec-stage --detached).
+			// Not for shorter limits: Slurm may signal up to a minute
+			// early, which would leave such a job no time to work.
+			args = append(args, fmt.Sprintf("--signal=B:USR1@%d", WarnSeconds))
 		}
 		args = append(args, a)
 	}
@@ -367,6 +375,30 @@ func config(ctx context.Context) map[string]string {
 	return out
 }
 
+// WarnSeconds is how long before its time limit a detached job is told
+// (SIGUSR1) to stop at its checkpoint and requeue itself. Slurm may send
+// the signal up to a minute earlier than asked.
+const WarnSeconds = 60
+
+// MaxRequeues bounds how often a detached job requeues itself, as
+// Config.Resubmits bounds a driver's resubmissions.
+const MaxRequeues = 3
+
+// Requeue puts the running job back into the queue (scontrol requeue): it
+// keeps its id, so the jobs waiting for it (afterok) keep waiting, and it
+// starts again from the stage's checkpoint. It refuses after MaxRequeues.
+func Requeue(ctx context.Context) error {
+	id := os.Getenv("SLURM_JOB_ID")
+	if id == "" {
+		return fmt.Errorf("not in a Slurm job")
+	}
+	if n, _ := strconv.Atoi(os.Getenv("SLURM_RESTART_COUNT")); n >= MaxRequeues {
+		return fmt.Errorf("job %s was requeued %d times already", id, n)
+	}
+	_, err := run(ctx, "scontrol", "requeue", id)
+	return err
+}
+
 // CurrentJob is the job this process runs in ("" outside Slurm), with its
 // array task as Slurm names it (873_41).
 func CurrentJob() string {
@@ -390,4 +422,42 @@ func RecordCurrentJob(dir, script, output string) error {
 	pid, _ := strconv.Atoi(os.Getenv("SLURM_TASK_PID"))
 	rec.Jobs = append(rec.Jobs, Job{ID: id, Submitted: time.Now().UTC(), Host: cache.Host(), PID: pid, Script: script, Output: output})
 	return rec.Write(dir)
+}
+
+// TimeLimit parses Slurm's time formats: minutes, minutes:seconds,
+// hours:minutes:seconds, days-hours, days-hours:minutes,
+// days-hours:minutes:seconds. ok=false for anything else (UNLIMITED).
+func TimeLimit(s string) (time.Duration, bool) {
+	days := 0
+	if d, rest, found := strings.Cut(s, "-"); found {
+		n, err := strconv.Atoi(d)
+		if err != nil || n < 0 {
+			return 0, false
+		}
+		days, s = n, rest
+	}
+	var nums []int
+	for _, f := range strings.Split(s, ":") {
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 0 {
+			return 0, false
+		}
+		nums = append(nums, n)
+	}
+	var h, m, sec int
+	switch {
+	case days > 0 && len(nums) == 1:
+		h = nums[0]
+	case days > 0 && len(nums) == 2:
+		h, m = nums[0], nums[1]
+	case len(nums) == 1:
+		m = nums[0]
+	case len(nums) == 2 && days == 0:
+		m, sec = nums[0], nums[1]
+	case len(nums) == 3:
+		h, m, sec = nums[0], nums[1], nums[2]
+	default:
+		return 0, false
+	}
+	return time.Duration(days)*24*time.Hour + time.Duration(h)*time.Hour + time.Duration(m)*time.Minute + time.Duration(sec)*time.Second, true
 }

@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/irflow/irflow/pipeline/cache"
 	"github.com/irflow/irflow/pipeline/launch"
@@ -129,5 +130,28 @@ garbage line
 	want := map[string]string{"1684": "TIMEOUT", "1685": "COMPLETED", "1675": "CANCELLED"}
 	if got := ParseJobComp(text); !reflect.DeepEqual(got, want) {
 		t.Errorf("got %v, want %v", got, want)
+	}
+}
+
+func TestTimeLimit(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want time.Duration
+		ok   bool
+	}{
+		{"30", 30 * time.Minute, true},
+		{"5:30", 5*time.Minute + 30*time.Second, true},
+		{"4:00:00", 4 * time.Hour, true},
+		{"1-00:00:00", 24 * time.Hour, true},
+		{"2-12", 60 * time.Hour, true},
+		{"1-2:30", 26*time.Hour + 30*time.Minute, true},
+		{"UNLIMITED", 0, false},
+		{"1:2:3:4", 0, false},
+		{"-5", 0, false},
+	} {
+		got, ok := TimeLimit(tc.in)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("TimeLimit(%q) = %v %v, want %v %v", tc.in, got, ok, tc.want, tc.ok)
+		}
 	}
 }
