@@ -115,3 +115,22 @@ func TestCompileOnig(t *testing.T) {
 		}
 	}
 }
+
+// TestCombiningMark9: HF's StripAccents drops General_Category M of
+// Unicode 9.0 (Mn, Mc and Me), unlike BertNormalizer's Mn.
+func TestCombiningMark9(t *testing.T) {
+	for _, tc := range []struct {
+		r    rune
+		want bool
+	}{
+		{'a', false}, {0x0301, true}, {0x093F, true}, {0x20E3, true}, {0xFE0F, true},
+		{0x1CF2, true},   // Mc in 9.0 (Lo now)
+		{0x111C9, false}, // Po in 9.0 (Mn now)
+		{0x1E94A, true},  // Adlam nukta, new in 9.0
+		{0x1DF6, false},  // Mn since Unicode 10: unassigned to HF
+	} {
+		if got := isCombiningMark9(tc.r); got != tc.want {
+			t.Errorf("isCombiningMark9(U+%04X) = %v, want %v", tc.r, got, tc.want)
+		}
+	}
+}

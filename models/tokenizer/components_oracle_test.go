@@ -19,9 +19,10 @@ const (
 	tokSplitMixed    = "t5_precompiled_mixed"  // Split(" ", MergedWithNext) + Split([\p{P}\p{S}], Removed, invert) + Split(\d+, Contiguous) + Metaspace
 	tokPunctDigits   = "t5_precompiled_punct"  // WhitespaceSplit + Punctuation(MergedWithPrevious) + Digits(individual) + Metaspace
 	tokPunctDigits2  = "t5_precompiled_punct2" // Punctuation(Contiguous) + Digits(contiguous) + Split(String "e", MergedWithPrevious) + Metaspace
+	tokALBERT        = "t5_precompiled_albert" // ALBERT's normalizers: Replace ``/'' + NFKD + StripAccents + Lowercase + Precompiled + Replace
 )
 
-var componentVariants = []string{tokSplitRegex, tokSplitMixed, tokPunctDigits, tokPunctDigits2}
+var componentVariants = []string{tokSplitRegex, tokSplitMixed, tokPunctDigits, tokPunctDigits2, tokALBERT}
 
 func componentSources(t *testing.T, dir string) map[string]any {
 	metaspace := map[string]any{"type": "Metaspace", "replacement": "▁", "prepend_scheme": "always", "split": true}
@@ -45,13 +46,30 @@ func componentSources(t *testing.T, dir string) map[string]any {
 		src[name] = map[string]any{"kind": "json_edit", "base": tokT5Precompiled, "out": filepath.Join(dir, name),
 			"set": map[string]any{"pre_tokenizer": p}}
 	}
+	// ALBERT's chain as transformers' AlbertConverter writes it (do_lower_case,
+	// not keep_accents), around the fixture's charsmap.
+	var fixture struct {
+		Normalizer struct {
+			Normalizers []map[string]any `json:"normalizers"`
+		} `json:"normalizer"`
+	}
+	readJSONFile(t, filepath.Join("testdata", "t5-precompiled", "tokenizer.json"), &fixture)
+	replace := func(from, to string) map[string]any {
+		return map[string]any{"type": "Replace", "pattern": map[string]any{"String": from}, "content": to}
+	}
+	src[tokALBERT] = map[string]any{"kind": "json_edit", "base": tokT5Precompiled, "out": filepath.Join(dir, tokALBERT),
+		"set": map[string]any{"normalizer": map[string]any{"type": "Sequence", "normalizers": []any{
+			replace("``", `"`), replace("''", `"`), map[string]any{"type": "NFKD"}, map[string]any{"type": "StripAccents"},
+			map[string]any{"type": "Lowercase"}, fixture.Normalizer.Normalizers[0],
+			map[string]any{"type": "Replace", "pattern": map[string]any{"Regex": " {2,}"}, "content": "▁"}}}}}
 	return src
 }
 
 // componentJobs: the Precompiled tokenizer gets the jobs of the trained
 // models (every textStride-th text, pairs, truncate-and-decode, the hard
 // cases) plus every code point of planes 0-1 followed by a combining acute
-// (the charsmap works on grapheme clusters); the variants get the hard cases
+// (the charsmap works on grapheme clusters; the ALBERT variant gets them too,
+// for StripAccents); the variants get the hard cases
 // and the short texts, and every 16th query/document (all of them with
 // IRFLOW_TOKENIZER_FULL=1).
 func componentJobs(uni, shortTexts, allTexts []string) []*job {
@@ -69,7 +87,8 @@ func componentJobs(uni, shortTexts, allTexts []string) []*job {
 			cps = append(cps, string(r)+"\u0301")
 		}
 	}
-	jobs := []*job{{name: tokT5Precompiled + "/codepoints", tokenizer: tokT5Precompiled, texts: cps, special: true, tokens: true}}
+	jobs := []*job{{name: tokT5Precompiled + "/codepoints", tokenizer: tokT5Precompiled, texts: cps, special: true, tokens: true},
+		{name: tokALBERT + "/codepoints", tokenizer: tokALBERT, texts: cps, special: true, tokens: true}}
 	for _, tk := range componentVariants {
 		jobs = append(jobs,
 			&job{name: tk + "/unicode", tokenizer: tk, texts: uni, special: true, tokens: true, decode: true},

@@ -124,12 +124,14 @@ func stripStep(left, right bool) normStep {
 	}
 }
 
-// stripAccentsStep is HF's StripAccents: drops Mn characters (Unicode 8.0
-// categories, as BertNormalizer) without decomposing first.
+// stripAccentsStep is HF's StripAccents: drops every combining mark (Mn,
+// Mc and Me: unicode-normalization-alignments' is_combining_mark, Unicode
+// 9.0), without decomposing first. BertNormalizer's strip_accents drops Mn
+// only.
 func stripAccentsStep(s string) string {
 	var b strings.Builder
 	for _, r := range s {
-		if class(r)&clsMn == 0 {
+		if !isCombiningMark9(r) {
 			b.WriteRune(r)
 		}
 	}
@@ -144,6 +146,19 @@ func replaceStep(literal string, re *regexp.Regexp, content string) normStep {
 		return func(s string) string { return re.ReplaceAllLiteralString(s, content) }
 	}
 	return func(s string) string { return strings.ReplaceAll(s, literal, content) }
+}
+
+// isCombiningMark9 is General_Category M in Unicode 9.0: Go's tables
+// restricted to 9.0's code points, with the three characters whose category
+// changed since (U+1CF2 and U+1CF3 were Mc, U+111C9 was Po).
+func isCombiningMark9(r rune) bool {
+	switch r {
+	case 0x1CF2, 0x1CF3:
+		return true
+	case 0x111C9:
+		return false
+	}
+	return r >= 0x300 && unicode.Is(unicode.M, r) && assigned9Fast(r)
 }
 
 // prependStep is HF's Prepend: adds its text before a non-empty segment.
