@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // TestPrecompiledCharsmap checks the nmt_nfkc charsmap of the committed
@@ -132,5 +134,17 @@ func TestCombiningMark9(t *testing.T) {
 		if got := isCombiningMark9(tc.r); got != tc.want {
 			t.Errorf("isCombiningMark9(U+%04X) = %v, want %v", tc.r, got, tc.want)
 		}
+	}
+}
+
+// TestUnicodeFormLaterCharacter: a character unassigned in Unicode 9.0 is
+// a starter HF leaves alone, and marks after it stay after it (U+A7F2
+// MODIFIER LETTER CAPITAL C is Unicode 14; Go alone would give "C\u0301").
+func TestUnicodeFormLaterCharacter(t *testing.T) {
+	if got := unicodeForm(norm.NFKD)("\ua7f2\u0301x"); got != "\ua7f2\u0301x" {
+		t.Errorf("NFKD: %q", got)
+	}
+	if got := unicodeForm(norm.NFKC)("e\u0301\ua7f2e\u0301"); got != "\u00e9\ua7f2\u00e9" {
+		t.Errorf("NFKC: %q", got)
 	}
 }

@@ -75,11 +75,16 @@ func unicodeForm(f norm.Form) normStep {
 			if r < 0x80 || assigned9Fast(r) {
 				continue
 			}
-			out = f.AppendString(out, s[start:i])
+			// f.AppendString(out, …) would renormalize across out's tail
+			// (a later character's combining marks would reach back).
+			out = append(out, f.String(s[start:i])...)
 			out = utf8.AppendRune(out, r)
 			start = i + utf8.RuneLen(r)
 		}
-		out = f.AppendString(out, s[start:])
+		if start == 0 {
+			return f.String(s)
+		}
+		out = append(out, f.String(s[start:])...)
 		return string(out)
 	}
 }
