@@ -29,21 +29,14 @@ package ivf
 import (
 	"bufio"
 	"context"
-	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"math"
-	"os"
 	"path/filepath"
 	"slices"
-	"unsafe"
 
 	"github.com/irflow/irflow/index/dense"
 	"github.com/irflow/irflow/index/internal/mmapfile"
+	"github.com/irflow/irflow/index/internal/sumfile"
 	"github.com/irflow/irflow/index/internal/vecfile"
 	"github.com/irflow/irflow/internal/vecmath"
 )
@@ -183,11 +176,11 @@ func Build(ctx context.Context, dir string, src *dense.Index, o Options) (*Meta,
 	}
 	ipAssign := sm.Similarity != "l2"
 	// The directory stops being an index (of earlier files) at once.
-	w := &writer{dir: dir, meta: meta}
-	if err := w.start(); err != nil {
+	w, err := sumfile.Start("ivf index", dir, CentroidsFile, RotationFile, CodebooksFile, ListOffsFile, ListDocsFile, ListDataFile, ListNormsFile)
+	if err != nil {
 		return nil, err
 	}
-	defer w.abort()
+	defer w.Abort()
 
 	// Training sample, in document order.
 	idx := sample(n, trainCount(n, o.TrainSize), newRNG(o.Seed, streamSample))
@@ -201,7 +194,6 @@ func Build(ctx context.Context, dir string, src *dense.Index, o Options) (*Meta,
 	nt := len(idx)
 
 	var rot []float32
-	var err error
 	if o.OPQ {
 		logf("training the OPQ rotation on %d vectors", min(nt, opqMaxTrain))
 		if rot, err = trainOPQ(ctx, x, nt, d, o.M, o.Seed, o.Threads); err != nil {
@@ -293,24 +285,24 @@ func Build(ctx context.Context, dir string, src *dense.Index, o Options) (*Meta,
 	}
 
 	if cents != nil {
-		w.file(CentroidsFile, func(b *bufio.Writer) error { return putF32(b, cents) })
+		w.File(CentroidsFile, func(b *bufio.Writer) error { return sumfile.PutF32(b, cents) })
 	}
 	if rot != nil {
-		w.file(RotationFile, func(b *bufio.Writer) error { return putF32(b, rot) })
+		w.File(RotationFile, func(b *bufio.Writer) error { return sumfile.PutF32(b, rot) })
 	}
 	if pq != nil {
-		w.file(CodebooksFile, func(b *bufio.Writer) error { return putF32(b, pq.Codebooks) })
+		w.File(CodebooksFile, func(b *bufio.Writer) error { return sumfile.PutF32(b, pq.Codebooks) })
 	}
-	w.file(ListOffsFile, func(b *bufio.Writer) error { return binary.Write(b, binary.LittleEndian, offs) })
-	w.file(ListDocsFile, func(b *bufio.Writer) error { return binary.Write(b, binary.LittleEndian, docs) })
-	w.file(ListDataFile, func(b *bufio.Writer) error {
+	w.File(ListOffsFile, func(b *bufio.Writer) error { return binary.Write(b, binary.LittleEndian, offs) })
+	w.File(ListDocsFile, func(b *bufio.Writer) error { return binary.Write(b, binary.LittleEndian, docs) })
+	w.File(ListDataFile, func(b *bufio.Writer) error {
 		for _, doc := range docs {
 			var err error
 			if pq != nil {
 				_, err = b.Write(codes[int(doc)*o.M : int(doc+1)*o.M])
 			} else {
 				buf = src.Vectors(int(doc), int(doc)+1, buf)
-				err = putF32(b, buf)
+				err = sumfile.PutF32(b, buf)
 			}
 			if err != nil {
 				return err
@@ -319,17 +311,18 @@ func Build(ctx context.Context, dir string, src *dense.Index, o Options) (*Meta,
 		return nil
 	})
 	if o.Method == MethodIVF && sm.Similarity == "l2" {
-		w.file(ListNormsFile, func(b *bufio.Writer) error {
+		w.File(ListNormsFile, func(b *bufio.Writer) error {
 			for _, doc := range docs {
 				buf = src.Vectors(int(doc), int(doc)+1, buf)
-				if err := putF32(b, []float32{vecmath.SqNorm(buf)}); err != nil {
+				if err := sumfile.PutF32(b, []float32{vecmath.SqNorm(buf)}); err != nil {
 					return err
 				}
 			}
 			return nil
 		})
 	}
-	if err := w.finish(); err != nil {
+	meta.Files = w.Files
+	if err := w.Finish(meta); err != nil {
 		return nil, err
 	}
 	return meta, nil
@@ -352,106 +345,6 @@ func residuals(x []float32, a []int32, c []float32, d int) []float32 {
 		}
 	}
 	return out
-}
-
-func putF32(w io.Writer, v []float32) error {
-	b := make([]byte, 4*len(v))
-	for i, x := range v {
-		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(x))
-	}
-	_, err := w.Write(b)
-	return err
-}
-
-// writer writes an index's files, each synced and hashed, then meta.json
-// through a synced temporary file and a rename.
-type writer struct {
-	dir     string
-	meta    *Meta
-	err     error
-	written []string
-	done    bool
-}
-
-// start removes meta.json first (the directory no longer reads as an
-// index), then every other file of an earlier index.
-func (w *writer) start() error {
-	if err := os.MkdirAll(w.dir, 0o755); err != nil {
-		return fmt.Errorf("ivf index: %w", err)
-	}
-	for _, name := range []string{vecfile.MetaFile, CentroidsFile, RotationFile, CodebooksFile, ListOffsFile, ListDocsFile, ListDataFile, ListNormsFile} {
-		if err := os.Remove(filepath.Join(w.dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("ivf index: %w", err)
-		}
-	}
-	return nil
-}
-
-func (w *writer) file(name string, fill func(*bufio.Writer) error) {
-	if w.err != nil {
-		return
-	}
-	p := filepath.Join(w.dir, name)
-	w.written = append(w.written, p)
-	f, err := os.Create(p)
-	if err != nil {
-		w.err = fmt.Errorf("ivf index: %w", err)
-		return
-	}
-	h := sha256.New()
-	b := bufio.NewWriterSize(io.MultiWriter(f, h), 1<<20)
-	err = fill(b)
-	if err == nil {
-		err = b.Flush()
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		w.err = fmt.Errorf("ivf index: %s: %w", p, err)
-		return
-	}
-	w.meta.Files[name] = hex.EncodeToString(h.Sum(nil))
-}
-
-func (w *writer) finish() error {
-	if w.err != nil {
-		return w.err
-	}
-	b, err := json.MarshalIndent(w.meta, "", "  ")
-	if err != nil {
-		return err
-	}
-	tmp := filepath.Join(w.dir, vecfile.MetaFile+".tmp")
-	if err := mmapfile.WriteSynced(tmp, append(b, '\n')); err != nil {
-		return fmt.Errorf("ivf index: %w", err)
-	}
-	if err := os.Rename(tmp, filepath.Join(w.dir, vecfile.MetaFile)); err != nil {
-		return fmt.Errorf("ivf index: %w", err)
-	}
-	if d, err := os.Open(w.dir); err == nil {
-		err = d.Sync()
-		d.Close()
-		if err != nil {
-			return fmt.Errorf("ivf index: %w", err)
-		}
-	}
-	w.done = true
-	return nil
-}
-
-// abort removes what an unfinished build wrote.
-func (w *writer) abort() {
-	if w.done {
-		return
-	}
-	for _, p := range w.written {
-		os.Remove(p)
-	}
-	os.Remove(filepath.Join(w.dir, vecfile.MetaFile+".tmp"))
 }
 
 // Index is an opened index; safe for concurrent use.
@@ -518,20 +411,10 @@ func Open(dir string, full *dense.Index) (*Index, error) {
 	}
 	slices.Sort(names)
 	for _, name := range names {
-		sum, ok := mt.Files[name]
-		if !ok {
-			ix.m.Close()
-			return nil, fmt.Errorf("%s: %s: meta.json has no checksum for %s", pkg, dir, name)
-		}
-		b, err := ix.m.Map(pkg, name, want[name])
+		b, err := sumfile.Map(pkg, &ix.m, mt.Files, name, want[name])
 		if err != nil {
 			ix.m.Close()
 			return nil, err
-		}
-		if h := sha256.Sum256(b); hex.EncodeToString(h[:]) != sum {
-			ix.m.Close()
-			return nil, fmt.Errorf("%s: %s: checksum mismatch (sha256 %s, meta.json says %s): the file is corrupt; rebuild the index",
-				pkg, filepath.Join(dir, name), hex.EncodeToString(h[:8]), short(sum))
 		}
 		maps[name] = b
 	}
@@ -547,35 +430,16 @@ func Open(dir string, full *dense.Index) (*Index, error) {
 			return nil, fmt.Errorf("%s: %s: entry %d is document %d of %d: corrupt", pkg, filepath.Join(dir, ListDocsFile), i, doc, n)
 		}
 	}
-	ix.centroids = f32s(maps[CentroidsFile])
-	ix.rotation = f32s(maps[RotationFile])
+	ix.centroids = sumfile.F32s(maps[CentroidsFile])
+	ix.rotation = sumfile.F32s(maps[RotationFile])
 	if mt.Method == MethodIVF {
-		ix.flat = f32s(maps[ListDataFile])
-		ix.norms = f32s(maps[ListNormsFile])
+		ix.flat = sumfile.F32s(maps[ListDataFile])
+		ix.norms = sumfile.F32s(maps[ListNormsFile])
 	} else {
 		ix.codes = maps[ListDataFile]
-		ix.pq = &PQ{M: mt.M, D: mt.Dim, Dsub: mt.Dim / mt.M, Codebooks: f32s(maps[CodebooksFile])}
+		ix.pq = &PQ{M: mt.M, D: mt.Dim, Dsub: mt.Dim / mt.M, Codebooks: sumfile.F32s(maps[CodebooksFile])}
 	}
 	return ix, nil
-}
-
-func short(s string) string { return s[:min(16, len(s))] }
-
-var littleEndian = func() bool { x := uint16(1); return *(*byte)(unsafe.Pointer(&x)) == 1 }()
-
-// f32s views little-endian float32s (a copy where the machine needs one).
-func f32s(b []byte) []float32 {
-	if len(b) < 4 {
-		return nil
-	}
-	if littleEndian && uintptr(unsafe.Pointer(&b[0]))%4 == 0 {
-		return unsafe.Slice((*float32)(unsafe.Pointer(&b[0])), len(b)/4)
-	}
-	out := make([]float32, len(b)/4)
-	for i := range out {
-		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
-	}
-	return out
 }
 
 // Meta describes the index.

@@ -4,7 +4,7 @@
 // synced and hashed, then meta.json through a synced temporary file and a
 // rename; an unfinished build removes what it wrote. Opening maps each
 // file and checks its size and checksum. The approximate indexes
-// (index/plaid; index/ivf and index/seismic spell the same out) share it.
+// (index/ivf, index/plaid, index/seismic) share it.
 package sumfile
 
 import (
