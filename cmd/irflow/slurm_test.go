@@ -65,14 +65,24 @@ func records(t *testing.T, c *cli, res *exec.Result) map[string]*slurm.Record {
 }
 
 // jobComp reads the cluster's job-completion log: job id → "name state".
+// Its path is the controller's JobCompLoc, asked of the running slurmctld
+// (which may have been started from another checkout's configuration).
 func jobComp(t *testing.T) map[string]string {
 	t.Helper()
-	out, err := osexec.Command("bash", "../../scripts/slurm/cluster.sh", "env").Output()
+	out, err := osexec.Command("scontrol", "show", "config").Output()
 	if err != nil {
 		t.Fatal(err)
 	}
-	conf := strings.TrimPrefix(strings.TrimSpace(string(out)), "export SLURM_CONF=")
-	f, err := os.Open(filepath.Join(filepath.Dir(conf), "log", "jobcomp.log"))
+	var loc string
+	for _, line := range strings.Split(string(out), "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok && strings.TrimSpace(k) == "JobCompLoc" {
+			loc = strings.TrimSpace(v)
+		}
+	}
+	if loc == "" {
+		t.Fatalf("scontrol show config names no JobCompLoc:\n%s", out)
+	}
+	f, err := os.Open(loc)
 	if err != nil {
 		t.Fatal(err)
 	}
