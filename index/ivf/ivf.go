@@ -404,21 +404,11 @@ func Open(dir string, full *dense.Index) (*Index, error) {
 			want[RotationFile] = 4 * d * d
 		}
 	}
-	maps := map[string][]byte{}
-	names := make([]string, 0, len(want))
-	for name := range want {
-		names = append(names, name)
+	maps, err := sumfile.MapAll(pkg, &ix.m, mt.Files, want)
+	if err != nil {
+		ix.m.Close()
+		return nil, err
 	}
-	slices.Sort(names)
-	for _, name := range names {
-		b, err := sumfile.Map(pkg, &ix.m, mt.Files, name, want[name])
-		if err != nil {
-			ix.m.Close()
-			return nil, err
-		}
-		maps[name] = b
-	}
-	var err error
 	if ix.offs, err = vecfile.Offsets(pkg, filepath.Join(dir, ListOffsFile), maps[ListOffsFile], uint64(n)); err != nil {
 		ix.m.Close()
 		return nil, err

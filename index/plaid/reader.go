@@ -57,24 +57,17 @@ func Open(dir string, full *multivector.Index) (*Index, error) {
 		ResidualsFile: n * int64(mt.CodeBytes()),
 		IVFOffsFile:   8 * (k + 1),
 	}
-	maps := map[string][]byte{}
+	var maps map[string][]byte
 	check := func(name string, size int64) error {
 		b, err := sumfile.Map(pkg, &ix.m, mt.Files, name, size)
 		maps[name] = b
 		return err
 	}
 	err := func() error {
-		names := make([]string, 0, len(want))
-		for name := range want {
-			names = append(names, name)
-		}
-		slices.Sort(names)
-		for _, name := range names {
-			if err := check(name, want[name]); err != nil {
-				return err
-			}
-		}
 		var err error
+		if maps, err = sumfile.MapAll(pkg, &ix.m, mt.Files, want); err != nil {
+			return err
+		}
 		if ix.offs, err = vecfile.Offsets(pkg, filepath.Join(dir, IVFOffsFile), maps[IVFOffsFile], uint64(mt.IVFEntries)); err != nil {
 			return err
 		}

@@ -61,16 +61,11 @@ func Open(dir string, src *sparse.Index) (*Index, error) {
 		ListSumsFile: 8 * (v + 1), SumTermsFile: 4 * mt.NumSumTerms, SumOffsFile: 8 * (mt.NumSumTerms + 1),
 		SumBlocksFile: 2 * mt.NumSumEntries, SumCodesFile: mt.NumSumEntries,
 	}
-	maps := map[string][]byte{}
 	fail := func(err error) (*Index, error) { ix.m.Close(); return nil, err }
-	for _, name := range dataFiles {
-		b, err := sumfile.Map(pkg, &ix.m, mt.Files, name, want[name])
-		if err != nil {
-			return fail(err)
-		}
-		maps[name] = b
+	maps, err := sumfile.MapAll(pkg, &ix.m, mt.Files, want)
+	if err != nil {
+		return fail(err)
 	}
-	var err error
 	offsets := func(name string, total int64) []uint64 {
 		if err != nil {
 			return nil

@@ -19,6 +19,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"unsafe"
 
 	"github.com/irflow/irflow/index/internal/mmapfile"
@@ -136,6 +137,25 @@ func Map(pkg string, m *vecfile.Mapped, files map[string]string, name string, si
 			pkg, filepath.Join(m.Dir, name), hex.EncodeToString(h[:8]), sum[:min(16, len(sum))])
 	}
 	return b, nil
+}
+
+// MapAll maps every file of want (name → size) with Map, in name order so
+// that the first error reported does not depend on map iteration.
+func MapAll(pkg string, m *vecfile.Mapped, files map[string]string, want map[string]int64) (map[string][]byte, error) {
+	names := make([]string, 0, len(want))
+	for name := range want {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	maps := make(map[string][]byte, len(want))
+	for _, name := range names {
+		b, err := Map(pkg, m, files, name, want[name])
+		if err != nil {
+			return nil, err
+		}
+		maps[name] = b
+	}
+	return maps, nil
 }
 
 var littleEndian = func() bool { x := uint16(1); return *(*byte)(unsafe.Pointer(&x)) == 1 }()
