@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/irflow/irflow/pipeline/recipe"
-	"github.com/irflow/irflow/pipeline/recipe/recipetest"
 	_ "github.com/irflow/irflow/stages/neural"
 )
 
@@ -66,24 +64,12 @@ search "a" {
 		// A broken index block is reported once, not again by the search.
 		{"ivf", "n_lists = 0", "n_probe = 9", "n_lists = 0 is out of range", "n_lists = 0"},
 	}
-	for i, c := range cases {
-		p := filepath.Join(dir, fmt.Sprintf("r%d.hcl", i))
-		text := fmt.Sprintf(tmpl, c.method, c.index, c.method, c.search)
-		os.WriteFile(p, []byte(text), 0o644)
-		_, diags := recipe.Load(p, recipe.Options{})
-		msg := recipetest.Describe(diags)
-		if c.want == "" {
-			if diags.HasErrors() {
-				t.Errorf("case %d: %s", i, msg)
-			}
-			continue
-		}
-		line := 1 + strings.Count(text[:strings.Index(text, c.at)], "\n")
-		pos := fmt.Sprintf("%s:%d:", filepath.Base(p), line)
-		if !diags.HasErrors() || !strings.Contains(msg, c.want) || !strings.Contains(msg, pos) {
-			t.Errorf("case %d: diagnostics %q, want %q at %s", i, msg, c.want, pos)
-		}
-		if !strings.Contains(c.want, "exceeds") && strings.Contains(msg, "exceeds") {
+	var pcs []planCase
+	for _, c := range cases {
+		pcs = append(pcs, planCase{fmt.Sprintf(tmpl, c.method, c.index, c.method, c.search), c.want, c.at})
+	}
+	for i, msg := range checkPlan(t, dir, "r", pcs) {
+		if !strings.Contains(cases[i].want, "exceeds") && strings.Contains(msg, "exceeds") {
 			t.Errorf("case %d: the upstream check ran on a broken index block: %q", i, msg)
 		}
 	}

@@ -15,10 +15,12 @@ import (
 // (want "") or an error containing want at the line of the text at.
 type planCase struct{ text, want, at string }
 
-// checkPlan loads each case's recipe (written to dir as PREFIX<i>.hcl) and
-// checks its diagnostics and their position (file:line).
-func checkPlan(t *testing.T, dir, prefix string, cases []planCase) {
+// checkPlan loads each case's recipe (written to dir as PREFIX<i>.hcl),
+// checks its diagnostics and their position (file:line), and returns each
+// case's diagnostics text for further checks.
+func checkPlan(t *testing.T, dir, prefix string, cases []planCase) []string {
 	t.Helper()
+	msgs := make([]string, len(cases))
 	for i, c := range cases {
 		p := filepath.Join(dir, fmt.Sprintf("%s%d.hcl", prefix, i))
 		if err := os.WriteFile(p, []byte(c.text), 0o644); err != nil {
@@ -26,6 +28,7 @@ func checkPlan(t *testing.T, dir, prefix string, cases []planCase) {
 		}
 		_, diags := recipe.Load(p, recipe.Options{})
 		msg := recipetest.Describe(diags)
+		msgs[i] = msg
 		if c.want == "" {
 			if diags.HasErrors() {
 				t.Errorf("case %d: %s", i, msg)
@@ -38,4 +41,5 @@ func checkPlan(t *testing.T, dir, prefix string, cases []planCase) {
 			t.Errorf("case %d: diagnostics %q, want %q at %s", i, msg, c.want, pos)
 		}
 	}
+	return msgs
 }
