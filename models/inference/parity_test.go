@@ -124,7 +124,8 @@ func TestHeadsMatchLightningIR(t *testing.T) {
 	}
 }
 
-// compareVec compares the scored vectors of one text with Lightning IR's.
+// compareVec compares the scored vectors of one text with the oracle's
+// (Lightning IR, or transformers' MLM logits for SPLADE on new backbones).
 func compareVec(t *testing.T, what string, vec []float32, mask [][]bool, i int, want []float64) {
 	t.Helper()
 	var got []float32
@@ -139,7 +140,7 @@ func compareVec(t *testing.T, what string, vec []float32, mask [][]bool, i int, 
 		}
 	}
 	if len(got) != len(want) {
-		t.Errorf("%s %d: %d scored values, Lightning IR %d", what, i, len(got), len(want))
+		t.Errorf("%s %d: %d scored values, oracle %d", what, i, len(got), len(want))
 		return
 	}
 	// Sum pooling adds hundreds of token vectors: fp32 summation order
@@ -150,7 +151,7 @@ func compareVec(t *testing.T, what string, vec []float32, mask [][]bool, i int, 
 	}
 	for k := range got {
 		if math.Abs(float64(got[k])-want[k]) > 1e-5*scale {
-			t.Errorf("%s %d: value %d = %.7g, Lightning IR %.7g", what, i, k, got[k], want[k])
+			t.Errorf("%s %d: value %d = %.7g, oracle %.7g", what, i, k, got[k], want[k])
 			return
 		}
 	}

@@ -1,6 +1,6 @@
 //go:build torch
 
-package heads_test
+package inference
 
 import (
 	"context"
@@ -10,25 +10,8 @@ import (
 	"testing"
 
 	oracle "github.com/irflow/irflow/internal/modeloracle"
-	"github.com/irflow/irflow/models/inference"
 	"github.com/irflow/irflow/models/internal/testtexts"
 )
-
-// headRef is what the oracles return: scores and the scored vectors,
-// flattened (none for cross-encoders).
-type headRef struct {
-	Scores   []float64
-	QueryEmb []float64   `json:"query_emb"`
-	DocEmb   [][]float64 `json:"doc_emb"`
-}
-
-// near is models/inference's tolerance: 1e-5, or 4 fp32 ulps of the
-// reference where that is more (SPLADE scores of a random model are large).
-func near(got float32, want float64) bool {
-	a := float32(math.Abs(want))
-	ulp := float64(math.Nextafter32(a, float32(math.Inf(1))) - a)
-	return math.Abs(float64(got)-want) <= math.Max(1e-5, 4*ulp)
-}
 
 // TestHeadsOnNewBackbones runs every head on the tiny random RoBERTa,
 // XLM-RoBERTa and ModernBERT: DPR, Col and mono built and scored by
@@ -73,18 +56,18 @@ func TestHeadsOnNewBackbones(t *testing.T) {
 			"arch": c.arch, "config": c.config, "query": query, "docs": docs, "seed": i,
 		})
 	}
-	var refs map[string]headRef
+	var refs map[string]lirResult
 	oracle.RunWithInput(t, &refs, map[string]any{"cases": specs}, "lir_heads.py")
 
 	type run struct {
 		name, dir string
-		opts      inference.Options
-		ref       headRef
+		opts      Options
+		ref       lirResult
 	}
 	var runs []run
 	for i, c := range lir {
 		dir := specs[i]["out"].(string)
-		runs = append(runs, run{c.name, dir, inference.Options{}, refs[dir]})
+		runs = append(runs, run{c.name, dir, Options{}, refs[dir]})
 	}
 	splade := []struct {
 		name, backbone, sparsification string
@@ -100,10 +83,10 @@ func TestHeadsOnNewBackbones(t *testing.T) {
 		spladeSpecs = append(spladeSpecs, map[string]any{"dir": filepath.Join(root, c.backbone), "query": query, "docs": docs,
 			"query_length": c.qlen, "doc_length": c.dlen, "sparsification": c.sparsification})
 	}
-	var spladeRefs []headRef
+	var spladeRefs []lirResult
 	oracle.RunWithInput(t, &spladeRefs, map[string]any{"cases": spladeSpecs}, "mlm_splade.py")
 	for i, c := range splade {
-		o := inference.Options{Head: "splade", HeadOverrides: map[string]string{"sparsification": c.sparsification,
+		o := Options{Head: "splade", HeadOverrides: map[string]string{"sparsification": c.sparsification,
 			"query_length": strconv.Itoa(c.qlen), "doc_length": strconv.Itoa(c.dlen)}}
 		runs = append(runs, run{c.name, spladeSpecs[i]["dir"].(string), o, spladeRefs[i]})
 	}
@@ -112,7 +95,7 @@ func TestHeadsOnNewBackbones(t *testing.T) {
 	for _, r := range runs {
 		t.Run(r.name, func(t *testing.T) {
 			r.opts.Threads, r.opts.BatchSize = 2, 3
-			m, err := inference.Load(ctx, r.dir, r.opts)
+			m, err := Load(ctx, r.dir, r.opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -136,7 +119,7 @@ func TestHeadsOnNewBackbones(t *testing.T) {
 			if err := m.Save(saved); err != nil {
 				t.Fatal(err)
 			}
-			m2, err := inference.Load(ctx, saved, inference.Options{Threads: 2, BatchSize: 3})
+			m2, err := Load(ctx, saved, Options{Threads: 2, BatchSize: 3})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -157,45 +140,14 @@ func TestHeadsOnNewBackbones(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			compareVec(t, "query", q, 0, r.ref.QueryEmb)
+			compareVec(t, "query", q.Vectors[0], q.Mask, 0, r.ref.QueryEmb)
 			d, err := m.EncodeDocs(ctx, docs)
 			if err != nil {
 				t.Fatal(err)
 			}
 			for j := range docs {
-				compareVec(t, "doc", d, j, r.ref.DocEmb[j])
+				compareVec(t, "doc", d.Vectors[j], d.Mask, j, r.ref.DocEmb[j])
 			}
 		})
-	}
-}
-
-// compareVec compares the scored vectors of text i with the oracle's,
-// relative to the largest component (sum pooling and SPLADE's vocabulary
-// logits add many terms in another order).
-func compareVec(t *testing.T, what string, e *inference.Embeddings, i int, want []float64) {
-	t.Helper()
-	var got []float32
-	if e.Mask == nil {
-		got = e.Vectors[i]
-	} else {
-		for tok, on := range e.Mask[i] {
-			if on {
-				got = append(got, e.Vectors[i][tok*e.Dim:(tok+1)*e.Dim]...)
-			}
-		}
-	}
-	if len(got) != len(want) {
-		t.Errorf("%s %d: %d scored values, oracle %d", what, i, len(got), len(want))
-		return
-	}
-	scale := 1.0
-	for _, w := range want {
-		scale = math.Max(scale, math.Abs(w))
-	}
-	for k := range got {
-		if math.Abs(float64(got[k])-want[k]) > 1e-5*scale {
-			t.Errorf("%s %d: value %d = %.7g, oracle %.7g", what, i, k, got[k], want[k])
-			return
-		}
 	}
 }
