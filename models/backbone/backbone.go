@@ -40,7 +40,8 @@ type Encoder struct {
 
 	wordEmb, posEmb, typeEmb *torch.Tensor
 	embLNW, embLNB           *torch.Tensor
-	embProjW, embProjB       *torch.Tensor // ELECTRA with embedding_size ≠ hidden_size; ModernBERT's final_norm
+	embProjW, embProjB       *torch.Tensor // ELECTRA with embedding_size ≠ hidden_size
+	finalLNW, finalLNB       *torch.Tensor // ModernBERT's final_norm
 	layers                   []layer
 	all                      []*torch.Tensor
 	names                    [][]string // per tensor of all: its HF name(s), see Params
@@ -394,7 +395,7 @@ func (e *Encoder) Forward(s *torch.Scope, ids, typeIDs, mask *torch.Tensor) (*to
 	}
 	if mi != nil {
 		s.Free(mi.all()...)
-		out, err := s.LayerNorm(x, []int64{int64(e.Config.HiddenSize)}, e.embProjW, e.embProjB, e.Config.LayerNormEps)
+		out, err := s.LayerNorm(x, []int64{int64(e.Config.HiddenSize)}, e.finalLNW, e.finalLNB, e.Config.LayerNormEps)
 		if err != nil {
 			return nil, err
 		}

@@ -34,7 +34,7 @@ func (e *Encoder) Cast(ctx context.Context, rt *torch.Runtime, dt torch.DType) e
 
 // slots are the encoder's weight fields, so Cast can repoint them.
 func (e *Encoder) slots() []**torch.Tensor {
-	out := []**torch.Tensor{&e.wordEmb, &e.posEmb, &e.typeEmb, &e.embLNW, &e.embLNB, &e.embProjW, &e.embProjB}
+	out := []**torch.Tensor{&e.wordEmb, &e.posEmb, &e.typeEmb, &e.embLNW, &e.embLNB, &e.embProjW, &e.embProjB, &e.finalLNW, &e.finalLNB}
 	for i := range e.layers {
 		l := &e.layers[i]
 		out = append(out, &l.qkvW, &l.qkvB, &l.outW, &l.outB, &l.ln1W, &l.ln1B,

@@ -51,8 +51,7 @@ func checkModernBERT(c *hf.Config) error {
 // token embeddings in wordEmb, embeddings.norm in embLN*, per layer
 // attn_norm (absent in layer 0) in ln1*, Wqkv in qkv*, attn.Wo in out*,
 // mlp_norm in ln2*, mlp.Wi in inter*, mlp.Wo in ffnOut*, and final_norm in
-// embProj* (ELECTRA's projection slot: ModernBERT has none). Biases exist
-// only as norm_bias, attention_bias and mlp_bias say.
+// finalLN*. Biases exist only as norm_bias, attention_bias and mlp_bias say.
 func (e *Encoder) modernWeights(c *hf.Config, get func(string, ...int) *hf.Tensor, add func(**torch.Tensor, ...*hf.Tensor)) {
 	H, I, V := c.HiddenSize, c.IntermediateSize, c.VocabSize
 	normBias, attnBias, mlpBias := c.Bool("norm_bias", false), c.Bool("attention_bias", false), c.Bool("mlp_bias", false)
@@ -83,7 +82,7 @@ func (e *Encoder) modernWeights(c *hf.Config, get func(string, ...int) *hf.Tenso
 		linear(&l.interW, &l.interB, p+"mlp.Wi", mlpBias, 2*I, H)
 		linear(&l.ffnOutW, &l.ffnOutB, p+"mlp.Wo", mlpBias, H, I)
 	}
-	norm(&e.embProjW, &e.embProjB, "final_norm")
+	norm(&e.finalLNW, &e.finalLNB, "final_norm")
 	e.modern = &modern{
 		globalEvery: c.Int("global_attn_every_n_layers", 3),
 		window:      c.Int("local_attention", 128),
