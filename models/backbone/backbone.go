@@ -586,12 +586,7 @@ func (e *Encoder) layerForward(s *torch.Scope, l *layer, x, bias *torch.Tensor, 
 	if err != nil {
 		return nil, err
 	}
-	if e.act == "relu" {
-		inter, err = s.ReLU(inter)
-	} else {
-		inter, err = s.GELU(inter)
-	}
-	if err != nil {
+	if inter, err = e.activation(s, inter); err != nil {
 		return nil, err
 	}
 	out, err := s.Linear(inter, l.ffnOutW, l.ffnOutB)
@@ -605,4 +600,13 @@ func (e *Encoder) layerForward(s *torch.Scope, l *layer, x, bias *torch.Tensor, 
 		return nil, err
 	}
 	return s.LayerNorm(out, []int64{H}, l.ln2W, l.ln2B, eps)
+}
+
+// activation applies the config's hidden_act (CheckSupported allows gelu
+// and relu) in the feed-forward block.
+func (e *Encoder) activation(s *torch.Scope, x *torch.Tensor) (*torch.Tensor, error) {
+	if e.act == "relu" {
+		return s.ReLU(x)
+	}
+	return s.GELU(x)
 }

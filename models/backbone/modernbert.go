@@ -256,12 +256,7 @@ func (e *Encoder) modernLayer(s *torch.Scope, i int, x *torch.Tensor, in *modern
 	if err != nil {
 		return nil, err
 	}
-	if e.act == "relu" {
-		input, err = s.ReLU(input)
-	} else {
-		input, err = s.GELU(input)
-	}
-	if err != nil {
+	if input, err = e.activation(s, input); err != nil {
 		return nil, err
 	}
 	if input, err = s.Mul(input, gate); err != nil {
