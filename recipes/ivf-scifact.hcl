@@ -90,3 +90,10 @@ evaluate "ivfpq" {
   qrels   = collection.scifact.qrels
   metrics = ["nDCG@10", "R@100"]
 }
+
+evaluate "ivfpq_vs_exact" {
+  method    = "overlap"
+  run       = search.ivfpq.run
+  reference = search.exact.run
+  metrics   = ["recall@10", "recall@100"]
+}

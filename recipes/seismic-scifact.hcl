@@ -87,3 +87,10 @@ evaluate "seismic" {
   qrels   = collection.scifact.qrels
   metrics = ["nDCG@10", "R@100"]
 }
+
+evaluate "seismic_vs_exact" {
+  method    = "overlap"
+  run       = search.seismic.run
+  reference = search.exact.run
+  metrics   = ["recall@10", "recall@100"]
+}

@@ -21,7 +21,7 @@ import (
 	"github.com/irflow/irflow/pipeline/stage"
 )
 
-// Method is the kind's method name (the default, and only, evaluate method).
+// Method is the default evaluate method: measures against qrels.
 const Method = "trec_eval"
 
 // DefaultMetrics are measured when the block does not list any.
