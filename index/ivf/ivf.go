@@ -12,7 +12,10 @@
 // Training is seeded and deterministic: a random sample of TrainSize
 // vectors, k-means++ seeding, a fixed number of Lloyd iterations with sums
 // in row order; the same input, options and seed give byte-identical
-// files whatever the number of threads.
+// files whatever the number of threads. With Options.CheckpointDir set,
+// every training step and block of encoded vectors is committed there, and
+// a build killed part-way resumes after the last one with the same bytes
+// (checkpoint.go).
 //
 // Files of an index directory (little-endian):
 //
@@ -88,8 +91,14 @@ type Options struct {
 	Seed       uint64
 	// Threads (default GOMAXPROCS) change the speed, never the result.
 	Threads int
-	// Log, if set, is told what the build is doing.
-	Log func(msg string)
+	// CheckpointDir, if set, keeps the build's finished steps (training
+	// steps and encoding blocks; checkpoint.go) so that a build killed
+	// part-way resumes after the last one with the same result. The caller
+	// removes it once the index is safely elsewhere (the engine does).
+	CheckpointDir string
+	// Log, if set, is told what the build is doing; Debug, if set, about
+	// every checkpointed step.
+	Log, Debug func(msg string)
 }
 
 // DefaultIterations is faiss's ClusteringParameters.niter.
@@ -153,8 +162,9 @@ func (o Options) Check(n, d int) error {
 
 // Build trains and writes an index of the vectors of src into dir. Memory:
 // the training sample (TrainSize × Dim float32, twice with OPQ), 4 bytes
-// per document for its list and M bytes for its code; the vectors
-// themselves are read from src's mapping a block at a time.
+// per document for its list (ivf, ivfpq) and M bytes for its code (pq,
+// ivfpq); the vectors themselves are read from src's mapping a block at a
+// time (once more to checksum them when checkpointing).
 func Build(ctx context.Context, dir string, src *dense.Index, o Options) (*Meta, error) {
 	sm := src.Meta()
 	n, d := sm.NumDocs, sm.Dim
@@ -182,6 +192,30 @@ func Build(ctx context.Context, dir string, src *dense.Index, o Options) (*Meta,
 	}
 	defer w.Abort()
 
+	sp := planSteps(o)
+	nblocks := (n + blockRows - 1) / blockRows
+	var ck *checkpointer
+	if o.CheckpointDir != "" {
+		id := buildID{Format: checkpointFormat, Method: o.Method, NLists: o.NLists, M: o.M, OPQ: o.OPQ, TrainSize: o.TrainSize,
+			Iterations: o.Iterations, Seed: o.Seed, BlockRows: blockRows, NumDocs: n, Dim: d, Similarity: sm.Similarity, Vectors: vectorsDigest(src)}
+		debugf := func(format string, a ...any) {
+			if o.Debug != nil {
+				o.Debug(fmt.Sprintf(format, a...))
+			}
+		}
+		if ck, err = openCheckpoint(o.CheckpointDir, id, sp, nblocks, logf, debugf); err != nil {
+			return nil, fmt.Errorf("ivf index: checkpoint: %w", err)
+		}
+	}
+	st, err := ck.loadTrain()
+	if err != nil {
+		return nil, fmt.Errorf("ivf index: %w", err)
+	}
+	if st.Step > 0 {
+		logf("resuming the %s build from checkpoint %s: %d of %d training steps done (%s)", o.Method, o.CheckpointDir, st.Step, sp.total(), sp.describe(st.Step))
+	}
+	save := func() error { return ck.saveTrain(st) }
+
 	// Training sample, in document order.
 	idx := sample(n, trainCount(n, o.TrainSize), newRNG(o.Seed, streamSample))
 	meta.TrainSize = len(idx)
@@ -195,10 +229,28 @@ func Build(ctx context.Context, dir string, src *dense.Index, o Options) (*Meta,
 
 	var rot []float32
 	if o.OPQ {
-		logf("training the OPQ rotation on %d vectors", min(nt, opqMaxTrain))
-		if rot, err = trainOPQ(ctx, x, nt, d, o.M, o.Seed, o.Threads); err != nil {
+		var resume *opqState
+		if st.Step > 0 {
+			resume = &opqState{Done: min(st.Step, sp.opq), Rotation: st.Rotation, Codebooks: st.OPQCodebooks}
+			err := ck.need(ckptRotation, resume.Rotation, d*d)
+			if err == nil && resume.Done < sp.opq {
+				err = ck.need(ckptOPQCodebooks, resume.Codebooks, KSub*d)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("ivf index: %w", err)
+			}
+		}
+		if st.Step < sp.opq {
+			logf("training the OPQ rotation on %d vectors", min(nt, opqMaxTrain))
+		}
+		rot, err = trainOPQ(ctx, x, nt, d, o.M, o.Seed, o.Threads, resume, func(s opqState) error {
+			st.Step, st.Rotation, st.OPQCodebooks = s.Done, s.Rotation, s.Codebooks
+			return save()
+		})
+		if err != nil {
 			return nil, fmt.Errorf("ivf index: %w", err)
 		}
+		st.OPQCodebooks = nil // spent: later steps need the rotation only
 		if x, err = rotate(ctx, x, nt, d, rot, o.Threads); err != nil {
 			return nil, err
 		}
@@ -206,41 +258,89 @@ func Build(ctx context.Context, dir string, src *dense.Index, o Options) (*Meta,
 	var cents []float32
 	var coarse *scorer
 	if o.Method != MethodPQ {
-		logf("k-means: %d lists from %d vectors, %d iterations", o.NLists, nt, o.Iterations)
-		cents, err = kmeans(ctx, x, nt, d, kmeansConfig{K: o.NLists, Iters: o.Iterations, Spherical: sm.Similarity == "cosine", Threads: o.Threads},
-			newRNG(o.Seed, streamCoarse), nil)
+		base := sp.opq
+		cfg := kmeansConfig{K: o.NLists, Iters: o.Iterations, Spherical: sm.Similarity == "cosine", Threads: o.Threads,
+			After: func(round int, c []float32) error {
+				st.Step, st.Centroids = base+1+round, c
+				return save()
+			}}
+		if st.Step > base {
+			if err := ck.need(ckptCentroids, st.Centroids, o.NLists*d); err != nil {
+				return nil, fmt.Errorf("ivf index: %w", err)
+			}
+			cfg.Resume, cfg.Done = st.Centroids, min(st.Step-base, sp.coarse)-1
+		}
+		if st.Step < base+sp.coarse {
+			logf("k-means: %d lists from %d vectors, %d iterations", o.NLists, nt, o.Iterations)
+		}
+		cents, err = kmeans(ctx, x, nt, d, cfg, newRNG(o.Seed, streamCoarse), nil)
 		if err != nil {
 			return nil, fmt.Errorf("ivf index: %w", err)
 		}
+		st.Centroids = cents
 		coarse = newScorer(cents, o.NLists, d, !ipAssign)
 	}
 	var pq *PQ
 	if o.Method != MethodIVF {
+		base := sp.opq + sp.coarse
+		cfg := pqConfig{M: o.M, Iters: o.Iterations, Seed: o.Seed, Stream: streamPQ, Threads: o.Threads,
+			After: func(cb []float32) error {
+				st.Step, st.Codebooks = base+len(cb)/(KSub*(d/o.M)), cb
+				return save()
+			}}
+		if st.Step > base {
+			if err := ck.need(ckptCodebooks, st.Codebooks, (st.Step-base)*KSub*(d/o.M)); err != nil {
+				return nil, fmt.Errorf("ivf index: %w", err)
+			}
+			cfg.Done = st.Codebooks
+		}
 		res := x
-		if coarse != nil { // residuals to the list each training vector falls in
+		if coarse != nil && st.Step < sp.total() { // residuals to the list each training vector falls in
 			a, err := coarse.assignAll(ctx, x, nt, o.Threads)
 			if err != nil {
 				return nil, err
 			}
 			res = residuals(x, a, cents, d)
 		}
-		logf("product quantiser: %d sub-spaces × 256 codewords from %d vectors", o.M, nt)
-		if pq, err = trainPQ(ctx, res, nt, d, o.M, o.Iterations, o.Seed, streamPQ, o.Threads, nil); err != nil {
+		if st.Step < sp.total() {
+			logf("product quantiser: %d sub-spaces × 256 codewords from %d vectors", o.M, nt)
+		}
+		if pq, err = trainPQ(ctx, res, nt, d, cfg); err != nil {
 			return nil, fmt.Errorf("ivf index: %w", err)
 		}
 	}
 	x = nil
 
-	// Assign and encode the collection a block at a time.
-	logf("assigning and encoding %d vectors", n)
-	assign := make([]int32, n)
+	// Assign and encode the collection a block at a time; committed blocks
+	// are read back instead.
+	var lists []int32 // the list of every document (nil for pq)
+	if coarse != nil {
+		lists = make([]int32, n)
+	}
 	var codes []byte
 	if pq != nil {
-		codes = make([]byte, 0, n*o.M)
+		codes = make([]byte, n*o.M)
 	}
-	const block = 8192
-	for lo := 0; lo < n; lo += block {
-		hi := min(n, lo+block)
+	done := ck.blocksDone()
+	if done > 0 {
+		logf("resuming encoding from checkpoint %s: %d of %d blocks done", o.CheckpointDir, done, nblocks)
+	}
+	logf("assigning and encoding %d vectors", n)
+	for b := 0; b < nblocks; b++ {
+		lo, hi := b*blockRows, min(n, (b+1)*blockRows)
+		var bl []int32
+		var bc []byte
+		if lists != nil {
+			bl = lists[lo:hi]
+		}
+		if codes != nil {
+			bc = codes[lo*o.M : hi*o.M]
+		}
+		if ok, err := ck.loadBlock(b, hi-lo, bl, bc); err != nil {
+			return nil, fmt.Errorf("ivf index: %w", err)
+		} else if ok {
+			continue
+		}
 		rows := src.Vectors(lo, hi, buf)
 		buf = rows
 		if rot != nil {
@@ -253,7 +353,7 @@ func Build(ctx context.Context, dir string, src *dense.Index, o Options) (*Meta,
 			if a, err = coarse.assignAll(ctx, rows, hi-lo, o.Threads); err != nil {
 				return nil, err
 			}
-			copy(assign[lo:hi], a)
+			copy(bl, a)
 		}
 		if pq != nil {
 			res := rows
@@ -264,14 +364,20 @@ func Build(ctx context.Context, dir string, src *dense.Index, o Options) (*Meta,
 			if err != nil {
 				return nil, err
 			}
-			codes = append(codes, c...)
+			copy(bc, c)
+		}
+		if err := ck.saveBlock(b, nblocks, bl, bc); err != nil {
+			return nil, fmt.Errorf("ivf index: checkpoint: %w", err)
 		}
 	}
 
 	// Lists: documents grouped by list, in document order within each.
 	L := meta.Lists()
 	offs := make([]uint64, L+1)
-	for _, a := range assign {
+	if lists == nil {
+		offs[1] = uint64(n)
+	}
+	for _, a := range lists {
 		offs[a+1]++
 	}
 	for l := 0; l < L; l++ {
@@ -279,7 +385,11 @@ func Build(ctx context.Context, dir string, src *dense.Index, o Options) (*Meta,
 	}
 	docs := make([]uint32, n)
 	pos := slices.Clone(offs[:L])
-	for i, a := range assign {
+	for i := range docs {
+		a := 0
+		if lists != nil {
+			a = int(lists[i])
+		}
 		docs[pos[a]] = uint32(i)
 		pos[a]++
 	}

@@ -112,6 +112,14 @@ type kmeansConfig struct {
 	// (implied by Spherical).
 	IP      bool
 	Threads int
+	// Resume, if set, holds the centroids of an interrupted run after Done
+	// Lloyd rounds (0: just seeded): seeding is skipped and the rounds go
+	// on from there, so the result is the uninterrupted run's bit for bit.
+	Resume []float32
+	Done   int
+	// After, if set, is told the centroids once seeded (round 0) and after
+	// every round, to checkpoint them; an error stops the run.
+	After func(round int, c []float32) error
 }
 
 // kmeans clusters the n rows of x (n × d, n ≥ K) with Lloyd's algorithm:
@@ -127,23 +135,33 @@ func kmeans(ctx context.Context, x []float32, n, d int, cfg kmeansConfig, rng *r
 	if n < k {
 		return nil, fmt.Errorf("k-means: %d training vectors for %d centroids: need at least as many vectors as centroids", n, k)
 	}
-	c := init
-	if c == nil {
-		var err error
-		if c, err = kmeansPP(ctx, x, n, d, k, rng, cfg.Threads); err != nil {
-			return nil, err
+	var c []float32
+	if cfg.Resume != nil {
+		if len(cfg.Resume) != k*d || cfg.Done < 0 || cfg.Done > cfg.Iters {
+			return nil, fmt.Errorf("k-means: resuming from %d values after round %d, want %d × %d after at most %d", len(cfg.Resume), cfg.Done, k, d, cfg.Iters)
 		}
+		c = append([]float32(nil), cfg.Resume...)
 	} else {
-		c = append([]float32(nil), init...)
-	}
-	if cfg.Spherical {
-		for j := 0; j < k; j++ {
-			vecmath.Normalize(c[j*d:(j+1)*d], vecmath.CosineEps)
+		if init == nil {
+			var err error
+			if c, err = kmeansPP(ctx, x, n, d, k, rng, cfg.Threads); err != nil {
+				return nil, err
+			}
+		} else {
+			c = append([]float32(nil), init...)
+		}
+		if cfg.Spherical {
+			for j := 0; j < k; j++ {
+				vecmath.Normalize(c[j*d:(j+1)*d], vecmath.CosineEps)
+			}
+		}
+		if err := cfg.after(0, c); err != nil {
+			return nil, err
 		}
 	}
 	sums := make([]float64, k*d)
 	counts := make([]int, k)
-	for it := 0; it < cfg.Iters; it++ {
+	for it := cfg.Done; it < cfg.Iters; it++ {
 		s := newScorer(c, k, d, !(cfg.IP || cfg.Spherical))
 		assign, err := s.assignAll(ctx, x, n, cfg.Threads)
 		if err != nil {
@@ -172,8 +190,18 @@ func kmeans(ctx context.Context, x []float32, n, d int, cfg kmeansConfig, rng *r
 				vecmath.Normalize(c[j*d:(j+1)*d], vecmath.CosineEps)
 			}
 		}
+		if err := cfg.after(it+1, c); err != nil {
+			return nil, err
+		}
 	}
 	return c, nil
+}
+
+func (cfg kmeansConfig) after(round int, c []float32) error {
+	if cfg.After == nil {
+		return nil
+	}
+	return cfg.After(round, c)
 }
 
 // splitEmpty gives every empty cluster half of the currently largest one

@@ -50,9 +50,26 @@ func subspace(x []float32, n, d, j, dsub int, buf []float32) []float32 {
 	return buf
 }
 
-// trainPQ runs k-means in every sub-space of the n rows of x (from init's
-// codebooks when given, else k-means++ seeds drawn from seed's streams).
-func trainPQ(ctx context.Context, x []float32, n, d, m, iters int, seed, stream uint64, threads int, init []float32) (*PQ, error) {
+// pqConfig configures trainPQ.
+type pqConfig struct {
+	M, Iters int
+	// Seed and Stream (+ sub-space) pick each sub-space's k-means++ seeds.
+	Seed, Stream uint64
+	Threads      int
+	// Init warm-starts every sub-space from these codebooks (OPQ).
+	Init []float32
+	// Done holds the codebooks of the first sub-spaces of an interrupted
+	// run (a multiple of 256 × Dsub values); training goes on after them.
+	Done []float32
+	// After, if set, is told the codebooks trained so far after each
+	// sub-space, to checkpoint them; an error stops the training.
+	After func(codebooks []float32) error
+}
+
+// trainPQ runs k-means in every sub-space of the n rows of x (from Init's
+// codebooks when given, else k-means++ seeds drawn from the seed's streams).
+func trainPQ(ctx context.Context, x []float32, n, d int, cfg pqConfig) (*PQ, error) {
+	m := cfg.M
 	if d%m != 0 {
 		return nil, fmt.Errorf("product quantiser: m = %d does not divide the dimension %d", m, d)
 	}
@@ -60,18 +77,28 @@ func trainPQ(ctx context.Context, x []float32, n, d, m, iters int, seed, stream 
 		return nil, fmt.Errorf("product quantiser: %d training vectors: 8-bit codes need at least %d", n, KSub)
 	}
 	q := &PQ{M: m, D: d, Dsub: d / m, Codebooks: make([]float32, 0, m*KSub*(d/m))}
+	per := KSub * q.Dsub
+	if len(cfg.Done)%per != 0 || len(cfg.Done) > m*per {
+		return nil, fmt.Errorf("product quantiser: resuming from %d codebook values, not a whole number of the %d sub-spaces' %d", len(cfg.Done), m, per)
+	}
+	q.Codebooks = append(q.Codebooks, cfg.Done...)
 	var sub []float32
-	for j := 0; j < m; j++ {
+	for j := len(cfg.Done) / per; j < m; j++ {
 		sub = subspace(x, n, d, j, q.Dsub, sub)
 		var start []float32
-		if init != nil {
-			start = init[j*KSub*q.Dsub : (j+1)*KSub*q.Dsub]
+		if cfg.Init != nil {
+			start = cfg.Init[j*per : (j+1)*per]
 		}
-		cb, err := kmeans(ctx, sub, n, q.Dsub, kmeansConfig{K: KSub, Iters: iters, Threads: threads}, newRNG(seed, stream+uint64(j)), start)
+		cb, err := kmeans(ctx, sub, n, q.Dsub, kmeansConfig{K: KSub, Iters: cfg.Iters, Threads: cfg.Threads}, newRNG(cfg.Seed, cfg.Stream+uint64(j)), start)
 		if err != nil {
 			return nil, fmt.Errorf("product quantiser, sub-space %d: %w", j, err)
 		}
 		q.Codebooks = append(q.Codebooks, cb...)
+		if cfg.After != nil {
+			if err := cfg.After(q.Codebooks); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return q, nil
 }
@@ -142,40 +169,59 @@ const (
 	opqMaxTrain     = 32768
 )
 
+// opqState is the OPQ training after Done alternations: the rotation and
+// the codebooks it warm-starts the next alternation from.
+type opqState struct {
+	Done      int
+	Rotation  []float32
+	Codebooks []float32
+}
+
 // trainOPQ returns a d × d orthogonal rotation R (row-major) for which the
-// product quantisation of R·x loses little, starting from the identity.
-func trainOPQ(ctx context.Context, x []float32, n, d, m int, seed uint64, threads int) ([]float32, error) {
+// product quantisation of R·x loses little, starting from the identity or
+// from resume (an interrupted run's state); after, if set, is told the
+// state after every alternation, to checkpoint it.
+func trainOPQ(ctx context.Context, x []float32, n, d, m int, seed uint64, threads int, resume *opqState, after func(opqState) error) ([]float32, error) {
 	if n > opqMaxTrain {
 		x, n = x[:opqMaxTrain*d], opqMaxTrain // the sample is already random
 	}
-	r := make([]float32, d*d)
+	st := opqState{Rotation: make([]float32, d*d)}
 	for i := 0; i < d; i++ {
-		r[i*d+i] = 1
+		st.Rotation[i*d+i] = 1
 	}
-	var cb []float32
-	for it := 0; it < opqAlternations; it++ {
-		xr, err := rotate(ctx, x, n, d, r, threads)
+	if resume != nil {
+		st = *resume
+	}
+	for st.Done < opqAlternations {
+		it := st.Done
+		xr, err := rotate(ctx, x, n, d, st.Rotation, threads)
 		if err != nil {
 			return nil, err
 		}
 		iters := opqIters
-		if cb == nil {
+		if st.Codebooks == nil {
 			iters = opqIters0
 		}
-		q, err := trainPQ(ctx, xr, n, d, m, iters, seed, streamOPQ+uint64(it*m), threads, cb)
+		q, err := trainPQ(ctx, xr, n, d, pqConfig{M: m, Iters: iters, Seed: seed, Stream: streamOPQ + uint64(it*m), Threads: threads, Init: st.Codebooks})
 		if err != nil {
 			return nil, fmt.Errorf("OPQ: %w", err)
 		}
-		cb = q.Codebooks
 		codes, err := q.Encode(ctx, xr, n, threads)
 		if err != nil {
 			return nil, err
 		}
-		if r, err = procrustes(x, q.Decode(codes, n), n, d); err != nil {
+		r, err := procrustes(x, q.Decode(codes, n), n, d)
+		if err != nil {
 			return nil, err
 		}
+		st = opqState{Done: it + 1, Rotation: r, Codebooks: q.Codebooks}
+		if after != nil {
+			if err := after(st); err != nil {
+				return nil, err
+			}
+		}
 	}
-	return r, nil
+	return st.Rotation, nil
 }
 
 // procrustes returns the orthogonal R minimising Σ‖R·x_i − y_i‖²: with
