@@ -176,8 +176,12 @@ func runANNIndex(ctx context.Context, job *stage.Job, m string) error {
 	if m != MethodIVF {
 		o.M, o.OPQ = job.Int("m"), job.Bool("opq")
 	}
+	if job.CheckpointDir != "" { // training steps and encoded blocks survive a kill
+		o.CheckpointDir = filepath.Join(job.CheckpointDir, annDir)
+	}
 	if job.Log != nil {
 		o.Log = func(msg string) { job.Log.Info(msg) }
+		o.Debug = func(msg string) { job.Log.Debug(msg) }
 	}
 	meta, err := ivfx.Build(ctx, filepath.Join(outDir, annDir), full, o)
 	if err != nil {
