@@ -136,3 +136,15 @@ func TinyModels(t testing.TB) string {
 	t.Helper()
 	return Built(t, "make_tiny.py", MiniLMDir(t), testenv.Collection(t, "scifact", "docs.tsv"))
 }
+
+// TinyT5 builds (once) the tiny random T5 models of make_t5.py and returns
+// their root directory: t5 (feed_forward_proj relu, tied embeddings, 2
+// encoder and 3 decoder layers) and t5-gated (gated-gelu, untied lm_head,
+// 3 and 2 layers), both T5ForConditionalGeneration with d_model 32, 4
+// heads of d_kv 12, 8 relative-position buckets up to distance 20 and
+// T5's 32,128 embedding rows, sharing a 2,000-piece SentencePiece Unigram
+// tokenizer (nmt_nfkc, 100 extra ids) that the script trains on SciFact.
+func TinyT5(t testing.TB) string {
+	t.Helper()
+	return Built(t, "make_t5.py", testenv.Collection(t, "scifact", "docs.tsv"))
+}

@@ -95,6 +95,22 @@ func ParseConfig(path string, b []byte) (*Config, error) {
 		c.LayerNormEps = c.Float("norm_eps", 1e-5)
 		c.MaxPositionEmbeddings = c.Int("max_position_embeddings", 8192)
 		c.PadTokenID = c.Int("pad_token_id", 50283)
+	case "t5":
+		// T5 names its sizes after the paper (d_model, d_ff, num_heads;
+		// the head size d_kv need not be d_model/num_heads) and has no
+		// absolute positions, token types or hidden_act: feed_forward_proj
+		// ("relu", "gated-gelu") picks the feed-forward block. Its relative
+		// attention and decoder fields stay in Raw (models/backbone).
+		c.HiddenSize = c.Int("d_model", 512)
+		c.NumHiddenLayers = c.Int("num_layers", 6)
+		c.NumAttentionHeads = c.Int("num_heads", 8)
+		c.IntermediateSize = c.Int("d_ff", 2048)
+		c.HiddenAct = c.String("feed_forward_proj", "relu")
+		c.TypeVocabSize = 0
+		c.LayerNormEps = c.Float("layer_norm_epsilon", 1e-6)
+		// Relative positions set no limit of their own; n_positions (512 in
+		// the released configs) is the length T5 was trained on.
+		c.MaxPositionEmbeddings = c.Int("n_positions", 512)
 	case "distilbert":
 		c.HiddenSize = c.Int("dim", 768)
 		c.NumHiddenLayers = c.Int("n_layers", 6)
@@ -113,7 +129,7 @@ func ParseConfig(path string, b []byte) (*Config, error) {
 		c.LayerNormEps = c.Float("layer_norm_eps", 1e-12)
 	}
 	c.EmbeddingSize = c.Int("embedding_size", c.HiddenSize)
-	if c.VocabSize <= 0 || c.HiddenSize <= 0 || c.NumAttentionHeads <= 0 || c.HiddenSize%c.NumAttentionHeads != 0 {
+	if c.VocabSize <= 0 || c.HiddenSize <= 0 || c.NumAttentionHeads <= 0 || (c.HiddenSize%c.NumAttentionHeads != 0 && c.Backbone() != "t5") {
 		return nil, fmt.Errorf("%s: invalid sizes: vocab_size %d, hidden size %d, %d attention heads", path, c.VocabSize, c.HiddenSize, c.NumAttentionHeads)
 	}
 	return c, nil
