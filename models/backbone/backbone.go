@@ -37,6 +37,8 @@ type Encoder struct {
 	padID int64
 	// modern is ModernBERT's layout (modernbert.go); nil for the BERT family.
 	modern *modern
+	// t5 is T5's layout and weights (t5.go); nil for other architectures.
+	t5 *t5Net
 
 	wordEmb, posEmb, typeEmb *torch.Tensor
 	embLNW, embLNB           *torch.Tensor
@@ -123,6 +125,9 @@ func CheckSupported(c *hf.Config) error {
 	if _, ok := archNames[arch]; !ok {
 		return fmt.Errorf("%s: unsupported model_type %q (irflow runs %s)", c.Path, arch, strings.Join(Supported, ", "))
 	}
+	if arch == "t5" {
+		return checkT5(c)
+	}
 	switch c.HiddenAct {
 	case "gelu", "relu":
 	default:
@@ -195,6 +200,8 @@ func Load(ctx context.Context, rt *torch.Runtime, c *hf.Config, w *hf.Weights) (
 
 	if arch == "modernbert" {
 		e.modernWeights(c, get, add)
+	} else if arch == "t5" {
+		e.t5Weights(c, get, add)
 	} else {
 		e.bertWeights(c, n, get, add)
 	}
@@ -324,6 +331,9 @@ func (e *Encoder) HiddenSize() int { return e.Config.HiddenSize }
 // and attention mask of shape [batch, seq] (int64); typeIDs may be nil
 // (all zero). Intermediates are freed layer by layer.
 func (e *Encoder) Forward(s *torch.Scope, ids, typeIDs, mask *torch.Tensor) (*torch.Tensor, error) {
+	if e.t5 != nil {
+		return e.t5Forward(s, ids, mask)
+	}
 	shape := ids.Shape()
 	if len(shape) != 2 {
 		return nil, fmt.Errorf("backbone: input ids have shape %v, want [batch seq]", shape)

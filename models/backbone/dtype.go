@@ -40,6 +40,9 @@ func (e *Encoder) slots() []**torch.Tensor {
 		out = append(out, &l.qkvW, &l.qkvB, &l.outW, &l.outB, &l.ln1W, &l.ln1B,
 			&l.interW, &l.interB, &l.ffnOutW, &l.ffnOutB, &l.ln2W, &l.ln2B)
 	}
+	if e.t5 != nil {
+		out = append(out, e.t5.slots()...)
+	}
 	return out
 }
 

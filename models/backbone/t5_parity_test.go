@@ -1,0 +1,124 @@
+//go:build torch
+
+package backbone
+
+import (
+	"context"
+	"math"
+	"path/filepath"
+	"testing"
+
+	"github.com/irflow/irflow/backends/torch"
+	oracle "github.com/irflow/irflow/internal/modeloracle"
+	"github.com/irflow/irflow/models/hf"
+	"github.com/irflow/irflow/models/internal/testtexts"
+	"github.com/irflow/irflow/models/tokenizer"
+)
+
+// TestT5MatchesTransformers runs the tiny T5 models on a padded batch of
+// texts of very different lengths and compares, per text, the encoder's
+// last hidden state (is_encoder_decoder false: T5EncoderModel) and the
+// decoder's state for the start token (T5Model) with transformers run on
+// that text alone: relative position buckets past the exact range, RMS
+// norms, unscaled attention, both feed-forward kinds and the
+// cross-attention's padding mask all have to be right within 1e-5.
+func TestT5MatchesTransformers(t *testing.T) {
+	root := oracle.TinyT5(t)
+	texts := testtexts.Mixed(t)
+	cases := []struct {
+		name   string
+		dir    string
+		maxLen int
+	}{
+		{"t5 (relu, 2+3 layers)", filepath.Join(root, "t5"), 64},
+		{"t5-gated (gated-gelu, 3+2 layers)", filepath.Join(root, "t5-gated"), 64},
+		{"t5 at 512 tokens", filepath.Join(root, "t5"), 512},
+	}
+	rt, err := torch.Open(torch.Options{Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close()
+	var models [][2]any
+	for _, tc := range cases {
+		models = append(models, [2]any{tc.dir, tc.maxLen})
+	}
+	var refs [][]struct {
+		IDs     []int
+		Encoder []float64
+		Decoder []float64
+	}
+	oracle.RunWithInput(t, &refs, map[string]any{"models": models, "texts": texts}, "t5_forward.py")
+	for k, tc := range cases {
+		for _, decoder := range []bool{false, true} {
+			name := tc.name + " encoder"
+			if decoder {
+				name = tc.name + " decoder step"
+			}
+			t.Run(name, func(t *testing.T) {
+				ref := refs[k]
+				cfg, err := hf.LoadConfig(tc.dir)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !IsEncoderDecoder(cfg) {
+					t.Fatal("a T5ForConditionalGeneration config should be encoder–decoder")
+				}
+				if !decoder {
+					cfg.Set("is_encoder_decoder", false)
+				}
+				w, err := hf.LoadWeights(tc.dir)
+				if err != nil {
+					t.Fatal(err)
+				}
+				enc, err := Load(context.Background(), rt, cfg, w)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer enc.Free()
+				tok, err := tokenizer.Load(tc.dir)
+				if err != nil {
+					t.Fatal(err)
+				}
+				encs := tok.EncodeBatch(texts, tc.maxLen)
+				ids, types, mask, B, L := tokenizer.PadBatch(encs, tok.Specials().PAD, 8)
+				H := cfg.HiddenSize
+				var got []float32
+				err = rt.Do(context.Background(), func(s *torch.Scope) error {
+					return s.NoGrad(func(s *torch.Scope) error {
+						it, tt, mt, err := batchTensors(s, ids, types, mask, B, L)
+						if err != nil {
+							return err
+						}
+						out, err := enc.Forward(s, it, tt, mt)
+						if err != nil {
+							return err
+						}
+						got, err = s.Float32s(out)
+						return err
+					})
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var worst float64
+				for i, e := range encs {
+					if !equalInts(e.IDs, ref[i].IDs) {
+						t.Fatalf("text %d: irflow ids %v, transformers %v", i, e.IDs, ref[i].IDs)
+					}
+					want, at := ref[i].Encoder, i*L*H
+					if decoder {
+						want, at = ref[i].Decoder, i*H
+					}
+					for j, v := range want {
+						worst = max(worst, math.Abs(float64(got[at+j])-v))
+					}
+				}
+				t.Logf("max |Δ| = %.2e over %d texts (batch padded to %d)", worst, B, L)
+				if worst > tol {
+					t.Errorf("hidden states differ from transformers by %.2e > %g", worst, tol)
+				}
+			})
+		}
+	}
+}
