@@ -313,12 +313,28 @@ func listOrNil(s []string) any {
 // Resolve picks a model directory's head: the preset when one is named (a
 // sentence-transformers directory keeps its own pooling and lengths),
 // else the head the directory describes (Lightning IR or
-// sentence-transformers config), else an error naming the presets.
+// sentence-transformers config), else an error naming the presets; then
+// fits it to the backbone (ForBackbone). The preset mono on a plain T5
+// checkpoint is castorini's monoT5 (scoring_strategy mono, no per-side
+// truncation); RankT5 is scoring_strategy rank.
 func Resolve(dir string, c *hf.Config, preset string) (Options, error) {
+	h, err := resolve(dir, c, preset)
+	if err == nil {
+		err = ForBackbone(h, c)
+	}
+	return h, err
+}
+
+func resolve(dir string, c *hf.Config, preset string) (Options, error) {
 	if preset != "" {
 		h, err := Preset(preset, c.HiddenSize)
 		if err != nil {
 			return h, err
+		}
+		if preset == Mono && c.ModelType == "t5" {
+			// A plain T5ForConditionalGeneration is castorini's monoT5 as
+			// Lightning IR registers it: two logits, no per-side cut.
+			h.ScoringStrategy, h.QueryLength, h.DocLength = "mono", 0, 0
 		}
 		if preset == SentenceTransformers {
 			if st, ok, err := FromConfig(dir, c); err == nil && ok && st.Architecture == SentenceTransformers {

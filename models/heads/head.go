@@ -24,6 +24,7 @@ type Head struct {
 	tied                                                   bool // mlmDecW is the backbone's word embeddings (TieDecoder)
 	// Cross-encoder: optional BERT pooler (dense + tanh), then the scorer.
 	poolW, poolB, linW, linB *torch.Tensor
+	scale                    float64 // ScaleLinear's input scale (mono on T5, t5.go); 0: none
 
 	all []*torch.Tensor
 }
@@ -47,6 +48,11 @@ func Load(ctx context.Context, rt *torch.Runtime, o Options, c *hf.Config, w *hf
 		return nil, err
 	}
 	h := &Head{Opts: o}
+	scale, t5Err := t5Mono(o, c, w)
+	if t5Err != nil {
+		return nil, t5Err
+	}
+	h.scale = scale
 	H := c.HiddenSize
 	type want struct {
 		dst *(*torch.Tensor)
@@ -404,6 +410,11 @@ func (h *Head) CrossScore(s *torch.Scope, hidden, mask *torch.Tensor) (*torch.Te
 			return nil, err
 		}
 		if x, err = s.Tanh(x); err != nil {
+			return nil, err
+		}
+	}
+	if h.scale != 0 {
+		if x, err = s.MulScalar(x, h.scale); err != nil {
 			return nil, err
 		}
 	}

@@ -107,6 +107,10 @@ func Load(ctx context.Context, dir string, o Options) (*Model, error) {
 			return nil, fmt.Errorf("%s: %w", dir, err)
 		}
 	}
+	// The head picks the network on T5: encoder alone or encoder–decoder.
+	if err := heads.ForBackbone(head, cfg); err != nil {
+		return nil, err
+	}
 	tok, err := tokenizer.Load(dir)
 	if err != nil {
 		return nil, err

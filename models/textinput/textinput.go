@@ -24,12 +24,14 @@ type Encoder struct {
 	maxPositions           int
 	queryMarker, docMarker int          // -1 without marker tokens
 	queryMasked, docMasked map[int]bool // token ids left out of multi-vector scoring
+	t5                     *t5Pair      // Lightning IR's monoT5/RankT5 pair template (t5.go)
 }
 
 // New adds the head's marker tokens to tok and resolves its scoring-mask
 // tokens; errors name the model directory dir.
 func New(dir string, tok *tokenizer.Tokenizer, head heads.Options, cfg *hf.Config) (*Encoder, error) {
 	e := &Encoder{tok: tok, head: head, maxPositions: backbone.MaxLength(cfg), queryMarker: -1, docMarker: -1}
+	e.t5 = newT5Pair(tok, head, cfg)
 	if backbone.IsRoBERTa(cfg) {
 		// RoBERTa numbers positions from the input ids: padding must be the
 		// model's padding_idx, or padded texts would shift their positions.
@@ -130,6 +132,9 @@ func (e *Encoder) Pair(query, doc string) (tokenizer.Encoding, error) {
 	maxLen := e.tok.ModelMaxLength()
 	if maxLen <= 0 || maxLen > e.maxPositions {
 		maxLen = e.maxPositions
+	}
+	if e.t5 != nil {
+		return e.t5.encode(e.tok, q, d, maxLen), nil
 	}
 	return e.tok.EncodePair(q, d, maxLen, tokenizer.LongestFirst)
 }

@@ -1,0 +1,127 @@
+//go:build torch
+
+package inference
+
+import (
+	"context"
+	"math"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	oracle "github.com/irflow/irflow/internal/modeloracle"
+	"github.com/irflow/irflow/models/internal/testtexts"
+)
+
+// TestT5HeadsMatchLightningIR compares irflow with Lightning IR 0.0.6 on
+// the tiny T5 models: monoT5 and RankT5 as Lightning IR saves them (mono
+// on T5Model, ScaleLinear), castorini-style plain T5ForConditionalGeneration
+// directories with the head named (the scorer = rows of the shared
+// embeddings, by Lightning IR's own _map_mono_t5_weights and
+// _map_rank_t5_weights), and XTR (Col on T5EncoderModel, linear_no_bias,
+// l2). Cross-encoder inputs must equal Lightning IR's token for token
+// (its "Query: … Document: … Relevant:" templates, the pair cut to 512);
+// scores and embeddings within the tolerances of TestHeadsMatchLightningIR.
+func TestT5HeadsMatchLightningIR(t *testing.T) {
+	root := oracle.TinyT5(t)
+	out := t.TempDir()
+	query := testtexts.Lines(t, 1, "scifact", "queries.tsv")[0]
+	docs := append(testtexts.Lines(t, 4, "scifact", "docs.tsv"), testtexts.Lines(t, 3, "msmarco-passage", "rerank", "passages.tsv")...)
+	long := strings.Repeat(docs[0]+" ", 6) // past 512 tokens: the pair is cut longest first
+	docs = append(docs, "Short, punctuated: doc!", long)
+	cases := []struct {
+		name, backbone, arch string
+		config               map[string]any
+		opts                 Options // for castorini-style directories, loaded in place
+	}{
+		{"monoT5 saved by Lightning IR (gated-gelu)", "t5-gated", "mono", map[string]any{}, Options{}},
+		{"RankT5 saved by Lightning IR (relu, query 8, doc 40)", "t5", "rank", map[string]any{"query_length": 8, "doc_length": 40}, Options{}},
+		{"castorini monoT5 (T5ForConditionalGeneration, head mono)", "t5", "castorini-mono", nil, Options{Head: "mono"}},
+		{"castorini RankT5 (head mono, scoring_strategy rank)", "t5-gated", "castorini-rank", nil,
+			Options{Head: "mono", HeadOverrides: map[string]string{"scoring_strategy": "rank"}}},
+		{"XTR (col on the T5 encoder)", "t5", "xtr", map[string]any{"embedding_dim": 16}, Options{}},
+		{"XTR gated, doc 48, mean over query tokens", "t5-gated", "xtr", map[string]any{"embedding_dim": 8, "doc_length": 48,
+			"query_aggregation_function": "mean"}, Options{}},
+	}
+	var specs []map[string]any
+	for i, c := range cases {
+		spec := map[string]any{
+			"out": filepath.Join(out, c.arch+string(rune('a'+i))), "backbone": filepath.Join(root, c.backbone),
+			"arch": c.arch, "query": query, "docs": docs, "seed": i,
+		}
+		if c.config != nil {
+			spec["config"] = c.config
+		}
+		specs = append(specs, spec)
+	}
+	var refs map[string]struct {
+		lirResult
+		IDs [][]int
+	}
+	oracle.RunWithInput(t, &refs, map[string]any{"cases": specs}, "lir_t5.py")
+	ctx := context.Background()
+	for i, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ref := refs[specs[i]["out"].(string)]
+			dir, opts := specs[i]["out"].(string), c.opts
+			if c.opts.Head != "" {
+				dir = specs[i]["backbone"].(string)
+			}
+			opts.Threads, opts.BatchSize = 2, 3
+			m, err := Load(ctx, dir, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			for j, want := range ref.IDs {
+				e, err := m.inputs.Pair(query, docs[j])
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !equalIDs(e.IDs, want) {
+					t.Fatalf("doc %d: irflow input ids %v,\nLightning IR %v", j, e.IDs, want)
+				}
+			}
+			scores, err := m.Score(ctx, query, docs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var worst, top float64
+			for j, s := range scores {
+				if !near(s, ref.Scores[j]) {
+					t.Errorf("doc %d: score %.7g, Lightning IR %.7g", j, s, ref.Scores[j])
+				}
+				worst = math.Max(worst, math.Abs(float64(s)-ref.Scores[j]))
+				top = math.Max(top, math.Abs(ref.Scores[j]))
+			}
+			t.Logf("max |Δscore| %.2g for scores up to %.4g", worst, top)
+			if c.arch != "xtr" {
+				return
+			}
+			q, err := m.EncodeQueries(ctx, []string{query})
+			if err != nil {
+				t.Fatal(err)
+			}
+			compareVec(t, "query", q.Vectors[0], q.Mask, 0, ref.QueryEmb)
+			d, err := m.EncodeDocs(ctx, docs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for j := range docs {
+				compareVec(t, "doc", d.Vectors[j], d.Mask, j, ref.DocEmb[j])
+			}
+		})
+	}
+}
+
+func equalIDs(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
