@@ -199,7 +199,10 @@ type scratch struct {
 	buf   []float32
 	sel   []int
 	qsel  []float32
-	cands []topk.Entry
+	qq    []float32 // ‖q‖² of the batch's queries (l2)
+	// byList[l] holds the batch's queries that probe list l (IVF-Flat).
+	byList [][]int
+	cands  []topk.Entry
 }
 
 // batch searches queries q0..q1-1 and stores their sorted results.
@@ -262,14 +265,30 @@ func (s *searcher) probes(sc *scratch, q0, q1 int) {
 // flatBlock is the number of stored vectors scored per kernel call.
 const flatBlock = 96
 
+// oneQueryMax is the most queries of a batch for which a list is scored
+// one query at a time (vecmath.DotsOne) rather than as a packed panel:
+// DotsOne costs about a fifth of a 16-row panel (BenchmarkDotsOne, 96 ×
+// 128), so up to four queries are cheaper alone. With many lists and
+// few probes (1,024 lists, n_probe 1–4, a batch of 128 queries) nearly
+// every list has one or two.
+const oneQueryMax = 4
+
 // flat scores the probed lists of IVF-Flat exactly, list by list with
-// every query of the batch that probes it packed together.
+// every query of the batch that probes it: packed together, or one by one
+// when there are few. Both kernels sum each product in the same order, so
+// a score does not depend on which scored it.
 func (s *searcher) flat(sc *scratch, q0, q1 int) {
 	nq := q1 - q0
 	for i := 0; i < nq; i++ {
 		sc.heaps[i].Reset(s.k)
 	}
-	byList := make([][]int, s.L)
+	if len(sc.byList) < s.L {
+		sc.byList = make([][]int, s.L)
+	}
+	byList := sc.byList[:s.L]
+	for l := range byList {
+		byList[l] = byList[l][:0]
+	}
 	for i := 0; i < nq; i++ {
 		for _, l := range sc.probe[i] {
 			byList[l] = append(byList[l], i)
@@ -279,42 +298,52 @@ func (s *searcher) flat(sc *scratch, q0, q1 int) {
 	if len(sc.tile) < queryBatch*flatBlock {
 		sc.tile = make([]float32, max(len(sc.tile), queryBatch*flatBlock))
 	}
-	qq := make([]float32, nq)
+	qq := sc.qq[:0]
 	if s.l2 {
-		for i := range qq {
-			qq[i] = vecmath.SqNorm(s.q[(q0+i)*d : (q0+i+1)*d])
+		for i := 0; i < nq; i++ {
+			qq = append(qq, vecmath.SqNorm(s.q[(q0+i)*d:(q0+i+1)*d]))
 		}
 	}
+	sc.qq = qq
 	for l, qs := range byList {
 		if len(qs) == 0 {
 			continue
 		}
-		sc.qsel = sc.qsel[:0]
-		for _, i := range qs {
-			sc.qsel = append(sc.qsel, s.q[(q0+i)*d:(q0+i+1)*d]...)
+		packed := len(qs) > oneQueryMax
+		if packed {
+			sc.qsel = sc.qsel[:0]
+			for _, i := range qs {
+				sc.qsel = append(sc.qsel, s.q[(q0+i)*d:(q0+i+1)*d]...)
+			}
+			sc.p.Pack(sc.qsel, len(qs), d)
 		}
-		sc.p.Pack(sc.qsel, len(qs), d)
 		lo, hi := s.ix.List(l)
 		for b0 := lo; b0 < hi; b0 += flatBlock {
 			b1 := min(hi, b0+flatBlock)
 			nd := b1 - b0
-			sc.p.Dots(sc.tile, queryBatch, s.ix.FlatRows(b0, b1), nd)
+			rows := s.ix.FlatRows(b0, b1)
+			if packed {
+				sc.p.Dots(sc.tile, queryBatch, rows, nd)
+			}
 			docs := s.ix.Docs(b0, b1)
 			var norms []float32
 			if s.l2 {
 				norms = s.ix.Norms(b0, b1)
 			}
 			for qi, i := range qs {
+				// col[j*stride] is query i's product with row j.
+				col, stride := sc.tile[qi:], queryBatch
+				if !packed {
+					col, stride = sc.tile[:nd], 1
+					vecmath.DotsOne(col, s.q[(q0+i)*d:(q0+i+1)*d], rows, nd)
+				}
 				h := &sc.heaps[i]
-				for j := 0; j < nd; j++ {
-					v := sc.tile[j*queryBatch+qi]
-					var score float64
+				for j, doc := range docs {
+					v := col[j*stride]
+					score := float64(v)
 					if s.l2 {
 						score = l2Score(v, qq[i], norms[j])
-					} else {
-						score = float64(v)
 					}
-					doc := docs[j]
 					h.Offer(topk.Entry{Score: score, Rank: doc, Doc: doc})
 				}
 			}

@@ -114,8 +114,9 @@ func recall(got [][]ivf.Hit, want [][]denses.Hit, k int) float64 {
 }
 
 // TestFullProbeIsExact: with every list probed, IVF-Flat is exact search,
-// hit for hit and bit for bit; so are PQ and IVF-PQ (with OPQ too) when
-// every document is a candidate and re-scored.
+// hit for hit and bit for bit, whether a list's queries are scored as a
+// packed panel (40 queries) or one at a time (3); so are PQ and IVF-PQ
+// (with OPQ too) when every document is a candidate and re-scored.
 func TestFullProbeIsExact(t *testing.T) {
 	const n, d, nq, k = 1500, 32, 40, 20
 	x := clustered(1, n, d, 12, 0.6)
@@ -137,6 +138,10 @@ func TestFullProbeIsExact(t *testing.T) {
 			t.Run(name, func(t *testing.T) {
 				ix := build(t, filepath.Join(t.TempDir(), "ivf"), full, c.o)
 				got := search(t, ix, q, ivf.Options{K: k, NProbe: ix.Meta().Lists(), CandidateK: c.cand, Rescore: c.cand > 0, Threads: 2})
+				// Three queries: every list is scored one query at a
+				// time (vecmath.DotsOne), not as a packed panel.
+				few := search(t, ix, q[:3*d], ivf.Options{K: k, NProbe: ix.Meta().Lists(), CandidateK: c.cand, Rescore: c.cand > 0, Threads: 1})
+				got = append(append([][]ivf.Hit(nil), few...), got[3:]...)
 				for i := range want {
 					if len(got[i]) != len(want[i]) {
 						t.Fatalf("query %d: %d hits, exact %d", i, len(got[i]), len(want[i]))
