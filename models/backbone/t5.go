@@ -395,7 +395,7 @@ func (e *Encoder) t5Attend(s *torch.Scope, q, k, v, bias *torch.Tensor, B, Lq in
 	if err != nil {
 		return nil, err
 	}
-	if probs, err = e.dropout(s, probs, e.dropHidden); err != nil {
+	if probs, err = e.dropout(s, probs, e.dropAttn); err != nil {
 		return nil, err
 	}
 	ctx, err := s.MatMul(probs, v)

@@ -72,6 +72,10 @@ func DropoutProbs(c *hf.Config) (hidden, attention float64) {
 		// does not tell apart; attention_dropout its probabilities and
 		// attention output.
 		return c.Float("mlp_dropout", 0), c.Float("attention_dropout", 0)
+	case "t5":
+		// T5 has one, dropout_rate, for every dropout site.
+		r := c.Float("dropout_rate", 0.1)
+		return r, r
 	}
 	return c.Float("hidden_dropout_prob", 0.1), c.Float("attention_probs_dropout_prob", 0.1)
 }

@@ -20,9 +20,12 @@ import (
 // padded batch equals PyTorch's (grads.py) within 1e-5 of the largest.
 // For RoBERTa this covers the gather of padding-offset positions (the
 // padded rows get no gradient on either side), for ModernBERT the rotary
-// embeddings, GeGLU, local attention and final norm.
+// embeddings, GeGLU, local attention and final norm, for T5 the relative
+// position bias, RMS norms and both feed-forward kinds in the encoder
+// (T5EncoderModel) and, through the decoder's start-token step (T5Model),
+// the cross-attention and the shared embedding used by both stacks.
 func TestGradientsMatchPyTorch(t *testing.T) {
-	root := oracle.TinyModels(t)
+	root, t5 := oracle.TinyModels(t), oracle.TinyT5(t)
 	texts := testtexts.Mixed(t)
 	rt, err := torch.Open(torch.Options{Threads: 2})
 	if err != nil {
@@ -31,11 +34,19 @@ func TestGradientsMatchPyTorch(t *testing.T) {
 	defer rt.Close()
 	// BERT's training is models/training's (Lightning IR steps); its
 	// 30,522-row embedding gradient would make the oracle's output large.
-	archs := []string{"roberta", "xlm-roberta", "modernbert", "modernbert-bias"}
+	archs := []string{"roberta", "xlm-roberta", "modernbert", "modernbert-bias", "t5", "t5-gated", "t5 decoder step"}
+	dirs := map[string]string{"t5": filepath.Join(t5, "t5"), "t5-gated": filepath.Join(t5, "t5-gated"), "t5 decoder step": filepath.Join(t5, "t5")}
 	const maxLen = 48
-	var models [][2]any
+	var models [][]any
 	for _, a := range archs {
-		models = append(models, [2]any{filepath.Join(root, a), maxLen})
+		if dirs[a] == "" {
+			dirs[a] = filepath.Join(root, a)
+		}
+		m := []any{dirs[a], maxLen}
+		if a == "t5 decoder step" {
+			m = append(m, "decoder")
+		}
+		models = append(models, m)
 	}
 	var refs []struct {
 		IDs   [][]int64
@@ -45,11 +56,14 @@ func TestGradientsMatchPyTorch(t *testing.T) {
 	oracle.RunWithInput(t, &refs, map[string]any{"models": models, "texts": texts}, "grads.py")
 	for k, arch := range archs {
 		t.Run(arch, func(t *testing.T) {
-			dir := filepath.Join(root, arch)
+			dir := dirs[arch]
 			ref := refs[k]
 			cfg, err := hf.LoadConfig(dir)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if arch == "t5" || arch == "t5-gated" {
+				cfg.Set("is_encoder_decoder", false) // T5EncoderModel
 			}
 			w, err := hf.LoadWeights(dir)
 			if err != nil {
@@ -73,10 +87,6 @@ func TestGradientsMatchPyTorch(t *testing.T) {
 				}
 			}
 			H := cfg.HiddenSize
-			r := make([]float32, B*L*H)
-			for i := range r {
-				r[i] = float32(math.Sin(0.01 * float64(i)))
-			}
 			params := enc.Params()
 			grads := map[string][]float32{}
 			var loss, size float64 // size: Σ|hidden·R·mask|, the scale of the loss's rounding
@@ -94,11 +104,17 @@ func TestGradientsMatchPyTorch(t *testing.T) {
 				if err != nil {
 					return err
 				}
-				rm := make([]float32, len(r))
+				// R · mask over the output [B Lout H]; the decoder's single
+				// start position (Lout 1) is never padding.
+				Lout := int(hidden.Shape()[1])
+				rm := make([]float32, B*Lout*H)
 				for i := range rm {
-					rm[i] = r[i] * float32(mask[i/H])
+					rm[i] = float32(math.Sin(0.01 * float64(i)))
+					if Lout == L {
+						rm[i] *= float32(mask[i/H])
+					}
 				}
-				rt, err := s.FromFloat32(rm, int64(B), int64(L), int64(H))
+				rt, err := s.FromFloat32(rm, int64(B), int64(Lout), int64(H))
 				if err != nil {
 					return err
 				}

@@ -71,8 +71,8 @@ func fromLightningIR(c *hf.Config) (Options, error) {
 	if err != nil {
 		return o, err
 	}
-	o.QueryLength = c.Int("query_length", o.QueryLength)
-	o.DocLength = c.Int("doc_length", o.DocLength)
+	o.QueryLength = lengthField(c, "query_length", o.QueryLength)
+	o.DocLength = lengthField(c, "doc_length", o.DocLength)
 	if arch == Mono {
 		o.ScoringStrategy = c.String("scoring_strategy", o.ScoringStrategy)
 		o.Pooling = c.String("pooling_strategy", o.Pooling)
@@ -135,6 +135,23 @@ func fromLightningIR(c *hf.Config) (Options, error) {
 		}
 	}
 	return o, wrap(c, o.Validate())
+}
+
+// lengthField reads query_length or doc_length: Lightning IR's None (no
+// per-side truncation, as castorini's monoT5 is registered) is irflow's 0.
+func lengthField(c *hf.Config, key string, def int) int {
+	if v, ok := c.Raw[key]; ok && v == nil {
+		return 0
+	}
+	return c.Int(key, def)
+}
+
+// lengthOrNil writes a length back: 0 as None.
+func lengthOrNil(n int) any {
+	if n == 0 {
+		return nil
+	}
+	return n
 }
 
 func tokenList(c *hf.Config, key string) ([]string, error) {
@@ -250,8 +267,8 @@ func (o *Options) LightningIRConfig(backbone string) map[string]any {
 	m := map[string]any{
 		"model_type":          lirModelType[arch],
 		"backbone_model_type": backbone,
-		"query_length":        o.QueryLength,
-		"doc_length":          o.DocLength,
+		"query_length":        lengthOrNil(o.QueryLength),
+		"doc_length":          lengthOrNil(o.DocLength),
 	}
 	if arch == Mono {
 		m["scoring_strategy"] = o.ScoringStrategy

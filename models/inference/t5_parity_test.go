@@ -22,6 +22,8 @@ import (
 // l2). Cross-encoder inputs must equal Lightning IR's token for token
 // (its "Query: … Document: … Relevant:" templates, the pair cut to 512);
 // scores and embeddings within the tolerances of TestHeadsMatchLightningIR.
+// The castorini and XTR models are then saved by irflow and scored by
+// Lightning IR from those directories, which must give the same scores.
 func TestT5HeadsMatchLightningIR(t *testing.T) {
 	root := oracle.TinyT5(t)
 	out := t.TempDir()
@@ -35,6 +37,8 @@ func TestT5HeadsMatchLightningIR(t *testing.T) {
 		opts                 Options // for castorini-style directories, loaded in place
 	}{
 		{"monoT5 saved by Lightning IR (gated-gelu)", "t5-gated", "mono", map[string]any{}, Options{}},
+		{"monoT5 saved by Lightning IR, query_length and doc_length None", "t5", "mono",
+			map[string]any{"query_length": nil, "doc_length": nil}, Options{}},
 		{"RankT5 saved by Lightning IR (relu, query 8, doc 40)", "t5", "rank", map[string]any{"query_length": 8, "doc_length": 40}, Options{}},
 		{"castorini monoT5 (T5ForConditionalGeneration, head mono)", "t5", "castorini-mono", nil, Options{Head: "mono"}},
 		{"castorini RankT5 (head mono, scoring_strategy rank)", "t5-gated", "castorini-rank", nil,
@@ -60,6 +64,8 @@ func TestT5HeadsMatchLightningIR(t *testing.T) {
 	}
 	oracle.RunWithInput(t, &refs, map[string]any{"cases": specs}, "lir_t5.py")
 	ctx := context.Background()
+	var saved []map[string]any // irflow's saves, for Lightning IR to score
+	var savedRef []lirResult
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			ref := refs[specs[i]["out"].(string)]
@@ -95,6 +101,18 @@ func TestT5HeadsMatchLightningIR(t *testing.T) {
 				top = math.Max(top, math.Abs(ref.Scores[j]))
 			}
 			t.Logf("max |Δscore| %.2g for scores up to %.4g", worst, top)
+			if c.opts.Head != "" || c.arch == "xtr" {
+				dir := filepath.Join(out, "irflow", c.arch+string(rune('a'+i)))
+				if err := m.Save(dir); err != nil {
+					t.Fatal(err)
+				}
+				arch := "saved-mono"
+				if c.arch == "xtr" {
+					arch = "saved-col"
+				}
+				saved = append(saved, map[string]any{"out": dir, "backbone": dir, "arch": arch, "query": query, "docs": docs})
+				savedRef = append(savedRef, ref.lirResult)
+			}
 			if c.arch != "xtr" {
 				return
 			}
@@ -111,6 +129,16 @@ func TestT5HeadsMatchLightningIR(t *testing.T) {
 				compareVec(t, "doc", d.Vectors[j], d.Mask, j, ref.DocEmb[j])
 			}
 		})
+	}
+	var again map[string]lirResult
+	oracle.RunWithInput(t, &again, map[string]any{"cases": saved}, "lir_t5.py")
+	for i, sv := range saved {
+		got, want := again[sv["out"].(string)].Scores, savedRef[i].Scores
+		for j := range want {
+			if !near(float32(got[j]), want[j]) {
+				t.Errorf("%s saved by irflow, scored by Lightning IR: doc %d: %.7g, before saving %.7g", filepath.Base(sv["out"].(string)), j, got[j], want[j])
+			}
+		}
 	}
 }
 

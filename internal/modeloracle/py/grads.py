@@ -3,26 +3,39 @@
 # sum(hidden * R * mask), R[i] = sin(0.01 i) over the flattened
 # [batch, seq, hidden] output: padded outputs take no part, as in every
 # ranking loss. Parameters without a gradient (the pooler) are left out.
-# usage: grads.py < {"models": [[dir, max_len], ...], "texts": [...]}
+# T5 runs as T5EncoderModel, or with a third element "decoder" as T5Model
+# for the decoder's start-token state (its loss has no padding); there the
+# decoder self-attention's q, k and relative bias get exactly zero
+# gradient (softmax over one key is constant) and are left out.
+# usage: grads.py < {"models": [[dir, max_len(, "decoder")], ...], "texts": [...]}
 # prints one {"ids": [[...]], "loss": float, "grads": {name: [flattened floats]}} per model
 import json, sys
 
 import torch
-from transformers import AutoModel, AutoTokenizer
+from transformers import AutoConfig, AutoModel, AutoTokenizer, T5EncoderModel
 
 spec = json.load(sys.stdin)
 res = []
-for d, max_len in spec["models"]:
+for d, max_len, *mode in spec["models"]:
     tok = AutoTokenizer.from_pretrained(d)
-    model = AutoModel.from_pretrained(d, torch_dtype=torch.float32, attn_implementation="eager").float().eval()
+    t5 = AutoConfig.from_pretrained(d).model_type == "t5"
+    Model = T5EncoderModel if t5 and not mode else AutoModel
+    model = Model.from_pretrained(d, torch_dtype=torch.float32, attn_implementation="eager").float().eval()
     enc = tok(spec["texts"], truncation=True, max_length=max_len, padding=True, return_tensors="pt")
-    h = model(**enc).last_hidden_state
+    if mode:
+        start = torch.zeros((enc["input_ids"].shape[0], 1), dtype=torch.long)
+        h = model(**enc, decoder_input_ids=start).last_hidden_state
+        m = torch.ones(h.shape[:2])
+    else:
+        h = model(**enc).last_hidden_state
+        m = enc["attention_mask"]
     r = torch.sin(0.01 * torch.arange(h.numel(), dtype=torch.float64)).to(torch.float32).view_as(h)
-    loss = (h * r * enc["attention_mask"][..., None]).sum()
+    loss = (h * r * m[..., None]).sum()
     loss.backward()
     res.append({
         "ids": enc["input_ids"].tolist(),
         "loss": loss.item(),
-        "grads": {n: p.grad.flatten().tolist() for n, p in model.named_parameters() if p.grad is not None},
+        "grads": {n: p.grad.flatten().tolist() for n, p in model.named_parameters()
+                  if p.grad is not None and not (t5 and not p.grad.any())},
     })
 print(json.dumps(res))

@@ -6,7 +6,9 @@
 #   "castorini-mono" / "castorini-rank": the plain T5ForConditionalGeneration
 #     directory with Lightning IR's own _map_mono_t5_weights / _map_rank_t5_weights
 #     (the scorer = rows of the shared embeddings), nothing saved;
-#   "xtr": ColConfig(projection linear_no_bias, l2) on T5EncoderModel, saved to OUT.
+#   "xtr": ColConfig(projection linear_no_bias, l2) on T5EncoderModel, saved to OUT;
+#   "saved-mono" / "saved-col": BACKBONE is a directory irflow saved, loaded
+#     and scored as it is (col on T5EncoderModel), nothing saved.
 # usage: lir_t5.py < {"cases": [{"out", "backbone", "arch", "config", "query", "docs", "seed"}]}
 # prints {out: {"scores": [...], "ids": [[...]...] (cross-encoders), "query_emb", "doc_emb" (xtr)}}
 import json, sys, warnings
@@ -26,11 +28,36 @@ def fresh(p):
     p.normal_(0, 0.5)
 
 
+def score_bi(model, tok, query, docs):
+    enc = tok.tokenize([query], docs, return_tensors="pt", padding=True, truncation=True)
+    with torch.no_grad():
+        o = model(enc["query_encoding"], enc["doc_encoding"], num_docs=[len(docs)])
+    q, d = o.query_embeddings, o.doc_embeddings
+    return {"scores": o.scores.view(-1).tolist(),
+            "query_emb": q.embeddings[0][q.scoring_mask[0]].flatten().tolist(),
+            "doc_emb": [e[m].flatten().tolist() for e, m in zip(d.embeddings, d.scoring_mask)]}
+
+
+def score_cross(model, tok, query, docs):
+    enc = tok.tokenize([query], docs, num_docs=[len(docs)], return_tensors="pt", padding=True, truncation=True)
+    with torch.no_grad():
+        o = model(enc["encoding"])
+    m = enc["encoding"]["attention_mask"]
+    return {"scores": o.scores.tolist(), "ids": [ids[mk.bool()].tolist() for ids, mk in zip(enc["encoding"]["input_ids"], m)]}
+
+
 def run(case):
     out, backbone, arch = case["out"], case["backbone"], case["arch"]
     torch.manual_seed(case.get("seed", 0))
     query, docs = case["query"], case["docs"]
-    res = {}
+    if arch == "saved-col":
+        model = ColModel.from_pretrained(backbone, BackboneModel=T5EncoderModel).eval()
+        tok = ColTokenizer.from_pretrained(backbone, **model.config.get_tokenizer_kwargs(ColTokenizer))
+        return score_bi(model, tok, query, docs)
+    if arch == "saved-mono":
+        model = MonoModel.from_pretrained(backbone).eval()
+        tok = CrossEncoderTokenizer.from_pretrained(backbone, **model.config.get_tokenizer_kwargs(CrossEncoderTokenizer))
+        return score_cross(model, tok, query, docs)
     if arch == "xtr":
         cfg = ColConfig(projection="linear_no_bias", normalization_strategy="l2", **case.get("config", {}))
         model = ColModel.from_pretrained(backbone, config=cfg, BackboneModel=T5EncoderModel).eval()
@@ -41,14 +68,7 @@ def run(case):
                     fresh(p)
         model.save_pretrained(out)
         tok.save_pretrained(out)
-        enc = tok.tokenize([query], docs, return_tensors="pt", padding=True, truncation=True)
-        with torch.no_grad():
-            o = model(enc["query_encoding"], enc["doc_encoding"], num_docs=[len(docs)])
-        res["scores"] = o.scores.view(-1).tolist()
-        q, d = o.query_embeddings, o.doc_embeddings
-        res["query_emb"] = q.embeddings[0][q.scoring_mask[0]].flatten().tolist()
-        res["doc_emb"] = [e[m].flatten().tolist() for e, m in zip(d.embeddings, d.scoring_mask)]
-        return res
+        return score_bi(model, tok, query, docs)
     castorini = arch.startswith("castorini-")
     strategy = arch.removeprefix("castorini-")
     kw = dict(query_length=None, doc_length=None) if castorini else {}
@@ -65,13 +85,7 @@ def run(case):
                     fresh(p)
         model.save_pretrained(out)
         tok.save_pretrained(out)
-    enc = tok.tokenize([query], docs, num_docs=[len(docs)], return_tensors="pt", padding=True, truncation=True)
-    with torch.no_grad():
-        o = model(enc["encoding"])
-    res["scores"] = o.scores.tolist()
-    m = enc["encoding"]["attention_mask"]
-    res["ids"] = [ids[mk.bool()].tolist() for ids, mk in zip(enc["encoding"]["input_ids"], m)]
-    return res
+    return score_cross(model, tok, query, docs)
 
 
 print(json.dumps({c["out"]: run(c) for c in json.load(sys.stdin)["cases"]}))
