@@ -1,0 +1,226 @@
+//go:build torch
+
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/irflow/irflow/index/dense"
+	"github.com/irflow/irflow/index/multivector"
+	"github.com/irflow/irflow/index/sparse"
+	"github.com/irflow/irflow/pipeline/cache"
+	"github.com/irflow/irflow/pipeline/exec"
+)
+
+// annKillRecipe trains an OPQ + IVF-PQ index on precomputed vectors (a
+// dense index given as a path: no model, no encoding), so every kill lands
+// in the approximate build: 10 OPQ alternations, the k-means seeding and 8
+// rounds, 4 PQ sub-spaces, then 3 encoding blocks, each a checkpointed
+// step (≈ 1 s of CPU on an idle machine).
+const annKillRecipe = `
+index "ivfpq" {
+  method     = "ivfpq"
+  dense      = "dense"
+  n_lists    = 32
+  m          = 4
+  opq        = true
+  train_size = 4000
+  iterations = 8
+  seed       = 3
+}
+`
+
+// writeANNInput writes n seeded Gaussian-mixture vectors of d values as
+// a neural dense index (neural.json and data/, what an index block with
+// method dense commits) under dir.
+func writeANNInput(t *testing.T, dir string, n, d int) {
+	t.Helper()
+	r := rand.New(rand.NewPCG(17, 5))
+	centres := make([]float64, 50*d)
+	for i := range centres {
+		centres[i] = r.NormFloat64()
+	}
+	w, err := dense.Create(filepath.Join(dir, "data"), dense.Options{Dim: d, Similarity: "dot"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := make([]float32, d)
+	for i := 0; i < n; i++ {
+		c := r.IntN(50)
+		for j := range v {
+			v[j] = float32(centres[c*d+j] + 0.5*r.NormFloat64())
+		}
+		if err := w.Add(fmt.Sprint("doc", i), v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	writeNeuralInfo(t, dir, "dense", n, d)
+}
+
+// writeNeuralInfo writes the neural.json that marks dir as a neural index
+// of method m (what search and the approximate builds read first).
+func writeNeuralInfo(t *testing.T, dir, m string, docs, dim int) {
+	t.Helper()
+	info, _ := json.Marshal(map[string]any{"format": 1, "method": m, "model": "precomputed", "docs": docs, "dim": dim,
+		"head": map[string]any{"similarity": "dot"}})
+	if err := os.WriteFile(filepath.Join(dir, "neural.json"), info, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+var annStepLine = regexp.MustCompile(`checkpoint: (training step \d+|encoding block \d+)`)
+
+// TestANNIndexKillAndResume SIGKILLs an `irflow run` of an IVF-PQ build at
+// random moments (at least 10 kills after it committed a step), resumes
+// each time, and requires the index to be byte-identical to an
+// uninterrupted build, no step to be committed twice in an episode (a
+// resumed build goes on after its checkpoint instead of starting over),
+// and the cache to hold no artifact that does not verify after any kill.
+func TestANNIndexKillAndResume(t *testing.T) {
+	setup := func(c *cli) {
+		writeANNInput(t, filepath.Join(c.dir, "dense"), 20000, 16)
+		c.write("r.hcl", annKillRecipe)
+	}
+	var want map[string][]cache.File
+	resumed := 0
+	killAndResume(t, killRun{
+		setup: setup, args: []string{"-j", "1", "--threads", "1"}, wantKills: 10,
+		reference: func(c *cache.Cache, res *exec.Result) { want = artifacts(t, c, res) },
+		progressed: func(cacheDir string) bool {
+			steps, _ := filepath.Glob(filepath.Join(cacheDir, "ckpt", "*", "ann", "*", "step-*"))
+			return len(steps) > 0
+		},
+		check: func(episode int, c *cache.Cache, res *exec.Result, logs string) {
+			if got := artifacts(t, c, res); !reflect.DeepEqual(got, want) {
+				t.Fatalf("episode %d: the index differs from the uninterrupted build", episode)
+			}
+			seen := map[string]int{}
+			for _, m := range annStepLine.FindAllStringSubmatch(logs, -1) {
+				seen[m[1]]++
+			}
+			for step, n := range seen {
+				if n > 1 {
+					t.Errorf("episode %d: %s committed %d times", episode, step, n)
+				}
+			}
+			resumed += strings.Count(logs, "resuming the ivfpq build from checkpoint") + strings.Count(logs, "resuming encoding from checkpoint")
+		},
+	})
+	t.Logf("%d runs resumed from a checkpoint", resumed)
+	if resumed == 0 {
+		t.Error("no run resumed from a checkpoint")
+	}
+}
+
+// plaidSeismicKillRecipe builds PLAID on precomputed token vectors and
+// Seismic on precomputed sparse vectors (≈ 1 s of CPU each). Neither build
+// checkpoints: a killed one starts over.
+const plaidSeismicKillRecipe = `
+index "plaid" {
+  method        = "plaid"
+  multivector   = "multivector"
+  num_centroids = 128
+  k_means_iters = 4
+}
+
+index "seismic" {
+  method      = "seismic"
+  sparse      = "sparse"
+  num_postings = 800
+}
+`
+
+// writePLAIDSeismicInput writes seeded token vectors (800 documents of 8
+// to 31 tokens of 32 values) as a neural multivector index and seeded
+// sparse vectors (3,000 documents of 40 terms among 2,000) as a neural
+// sparse index under dir.
+func writePLAIDSeismicInput(t *testing.T, dir string) {
+	t.Helper()
+	r := rand.New(rand.NewPCG(23, 9))
+	mv := filepath.Join(dir, "multivector")
+	w, err := multivector.Create(filepath.Join(mv, "data"), multivector.Options{Dim: 32})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 800; i++ {
+		v := make([]float32, (8+r.IntN(24))*32)
+		for j := range v {
+			v[j] = float32(r.NormFloat64())
+		}
+		if err := w.Add(fmt.Sprint("doc", i), v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	writeNeuralInfo(t, mv, "multivector", 800, 32)
+
+	var docs []sparse.Doc
+	for i := 0; i < 3000; i++ {
+		d := sparse.Doc{ID: fmt.Sprint("doc", i)}
+		for len(d.Terms) < 40 {
+			if tm := uint32(r.IntN(2000)); !slices.Contains(d.Terms, tm) {
+				d.Terms = append(d.Terms, tm)
+			}
+		}
+		slices.Sort(d.Terms)
+		for range d.Terms {
+			d.Weights = append(d.Weights, float32(r.ExpFloat64()))
+		}
+		docs = append(docs, d)
+	}
+	sp := filepath.Join(dir, "sparse")
+	each := func(yield func(sparse.Doc, error) bool) {
+		for _, d := range docs {
+			if !yield(d, nil) {
+				return
+			}
+		}
+	}
+	if _, err := sparse.Build(context.Background(), each, filepath.Join(sp, "data"), sparse.BuildOptions{VocabSize: 2000}); err != nil {
+		t.Fatal(err)
+	}
+	writeNeuralInfo(t, sp, "sparse", 3000, 2000)
+}
+
+// TestPLAIDSeismicKillAndRestart SIGKILLs `irflow run` of a PLAID and a
+// Seismic build at random moments (at least 8 kills while one of them was
+// under way) and requires the cache to hold no artifact that does not
+// verify after any kill, and the final indexes, built again from the start
+// after a kill, to be byte-identical to an uninterrupted build's.
+func TestPLAIDSeismicKillAndRestart(t *testing.T) {
+	setup := func(c *cli) {
+		writePLAIDSeismicInput(t, c.dir)
+		c.write("r.hcl", plaidSeismicKillRecipe)
+	}
+	var want map[string][]cache.File
+	killAndResume(t, killRun{
+		setup: setup, args: []string{"-j", "1", "--threads", "1"}, wantKills: 8,
+		reference: func(c *cache.Cache, res *exec.Result) { want = artifacts(t, c, res) },
+		// The engine makes a stage's checkpoint directory when the stage
+		// starts and removes it once the stage is committed.
+		progressed: func(cacheDir string) bool {
+			started, _ := filepath.Glob(filepath.Join(cacheDir, "ckpt", "*"))
+			return len(started) > 0
+		},
+		check: func(episode int, c *cache.Cache, res *exec.Result, logs string) {
+			if got := artifacts(t, c, res); !reflect.DeepEqual(got, want) {
+				t.Fatalf("episode %d: the indexes differ from the uninterrupted build", episode)
+			}
+		},
+	})
+}
