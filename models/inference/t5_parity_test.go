@@ -153,3 +153,57 @@ func equalIDs(a, b []int) bool {
 	}
 	return true
 }
+
+// TestT5BFloat16 runs castorini's monoT5 (gated-gelu) and XTR in bfloat16
+// (T5's weights and activations, its RMS norm's mean in fp32, as
+// transformers does) and compares with Lightning IR in fp32 and in bf16:
+// irflow's bf16 must be off fp32 by no more than twice PyTorch's bf16 is
+// (and off at all, or it did not run in bf16).
+func TestT5BFloat16(t *testing.T) {
+	root := oracle.TinyT5(t)
+	out := t.TempDir()
+	query := testtexts.Lines(t, 1, "scifact", "queries.tsv")[0]
+	docs := testtexts.Lines(t, 6, "scifact", "docs.tsv")
+	var specs []map[string]any
+	for _, arch := range []string{"castorini-mono", "xtr"} {
+		for _, dt := range []string{"float32", "bfloat16"} {
+			specs = append(specs, map[string]any{"out": filepath.Join(out, arch+"-"+dt), "backbone": filepath.Join(root, "t5-gated"),
+				"arch": arch, "config": map[string]any{"embedding_dim": 16}, "query": query, "docs": docs, "seed": 1, "dtype": dt})
+		}
+	}
+	specs[0]["config"], specs[1]["config"] = map[string]any{}, map[string]any{}
+	var refs map[string]lirResult
+	oracle.RunWithInput(t, &refs, map[string]any{"cases": specs}, "lir_t5.py")
+	ctx := context.Background()
+	for k, dir := range []string{filepath.Join(root, "t5-gated"), specs[3]["out"].(string)} {
+		fp32, bf16 := refs[specs[2*k]["out"].(string)].Scores, refs[specs[2*k+1]["out"].(string)].Scores
+		o := Options{Threads: 2, DType: "bfloat16"}
+		if k == 0 {
+			o.Head = "mono"
+		}
+		m, err := Load(ctx, dir, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		scores, err := m.Score(ctx, query, docs)
+		m.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ours, theirs float64
+		for j, s := range scores {
+			if math.IsNaN(float64(s)) {
+				t.Fatalf("doc %d: NaN", j)
+			}
+			ours = math.Max(ours, math.Abs(float64(s)-fp32[j]))
+			theirs = math.Max(theirs, math.Abs(bf16[j]-fp32[j]))
+		}
+		t.Logf("%s: max |Δscore| vs fp32 Lightning IR: irflow bf16 %.2e, PyTorch bf16 %.2e", specs[2*k]["arch"], ours, theirs)
+		if theirs == 0 || ours == 0 {
+			t.Errorf("a bf16 run equals fp32 (irflow %.2e, PyTorch %.2e): it did not run in bf16", ours, theirs)
+		}
+		if ours > 2*theirs {
+			t.Errorf("irflow bf16 is %.2e from fp32, more than twice PyTorch bf16's %.2e", ours, theirs)
+		}
+	}
+}

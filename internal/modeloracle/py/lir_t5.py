@@ -9,7 +9,8 @@
 #   "xtr": ColConfig(projection linear_no_bias, l2) on T5EncoderModel, saved to OUT;
 #   "saved-mono" / "saved-col": BACKBONE is a directory irflow saved, loaded
 #     and scored as it is (col on T5EncoderModel), nothing saved.
-# usage: lir_t5.py < {"cases": [{"out", "backbone", "arch", "config", "query", "docs", "seed"}]}
+# "dtype": "bfloat16" runs the model in bf16 (after saving it in fp32).
+# usage: lir_t5.py < {"cases": [{"out", "backbone", "arch", "config", "query", "docs", "seed", "dtype"}]}
 # prints {out: {"scores": [...], "ids": [[...]...] (cross-encoders), "query_emb", "doc_emb" (xtr)}}
 import json, sys, warnings
 
@@ -50,6 +51,7 @@ def run(case):
     out, backbone, arch = case["out"], case["backbone"], case["arch"]
     torch.manual_seed(case.get("seed", 0))
     query, docs = case["query"], case["docs"]
+    dtype = getattr(torch, case.get("dtype", "float32"))
     if arch == "saved-col":
         model = ColModel.from_pretrained(backbone, BackboneModel=T5EncoderModel).eval()
         tok = ColTokenizer.from_pretrained(backbone, **model.config.get_tokenizer_kwargs(ColTokenizer))
@@ -68,7 +70,7 @@ def run(case):
                     fresh(p)
         model.save_pretrained(out)
         tok.save_pretrained(out)
-        return score_bi(model, tok, query, docs)
+        return score_bi(model.to(dtype), tok, query, docs)
     castorini = arch.startswith("castorini-")
     strategy = arch.removeprefix("castorini-")
     kw = dict(query_length=None, doc_length=None) if castorini else {}
@@ -85,7 +87,7 @@ def run(case):
                     fresh(p)
         model.save_pretrained(out)
         tok.save_pretrained(out)
-    return score_cross(model, tok, query, docs)
+    return score_cross(model.to(dtype), tok, query, docs)
 
 
 print(json.dumps({c["out"]: run(c) for c in json.load(sys.stdin)["cases"]}))
