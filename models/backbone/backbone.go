@@ -334,6 +334,36 @@ func (e *Encoder) Forward(s *torch.Scope, ids, typeIDs, mask *torch.Tensor) (*to
 	if e.t5 != nil {
 		return e.t5Forward(s, ids, mask)
 	}
+	return e.forward(s, ids, typeIDs, mask, nil)
+}
+
+// InterPassage is the Set-Encoder's extension of self-attention (Lightning
+// IR's SetEncoderModel): the batch is one query's candidate list, and
+// besides its own tokens every token of passage i attends to the token at
+// position Token of every other passage j ≠ i (their hidden states
+// entering the layer, through the layer's own key and value projections)
+// and to Extra more rows that Sample appends after them. Positions and
+// token types stay per passage, so nothing depends on the list's order.
+type InterPassage struct {
+	// Token is each passage's representative position: 0 ([CLS]) or 1
+	// (the [INT] token of add_extra_token).
+	Token int64
+	// Extra rows from Sample(s, layer, tokens [B H]) → [Extra H] (the
+	// Set-Encoder's stand-ins for candidates missing below its depth).
+	Extra  int
+	Sample func(s *torch.Scope, layer int, tokens *torch.Tensor) (*torch.Tensor, error)
+}
+
+// ForwardInterPassage is Forward for one candidate list with the
+// Set-Encoder's inter-passage attention ip (BERT and ELECTRA layers).
+func (e *Encoder) ForwardInterPassage(s *torch.Scope, ids, typeIDs, mask *torch.Tensor, ip *InterPassage) (*torch.Tensor, error) {
+	if e.modern != nil || e.arch == "distilbert" || e.padID >= 0 {
+		return nil, fmt.Errorf("backbone: inter-passage attention runs on bert and electra layers, not %s", e.arch)
+	}
+	return e.forward(s, ids, typeIDs, mask, ip)
+}
+
+func (e *Encoder) forward(s *torch.Scope, ids, typeIDs, mask *torch.Tensor, ip *InterPassage) (*torch.Tensor, error) {
 	shape := ids.Shape()
 	if len(shape) != 2 {
 		return nil, fmt.Errorf("backbone: input ids have shape %v, want [batch seq]", shape)
@@ -371,6 +401,11 @@ func (e *Encoder) Forward(s *torch.Scope, ids, typeIDs, mask *torch.Tensor) (*to
 		if bias, err = s.View(bias, B, 1, 1, L); err != nil {
 			return err
 		}
+		if ip != nil {
+			if bias, err = interPassageBias(s, bias, B, ip.Extra, low); err != nil {
+				return err
+			}
+		}
 		if e.modern != nil {
 			if mi, err = e.modernPrepare(s, bias, L, x.DType()); err != nil {
 				return err
@@ -390,7 +425,7 @@ func (e *Encoder) Forward(s *torch.Scope, ids, typeIDs, mask *torch.Tensor) (*to
 			if mi != nil {
 				y, err = e.modernLayer(s, i, x, mi, B, L)
 			} else {
-				y, err = e.layerForward(s, &e.layers[i], x, bias, B, L)
+				y, err = e.layerForward(s, &e.layers[i], x, bias, B, L, ip, i)
 			}
 			if err != nil {
 				return err
@@ -565,12 +600,79 @@ func (e *Encoder) attend(s *torch.Scope, q, k, v, bias *torch.Tensor, B, L int64
 	return s.Reshape(ctx, B, L, H)
 }
 
-func (e *Encoder) layerForward(s *torch.Scope, l *layer, x, bias *torch.Tensor, B, L int64) (*torch.Tensor, error) {
+// interPassageBias appends to the padding bias [B 1 1 L] the bias of the
+// other passages' tokens and the extra rows, [B 1 1 B+extra]: lowest where
+// passage i would see its own token (Lightning IR's 1 − eye), else 0.
+func interPassageBias(s *torch.Scope, bias *torch.Tensor, B int64, extra int, low float64) (*torch.Tensor, error) {
+	D := B + int64(extra)
+	v := make([]float32, B*D)
+	for i := int64(0); i < B; i++ {
+		v[i*D+i] = float32(low)
+	}
+	other, err := s.FromFloat32(v, B, 1, 1, D)
+	if err != nil {
+		return nil, err
+	}
+	if other, err = s.ToDType(other, bias.DType()); err != nil {
+		return nil, err
+	}
+	return s.Cat([]*torch.Tensor{bias, other}, 3)
+}
+
+// interPassageKV appends to k and v [B nh L dh] the keys and values of
+// the passages' representative tokens (and ip's extra rows) in layer i,
+// the same D rows for every passage: [B nh L+D dh].
+func (e *Encoder) interPassageKV(s *torch.Scope, l *layer, i int, x, k, v *torch.Tensor, ip *InterPassage, B int64) (*torch.Tensor, *torch.Tensor, error) {
+	tok, err := s.Select(x, 1, ip.Token) // [B H]
+	if err != nil {
+		return nil, nil, err
+	}
+	if ip.Extra > 0 {
+		extra, err := ip.Sample(s, i, tok)
+		if err != nil {
+			return nil, nil, err
+		}
+		if tok, err = s.Cat([]*torch.Tensor{tok, extra}, 0); err != nil {
+			return nil, nil, err
+		}
+	}
+	D := B + int64(ip.Extra)
+	if tok, err = s.Reshape(tok, 1, D, int64(e.Config.HiddenSize)); err != nil {
+		return nil, nil, err
+	}
+	_, ko, vo, err := e.projectQKV(s, tok, l.qkvW, l.qkvB, 1, D) // [1 nh D dh]
+	if err != nil {
+		return nil, nil, err
+	}
+	every, err := s.FromInt64(make([]int64, B), B) // row 0 for each passage
+	if err != nil {
+		return nil, nil, err
+	}
+	kv := [2]*torch.Tensor{k, v}
+	for j, o := range []*torch.Tensor{ko, vo} {
+		if o, err = s.IndexSelect(o, 0, every); err != nil {
+			return nil, nil, err
+		}
+		if kv[j], err = s.Cat([]*torch.Tensor{kv[j], o}, 2); err != nil {
+			return nil, nil, err
+		}
+	}
+	return kv[0], kv[1], nil
+}
+
+// layerForward runs BERT layer l (index i) on x; ip, when set, adds the
+// Set-Encoder's inter-passage keys and values.
+func (e *Encoder) layerForward(s *torch.Scope, l *layer, x, bias *torch.Tensor, B, L int64, ip *InterPassage, i int) (*torch.Tensor, error) {
 	H := int64(e.Config.HiddenSize)
 	eps := e.Config.LayerNormEps
 	q, k, v, err := e.projectQKV(s, x, l.qkvW, l.qkvB, B, L)
 	if err != nil {
 		return nil, err
+	}
+	if ip != nil {
+		if k, v, err = e.interPassageKV(s, l, i, x, k, v, ip, B); err != nil {
+			return nil, err
+		}
 	}
 	ctx, err := e.attend(s, q, k, v, bias, B, L)
 	if err != nil {
