@@ -15,7 +15,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/irflow/irflow/index/dense"
+	"github.com/irflow/irflow/index/dense/densetest"
 	"github.com/irflow/irflow/index/multivector"
 	"github.com/irflow/irflow/index/sparse"
 	"github.com/irflow/irflow/pipeline/cache"
@@ -45,28 +45,7 @@ index "ivfpq" {
 // method dense commits) under dir.
 func writeANNInput(t *testing.T, dir string, n, d int) {
 	t.Helper()
-	r := rand.New(rand.NewPCG(17, 5))
-	centres := make([]float64, 50*d)
-	for i := range centres {
-		centres[i] = r.NormFloat64()
-	}
-	w, err := dense.Create(filepath.Join(dir, "data"), dense.Options{Dim: d, Similarity: "dot"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	v := make([]float32, d)
-	for i := 0; i < n; i++ {
-		c := r.IntN(50)
-		for j := range v {
-			v[j] = float32(centres[c*d+j] + 0.5*r.NormFloat64())
-		}
-		if err := w.Add(fmt.Sprint("doc", i), v); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	densetest.Write(t, filepath.Join(dir, "data"), densetest.Clustered(17, n, d, 50, 0.5), d, "dot")
 	writeNeuralInfo(t, dir, "dense", n, d)
 }
 

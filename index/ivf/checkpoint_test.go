@@ -3,7 +3,6 @@ package ivf_test
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,40 +10,19 @@ import (
 	"testing"
 
 	"github.com/irflow/irflow/index/dense"
+	"github.com/irflow/irflow/index/dense/densetest"
 	"github.com/irflow/irflow/index/ivf"
 )
 
-// gaussian writes n random d-dimensional vectors (seeded) as a dense
-// index; bump changes one value, giving other vectors of the same shape.
+// gaussian writes n seeded Gaussian-mixture vectors of d values as a
+// dense index; bump changes one value, giving other vectors of the same
+// shape.
 func gaussian(t *testing.T, n, d int, sim string, bump bool) *dense.Index {
-	t.Helper()
-	r := rand.New(rand.NewPCG(11, 3))
-	dir := filepath.Join(t.TempDir(), "dense")
-	w, err := dense.Create(dir, dense.Options{Dim: d, Similarity: sim})
-	if err != nil {
-		t.Fatal(err)
+	x := densetest.Clustered(11, n, d, 20, 0.5)
+	if bump {
+		x[len(x)-1]++
 	}
-	v := make([]float32, d)
-	for i := 0; i < n; i++ {
-		for j := range v {
-			v[j] = float32(r.NormFloat64())
-		}
-		if bump && i == n-1 {
-			v[0] += 1
-		}
-		if err := w.Add(fmt.Sprint("d", i), v); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	ix, err := dense.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ix.Close() })
-	return ix
+	return densetest.Write(t, filepath.Join(t.TempDir(), "dense"), x, d, sim)
 }
 
 // files reads every file of an index directory.
@@ -134,9 +112,9 @@ func TestResumeFromEveryCheckpoint(t *testing.T) {
 				t.Fatalf("%d checkpointed steps, want training steps and 3 blocks: %q", len(snaps), ref.debug)
 			}
 
-			// Resume from the first, the last and every third copy.
+			// Resume from the first, the last and every fourth copy.
 			for i, snap := range snaps {
-				if i%3 != 0 && i != len(snaps)-1 {
+				if i%4 != 0 && i != len(snaps)-1 {
 					continue
 				}
 				var l buildLog
