@@ -174,11 +174,7 @@ func Build(ctx context.Context, dir string, src *dense.Index, o Options) (*Meta,
 	if err := o.Check(n, d); err != nil {
 		return nil, fmt.Errorf("ivf index: %w", err)
 	}
-	logf := func(format string, a ...any) {
-		if o.Log != nil {
-			o.Log(fmt.Sprintf(format, a...))
-		}
-	}
+	logf, debugf := printf(o.Log), printf(o.Debug)
 	meta := &Meta{Kind: Kind, Format: Format, Method: o.Method, Dim: d, Similarity: sm.Similarity, NumDocs: n,
 		NLists: o.NLists, M: o.M, OPQ: o.OPQ, Iterations: o.Iterations, Seed: o.Seed, Files: map[string]string{}}
 	if o.Method != MethodIVF {
@@ -198,11 +194,6 @@ func Build(ctx context.Context, dir string, src *dense.Index, o Options) (*Meta,
 	if o.CheckpointDir != "" {
 		id := buildID{Format: checkpointFormat, Method: o.Method, NLists: o.NLists, M: o.M, OPQ: o.OPQ, TrainSize: o.TrainSize,
 			Iterations: o.Iterations, Seed: o.Seed, BlockRows: blockRows, NumDocs: n, Dim: d, Similarity: sm.Similarity, Vectors: vectorsDigest(src)}
-		debugf := func(format string, a ...any) {
-			if o.Debug != nil {
-				o.Debug(fmt.Sprintf(format, a...))
-			}
-		}
 		if ck, err = openCheckpoint(o.CheckpointDir, id, sp, nblocks, logf, debugf); err != nil {
 			return nil, fmt.Errorf("ivf index: checkpoint: %w", err)
 		}
@@ -436,6 +427,15 @@ func Build(ctx context.Context, dir string, src *dense.Index, o Options) (*Meta,
 		return nil, err
 	}
 	return meta, nil
+}
+
+// printf formats for a log callback that may be nil.
+func printf(log func(string)) func(format string, a ...any) {
+	return func(format string, a ...any) {
+		if log != nil {
+			log(fmt.Sprintf(format, a...))
+		}
+	}
 }
 
 func trainCount(n, size int) int {
