@@ -16,13 +16,16 @@ var lirModelType = map[string]string{DPR: "lir-dpr", Col: "col", Splade: "splade
 
 // FromConfig reads the head of a model directory from its config.json, the
 // way Lightning IR stores it (model_type "lir-dpr", "col", "splade",
-// "mono" with backbone_model_type), or recognises a sentence-transformers
+// "mono", "coil", "unicoil", "mvr" with backbone_model_type), or recognises a sentence-transformers
 // directory (modules.json) or a transformers sequence-classification
 // cross-encoder. ok is false for a plain backbone with no head.
 func FromConfig(dir string, c *hf.Config) (o Options, ok bool, err error) {
 	switch c.ModelType {
 	case "lir-dpr", "dpr", "col", "splade", "mono":
 		o, err = fromLightningIR(c)
+		return o, err == nil, err
+	case Coil, UniCoil, MVR:
+		o, err = fromLoadedOnly(c)
 		return o, err == nil, err
 	}
 	if _, err := os.Stat(filepath.Join(dir, "modules.json")); err == nil {
@@ -263,6 +266,9 @@ func (o *Options) LightningIRConfig(backbone string) map[string]any {
 	arch := o.Architecture
 	if arch == SentenceTransformers {
 		arch = DPR
+	}
+	if isLoadedOnly(arch) {
+		return o.loadedOnlyConfig(backbone)
 	}
 	m := map[string]any{
 		"model_type":          lirModelType[arch],

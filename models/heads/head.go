@@ -26,6 +26,8 @@ type Head struct {
 	poolW, poolB, linW, linB *torch.Tensor
 	scale                    float64 // ScaleLinear's input scale (mono on T5, t5.go); 0: none
 
+	coil *coilWeights // COIL / UniCOIL projections (coil.go)
+
 	all []*torch.Tensor
 }
 
@@ -75,6 +77,10 @@ func Load(ctx context.Context, rt *torch.Runtime, o Options, c *hf.Config, w *hf
 	}
 	var err error
 	switch {
+	case o.Architecture == Coil || o.Architecture == UniCoil:
+		if err = h.loadCoil(get, H); err != nil {
+			return nil, err
+		}
 	case o.IsCrossEncoder():
 		out := 1
 		if o.ScoringStrategy == "mono" {
@@ -262,6 +268,9 @@ func (h *Head) Free() {
 // projection comes after pooling; normalization is last.
 func (h *Head) Embed(s *torch.Scope, hidden, mask *torch.Tensor, query bool) (*torch.Tensor, error) {
 	o := h.Opts
+	if o.Architecture == Coil || o.Architecture == UniCoil {
+		return nil, fmt.Errorf("head %s: embeddings need the input ids (CoilEmbed, TokenWeights)", o.Architecture)
+	}
 	pooling := o.DocPooling
 	if query {
 		pooling = o.QueryPooling
@@ -292,7 +301,7 @@ func (h *Head) Embed(s *torch.Scope, hidden, mask *torch.Tensor, query bool) (*t
 			}
 		}
 	} else {
-		if x, err = Pool(s, x, mask, pooling); err != nil {
+		if x, err = h.pool(s, x, mask, pooling); err != nil {
 			return nil, err
 		}
 		if h.projW != nil {
@@ -440,6 +449,7 @@ func (h *Head) CrossScore(s *torch.Scope, hidden, mask *torch.Tensor) (*torch.Te
 func (h *Head) Cast(ctx context.Context, rt *torch.Runtime, dt torch.DType) error {
 	slots := []**torch.Tensor{&h.projW, &h.projB, &h.mlmDenseW, &h.mlmDenseB, &h.mlmLNW, &h.mlmLNB,
 		&h.mlmDecW, &h.mlmDecB, &h.poolW, &h.poolB, &h.linW, &h.linB}
+	slots = append(slots, h.coilSlots()...)
 	all, err := backbone.CastWeights(ctx, rt, dt, h.all, slots)
 	if err == nil {
 		h.all = all

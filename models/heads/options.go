@@ -53,6 +53,11 @@ type Options struct {
 	AttendToDocExpanded    bool     `json:"attend_to_doc_expanded_tokens"`
 	QueryMaskScoringTokens []string `json:"query_mask_scoring_tokens"` // "punctuation" = string.punctuation
 	DocMaskScoringTokens   []string `json:"doc_mask_scoring_tokens"`
+	// COIL: EmbeddingDim is the token projection's size (Lightning IR's
+	// token_embedding_dim), CLSEmbeddingDim the [CLS] projection's.
+	CLSEmbeddingDim int `json:"cls_embedding_dim"`
+	// MVR: the [VIE0]…[VIEn-1] tokens after a document's [CLS], one view each.
+	NumViewerTokens int `json:"num_viewer_tokens"`
 
 	// Cross-encoder.
 	ScoringStrategy string `json:"scoring_strategy"` // rank (1 logit) or mono (2 logits, log-softmax)
@@ -109,6 +114,9 @@ func (o *Options) Validate() error {
 			return fmt.Errorf("head %s: %s %q not supported (want one of %q)", o.Architecture, field, v, allowed)
 		}
 		return nil
+	}
+	if isLoadedOnly(o.Architecture) {
+		return o.validateLoadedOnly()
 	}
 	if !slices.Contains(Architectures(), o.Architecture) {
 		return fmt.Errorf("unknown head %q (want one of %s)", o.Architecture, strings.Join(Architectures(), ", "))

@@ -116,7 +116,12 @@ func (h *Head) Score(s *torch.Scope, q, qMask, d, dMask *torch.Tensor) (*torch.T
 	if err != nil {
 		return nil, err
 	}
-	N := d.Shape()[0]
+	return h.aggregateScores(s, sim, qMask, dMask)
+}
+
+// aggregateScores reduces similarities sim [N Lq Ld] to [N] (Score).
+func (h *Head) aggregateScores(s *torch.Scope, sim, qMask, dMask *torch.Tensor) (*torch.Tensor, error) {
+	N := sim.Shape()[0]
 	shape := sim.Shape()
 	if shape[2] > 1 {
 		m, err := s.Unsqueeze(dMask, 1) // [N 1 Ld]
