@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/irflow/irflow/backends/torch"
+	"github.com/irflow/irflow/models/heads"
 	"github.com/irflow/irflow/models/tokenizer"
 )
 
@@ -20,6 +21,11 @@ type Embeddings struct {
 	// Mask[i][j] is false for token j of text i when it is left out of
 	// scoring (padding is already trimmed); nil for single-vector heads.
 	Mask [][]bool
+	// COIL only: IDs[i] are the input ids of text i's vectors (exact-match
+	// scoring) and CLS[i] its [CLS] vector of CLSDim values.
+	IDs    [][]int64
+	CLS    [][]float32
+	CLSDim int
 }
 
 // Len is the number of vectors of text i.
@@ -195,8 +201,18 @@ func (m *Model) encode(ctx context.Context, texts []string, query bool) (*Embedd
 	if multi {
 		out.Mask = make([][]bool, len(texts))
 	}
+	coil := m.Head.Architecture == heads.Coil
+	if coil {
+		out.IDs, out.CLS = make([][]int64, len(texts)), make([][]float32, len(texts))
+	}
 	var mu sync.Mutex
 	err := m.forwardEach(ctx, encs, func(s *torch.Scope, b batch, hidden, mask *torch.Tensor) error {
+		switch m.Head.Architecture {
+		case heads.Coil:
+			return m.coilRows(s, b, hidden, encs, query, out, &mu)
+		case heads.UniCoil:
+			return m.uniCoilRows(s, b, hidden, mask, encs, out, &mu)
+		}
 		emb, err := m.head.Embed(s, hidden, mask, query)
 		if err != nil {
 			return err
@@ -236,14 +252,20 @@ func (m *Model) encode(ctx context.Context, texts []string, query bool) (*Embedd
 
 // Subset returns the embeddings of texts idx (sharing the vectors).
 func (e *Embeddings) Subset(idx []int) *Embeddings {
-	out := &Embeddings{Dim: e.Dim, Vectors: make([][]float32, len(idx))}
+	out := &Embeddings{Dim: e.Dim, Vectors: make([][]float32, len(idx)), CLSDim: e.CLSDim}
 	if e.Mask != nil {
 		out.Mask = make([][]bool, len(idx))
+	}
+	if e.IDs != nil {
+		out.IDs, out.CLS = make([][]int64, len(idx)), make([][]float32, len(idx))
 	}
 	for i, j := range idx {
 		out.Vectors[i] = e.Vectors[j]
 		if e.Mask != nil {
 			out.Mask[i] = e.Mask[j]
+		}
+		if e.IDs != nil {
+			out.IDs[i], out.CLS[i] = e.IDs[j], e.CLS[j]
 		}
 	}
 	return out

@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/irflow/irflow/backends/torch"
+	"github.com/irflow/irflow/models/heads"
 	"github.com/irflow/irflow/models/tokenizer"
 )
 
@@ -33,6 +34,9 @@ func (m *Model) Score(ctx context.Context, query string, docs []string) ([]float
 func (m *Model) ScoreEmbeddings(ctx context.Context, q *Embeddings, qi int, d *Embeddings) ([]float32, error) {
 	if q.Dim != d.Dim {
 		return nil, fmt.Errorf("query vectors have %d dimensions, document vectors %d", q.Dim, d.Dim)
+	}
+	if m.Head.Architecture == heads.Coil {
+		return m.coilScore(ctx, q, qi, d)
 	}
 	n := len(d.Vectors)
 	lengths := make([]int, n)

@@ -24,6 +24,7 @@ type Encoder struct {
 	maxPositions           int
 	queryMarker, docMarker int          // -1 without marker tokens
 	queryMasked, docMasked map[int]bool // token ids left out of multi-vector scoring
+	viewers                []int        // MVR's [VIE0]…[VIEn-1], after a document's [CLS] (and [DOC])
 	t5                     *t5Pair      // Lightning IR's monoT5/RankT5 pair template (t5.go)
 }
 
@@ -49,6 +50,13 @@ func New(dir string, tok *tokenizer.Tokenizer, head heads.Options, cfg *hf.Confi
 		e.queryMarker, e.docMarker = ids[0], ids[1]
 		if max(ids[0], ids[1]) >= cfg.VocabSize {
 			return nil, fmt.Errorf("%s: marker tokens [QUE]/[DOC] get ids %v but the embeddings have only %d rows (the model was not trained with marker tokens)", dir, ids, cfg.VocabSize)
+		}
+	}
+	if head.Architecture == heads.MVR {
+		// MvrTokenizer adds them after the marker tokens, so the ids match.
+		e.viewers = tok.AddSpecialTokens(heads.ViewerTokens(head.NumViewerTokens)...)
+		if last := e.viewers[len(e.viewers)-1]; last >= cfg.VocabSize {
+			return nil, fmt.Errorf("%s: viewer tokens [VIE0]…[VIE%d] get ids up to %d but the embeddings have only %d rows (the model was not trained as MVR)", dir, head.NumViewerTokens-1, last, cfg.VocabSize)
 		}
 	}
 	resolve := func(tokens []string) (map[int]bool, error) {
@@ -94,6 +102,11 @@ func (e *Encoder) Texts(texts []string, query bool) []tokenizer.Encoding {
 	if query {
 		maxLen, marker, expand, attend = h.QueryLength, e.queryMarker, h.QueryExpansion, h.AttendToQueryExpanded
 	}
+	views := 0
+	if !query {
+		views = len(e.viewers)
+		maxLen -= views // the viewer tokens count in the doc length
+	}
 	var encs []tokenizer.Encoding
 	if marker >= 0 {
 		encs = make([]tokenizer.Encoding, len(texts))
@@ -102,6 +115,15 @@ func (e *Encoder) Texts(texts []string, query bool) []tokenizer.Encoding {
 		}
 	} else {
 		encs = e.tok.EncodeBatch(texts, maxLen)
+	}
+	if views > 0 {
+		at := 1 // after [CLS] and the marker, as MvrTokenizer's template
+		if marker >= 0 {
+			at = 2
+		}
+		for i := range encs {
+			e.insertViewers(&encs[i], at)
+		}
 	}
 	if expand {
 		maskID := e.tok.Specials().MASK
@@ -145,4 +167,27 @@ func (e *Encoder) truncateSide(text string, n int) string {
 	}
 	enc := e.tok.EncodeNoSpecial(text, n)
 	return e.tok.DecodeWith(enc.IDs, tokenizer.DecodeOptions{CleanUpTokenizationSpaces: e.tok.CleanUpTokenizationSpaces()})
+}
+
+// insertViewers puts MVR's viewer tokens into enc at position at.
+func (e *Encoder) insertViewers(enc *tokenizer.Encoding, at int) {
+	n := len(e.viewers)
+	ins := func(v []int, fill func(i int) int) []int {
+		out := make([]int, 0, len(v)+n)
+		out = append(out, v[:at]...)
+		for i := 0; i < n; i++ {
+			out = append(out, fill(i))
+		}
+		return append(out, v[at:]...)
+	}
+	enc.IDs = ins(enc.IDs, func(i int) int { return e.viewers[i] })
+	enc.TypeIDs = ins(enc.TypeIDs, func(int) int { return 0 })
+	enc.AttentionMask = ins(enc.AttentionMask, func(int) int { return 1 })
+	enc.SpecialTokensMask = ins(enc.SpecialTokensMask, func(int) int { return 1 })
+	if enc.Tokens != nil {
+		toks := make([]string, 0, len(enc.Tokens)+n)
+		toks = append(toks, enc.Tokens[:at]...)
+		toks = append(toks, heads.ViewerTokens(n)...)
+		enc.Tokens = append(toks, enc.Tokens[at:]...)
+	}
 }
