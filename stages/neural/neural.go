@@ -69,8 +69,8 @@ func init() {
 		stage.RegisterFormat(stage.Format{Name: Format(m), Version: formatVersions[m],
 			Doc:   "a " + m + " neural index (index method " + m + ")",
 			Sniff: func(path string) bool { _, _, err := readInfo(path, m); return err == nil }})
-		stage.Register(IndexKind(m))
-		stage.Register(SearchKind(m))
+		stage.Register(refuseUnindexable(IndexKind(m)))
+		stage.Register(refuseUnindexable(SearchKind(m)))
 	}
 }
 
@@ -236,6 +236,8 @@ func biEncoders() []string {
 func checkHead(m string, h heads.Options) error {
 	what := describe(h.Architecture, h.Projection, h.Sparsification, h.DocPooling)
 	switch {
+	case h.Indexable() != nil:
+		return h.Indexable()
 	case h.IsCrossEncoder():
 		return fmt.Errorf("its head %s is a cross-encoder, which scores query–document pairs and has no document vectors to index: use re_rank, or a bi-encoder head (%q)", h.Architecture, biEncoders())
 	case m == MethodMultivector && !h.MultiVector():

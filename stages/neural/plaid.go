@@ -31,7 +31,7 @@ func init() {
 		Doc:   "a plaid neural index (index method plaid)",
 		Sniff: func(path string) bool { _, _, err := readInfo(path, m); return err == nil }})
 	stage.Register(plaidIndexKind())
-	stage.Register(plaidSearchKind())
+	stage.Register(refuseUnindexable(plaidSearchKind()))
 }
 
 func checkNBits(v any) error {

@@ -153,8 +153,8 @@ func init() {
 	stage.RegisterFormat(stage.Format{Name: Format(MethodSeismic), Version: v,
 		Doc:   "a seismic neural index (index method seismic)",
 		Sniff: func(path string) bool { _, _, err := readInfo(path, MethodSeismic); return err == nil }})
-	stage.Register(IndexKind(MethodSeismic))
-	stage.Register(SearchKind(MethodSeismic))
+	stage.Register(refuseUnindexable(IndexKind(MethodSeismic)))
+	stage.Register(refuseUnindexable(SearchKind(MethodSeismic)))
 }
 
 // seismicSearchKind turns SearchKind's exact sparse search into the

@@ -1,0 +1,64 @@
+package neural_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestUnindexableModelsRefusedAtPlan checks that index and search refuse
+// COIL, UniCOIL and MVR models at `irflow plan`, at the block's model
+// attribute: Lightning IR 0.0.6 has no indexer for them. The config.json
+// files are Lightning IR's (model_type plus head fields); a model
+// directory without one is left to the run, and a DPR model plans.
+func TestUnindexableModelsRefusedAtPlan(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "docs.tsv"), []byte("d1\tsome text\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "queries.tsv"), []byte("q1\ttext\n"), 0o644)
+	os.MkdirAll(filepath.Join(dir, "plain"), 0o755)
+	bert := `"backbone_model_type": "bert", "hidden_size": 32, "vocab_size": 100, "num_hidden_layers": 1, "num_attention_heads": 4, "intermediate_size": 37`
+	for name, head := range map[string]string{
+		"coil":    `"model_type": "coil", "token_embedding_dim": 8, "cls_embedding_dim": 12`,
+		"unicoil": `"model_type": "unicoil", "projection": "linear"`,
+		"mvr":     `"model_type": "mvr", "num_viewer_tokens": 4`,
+		"dpr":     `"model_type": "lir-dpr", "pooling_strategy": "first"`,
+	} {
+		os.MkdirAll(filepath.Join(dir, name), 0o755)
+		os.WriteFile(filepath.Join(dir, name, "config.json"), []byte("{"+head+", "+bert+"}"), 0o644)
+	}
+	const tmpl = `
+index "exact" {
+  method = "%s"
+  docs   = "docs.tsv"
+  model  = "%s"
+}
+
+search "a" {
+  method  = "%s"
+  index   = index.exact.index
+  queries = "queries.tsv"
+  model   = "%s"
+  k       = 10
+}
+`
+	cases := []struct {
+		method, indexModel, searchModel string
+		want, at                        string
+	}{
+		{"dense", "dpr", "dpr", "", ""},
+		{"dense", "plain", "plain", "", ""},
+		{"dense", "coil", "dpr", "a coil model cannot be indexed or searched: Lightning IR 0.0.6 has no index for it", `model  = "coil"`},
+		{"multivector", "coil", "plain", "a coil model cannot be indexed", `model  = "coil"`},
+		{"sparse", "unicoil", "plain", "a unicoil model cannot be indexed", `model  = "unicoil"`},
+		{"dense", "mvr", "plain", "a mvr model cannot be indexed", `model  = "mvr"`},
+		{"multivector", "plain", "mvr", "a mvr model cannot be indexed", `model   = "mvr"`},
+		{"sparse", "plain", "unicoil", "a unicoil model cannot be indexed", `model   = "unicoil"`},
+		{"dense", "dpr", "coil", "a coil model cannot be indexed", `model   = "coil"`},
+	}
+	var pcs []planCase
+	for _, c := range cases {
+		pcs = append(pcs, planCase{fmt.Sprintf(tmpl, c.method, c.indexModel, c.method, c.searchModel), c.want, c.at})
+	}
+	checkPlan(t, dir, "z", pcs)
+}
