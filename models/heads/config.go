@@ -24,6 +24,9 @@ func FromConfig(dir string, c *hf.Config) (o Options, ok bool, err error) {
 	case "lir-dpr", "dpr", "col", "splade", "mono":
 		o, err = fromLightningIR(c)
 		return o, err == nil, err
+	case SetEncoder:
+		o, err = fromSetEncoder(c)
+		return o, err == nil, err
 	case Coil, UniCoil, MVR:
 		o, err = fromLoadedOnly(c)
 		return o, err == nil, err
@@ -77,12 +80,7 @@ func fromLightningIR(c *hf.Config) (Options, error) {
 	o.QueryLength = lengthField(c, "query_length", o.QueryLength)
 	o.DocLength = lengthField(c, "doc_length", o.DocLength)
 	if arch == Mono {
-		o.ScoringStrategy = c.String("scoring_strategy", o.ScoringStrategy)
-		o.Pooling = c.String("pooling_strategy", o.Pooling)
-		if c.Bool("_bert_pool", false) {
-			o.Pooling = "bert_pool"
-		}
-		o.LinearBias = c.Bool("linear_bias", false)
+		readMono(c, &o)
 		return o, wrap(c, o.Validate())
 	}
 	o.Similarity = c.String("similarity_function", o.Similarity)
@@ -138,6 +136,17 @@ func fromLightningIR(c *hf.Config) (Options, error) {
 		}
 	}
 	return o, wrap(c, o.Validate())
+}
+
+// readMono reads the cross-encoder fields of a mono (or Set-Encoder)
+// config.json.
+func readMono(c *hf.Config, o *Options) {
+	o.ScoringStrategy = c.String("scoring_strategy", o.ScoringStrategy)
+	o.Pooling = c.String("pooling_strategy", o.Pooling)
+	if c.Bool("_bert_pool", false) {
+		o.Pooling = "bert_pool"
+	}
+	o.LinearBias = c.Bool("linear_bias", false)
 }
 
 // lengthField reads query_length or doc_length: Lightning IR's None (no
@@ -276,7 +285,10 @@ func (o *Options) LightningIRConfig(backbone string) map[string]any {
 		"query_length":        lengthOrNil(o.QueryLength),
 		"doc_length":          lengthOrNil(o.DocLength),
 	}
-	if arch == Mono {
+	if arch == SetEncoder {
+		o.setEncoderConfig(m)
+	}
+	if o.IsCrossEncoder() {
 		m["scoring_strategy"] = o.ScoringStrategy
 		m["pooling_strategy"] = o.Pooling
 		if o.Pooling == "bert_pool" {

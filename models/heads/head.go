@@ -405,6 +405,14 @@ func sparsify(s *torch.Scope, x *torch.Tensor, how string) (*torch.Tensor, error
 // linear scorer, and for the "mono" strategy the log-probability of the
 // relevant class.
 func (h *Head) CrossScore(s *torch.Scope, hidden, mask *torch.Tensor) (*torch.Tensor, error) {
+	if h.Opts.Architecture == SetEncoder {
+		return nil, errListwise
+	}
+	return h.pairScore(s, hidden, mask)
+}
+
+// pairScore is CrossScore's computation, which ListwiseScore shares.
+func (h *Head) pairScore(s *torch.Scope, hidden, mask *torch.Tensor) (*torch.Tensor, error) {
 	o := h.Opts
 	pooling := o.Pooling
 	if pooling == "bert_pool" {

@@ -63,11 +63,19 @@ type Options struct {
 	ScoringStrategy string `json:"scoring_strategy"` // rank (1 logit) or mono (2 logits, log-softmax)
 	Pooling         string `json:"pooling"`          // first, mean, max, sum, bert_pool
 	LinearBias      bool   `json:"linear_bias"`
+	// Set-Encoder (listwise cross-encoder, setencoder.go): candidates
+	// scored together at most, the [INT] token after [CLS], stand-ins for
+	// candidates missing below depth.
+	Depth             int  `json:"depth"`
+	AddExtraToken     bool `json:"add_extra_token"`
+	SampleMissingDocs bool `json:"sample_missing_docs"`
 }
 
 // IsCrossEncoder reports whether the head scores query–document pairs
 // jointly.
-func (o *Options) IsCrossEncoder() bool { return o.Architecture == Mono }
+func (o *Options) IsCrossEncoder() bool {
+	return o.Architecture == Mono || o.Architecture == SetEncoder
+}
 
 // MultiVector reports whether embeddings keep one vector per token.
 func (o *Options) MultiVector() bool { return !o.IsCrossEncoder() && o.QueryPooling == "" }
@@ -117,6 +125,9 @@ func (o *Options) Validate() error {
 	}
 	if isLoadedOnly(o.Architecture) {
 		return o.validateLoadedOnly()
+	}
+	if o.Architecture == SetEncoder {
+		return o.validateSetEncoder()
 	}
 	if !slices.Contains(Architectures(), o.Architecture) {
 		return fmt.Errorf("unknown head %q (want one of %s)", o.Architecture, strings.Join(Architectures(), ", "))
