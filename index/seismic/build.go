@@ -68,6 +68,9 @@ func Build(ctx context.Context, dir string, src *sparse.Index, o Options) (*Meta
 	if err := writeLists(ctx, w, src, fwd, o); err != nil {
 		return nil, err
 	}
+	if meta.NarrowForward, err = writeNarrow(w, fwd); err != nil {
+		return nil, err
+	}
 	if err := w.finish(); err != nil {
 		return nil, err
 	}
@@ -173,6 +176,29 @@ func writeForward(ctx context.Context, w *writer, src *sparse.Index, budget int6
 		lo = hi
 	}
 	return offs, w.close(FwdFile)
+}
+
+// writeNarrow writes fwd16.bin: every posting of the forward index as
+// term | value<<16 when all terms and values fit 16 bits and values are
+// integers, else nothing (an empty file). It reports which.
+func writeNarrow(w *writer, fwd forward) (bool, error) {
+	narrow := !fwd.floats
+	for _, v := range fwd.data {
+		if v >= 1<<16 {
+			narrow = false
+			break
+		}
+	}
+	b, err := w.create(FwdNarrowFile)
+	if err != nil {
+		return false, err
+	}
+	for i := 0; narrow && i < len(fwd.data); i += 2 {
+		if err := putU32(b, fwd.data[i]|fwd.data[i+1]<<16); err != nil {
+			return false, err
+		}
+	}
+	return narrow, w.close(FwdNarrowFile)
 }
 
 // list is one term's blocks and summaries, as written.

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"iter"
 	"os"
@@ -12,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/irflow/irflow/index/internal/vecfile/damage"
 	"github.com/irflow/irflow/index/seismic"
 	"github.com/irflow/irflow/index/sparse"
 	"github.com/irflow/irflow/index/sparse/synth"
@@ -145,6 +148,15 @@ func testStructure(t *testing.T, docs []sparse.Doc, vocab int, src *sparse.Index
 		}
 		if got := ix.Doc(uint32(d)); !slices.Equal(got, want) {
 			t.Fatalf("forward vector of document %d: %v, want %v", d, got[:min(6, len(got))], want[:min(6, len(want))])
+		}
+		// Scale 100 keeps every value below 65536: the narrow copy
+		// packs each posting as term | value<<16.
+		var narrow []uint32
+		for i := 0; i < len(want); i += 2 {
+			narrow = append(narrow, want[i]|want[i+1]<<16)
+		}
+		if got := ix.DocNarrow(uint32(d)); !meta.NarrowForward || !slices.Equal(got, narrow) {
+			t.Fatalf("narrow forward vector of document %d (narrow_forward %v): %x, want %x", d, meta.NarrowForward, got[:min(3, len(got))], narrow[:min(3, len(narrow))])
 		}
 	}
 	var kept int64
@@ -296,6 +308,16 @@ func TestOpenRejectsDamage(t *testing.T) {
 			os.WriteFile(p, b[:len(b)-8], 0o644)
 		}, src, "truncated"},
 		{"other sparse index", func(string) {}, other, "was built from"},
+		{"format 1 (before fwd16.bin)", func(dir string) { damage.EditMeta(t, dir, `"format": 2`, `"format": 1`) }, src, "format 1, want"},
+		{"narrow copy disagrees, checksum updated", func(dir string) {
+			p := filepath.Join(dir, seismic.FwdNarrowFile)
+			b, _ := os.ReadFile(p)
+			old := sha256.Sum256(b)
+			b[len(b)/2] ^= 1
+			sum := sha256.Sum256(b)
+			os.WriteFile(p, b, 0o644)
+			damage.EditMeta(t, dir, hex.EncodeToString(old[:]), hex.EncodeToString(sum[:]))
+		}, src, "fwd16.bin: posting"},
 		{"no meta", func(dir string) { os.Remove(filepath.Join(dir, "meta.json")) }, src, "did not finish"},
 	} {
 		dir := build()

@@ -20,6 +20,7 @@ type Index struct {
 	m          vecfile.Mapped
 	fwdOffs    []uint64
 	fwd        []uint32
+	fwd16      []uint32 // fwd's postings as term | value<<16 (NarrowForward), else nil
 	listBlocks []uint64
 	blockOffs  []uint64
 	blockDocs  []uint32
@@ -56,10 +57,13 @@ func Open(dir string, src *sparse.Index) (*Index, error) {
 	}
 	n, v := int64(mt.NumDocs), int64(mt.VocabSize)
 	want := map[string]int64{
-		FwdOffsFile: 8 * (n + 1), FwdFile: 8 * mt.ForwardPostings,
+		FwdOffsFile: 8 * (n + 1), FwdFile: 8 * mt.ForwardPostings, FwdNarrowFile: 0,
 		ListBlocksFile: 8 * (v + 1), BlockOffsFile: 8 * (mt.NumBlocks + 1), BlockDocsFile: 4 * mt.KeptPostings, BlockQuantFile: 4 * mt.NumBlocks,
 		ListSumsFile: 8 * (v + 1), SumTermsFile: 4 * mt.NumSumTerms, SumOffsFile: 8 * (mt.NumSumTerms + 1),
 		SumBlocksFile: 2 * mt.NumSumEntries, SumCodesFile: mt.NumSumEntries,
+	}
+	if mt.NarrowForward {
+		want[FwdNarrowFile] = 4 * mt.ForwardPostings
 	}
 	fail := func(err error) (*Index, error) { ix.m.Close(); return nil, err }
 	maps, err := sumfile.MapAll(pkg, &ix.m, mt.Files, want)
@@ -83,6 +87,9 @@ func Open(dir string, src *sparse.Index) (*Index, error) {
 		return fail(err)
 	}
 	ix.fwd = mmapfile.U32s(maps[FwdFile])
+	if mt.NarrowForward {
+		ix.fwd16 = mmapfile.U32s(maps[FwdNarrowFile])
+	}
 	ix.blockDocs = mmapfile.U32s(maps[BlockDocsFile])
 	ix.blockQuant = sumfile.F32s(maps[BlockQuantFile])
 	ix.sumTerms = mmapfile.U32s(maps[SumTermsFile])
@@ -103,6 +110,11 @@ func (ix *Index) check(dir string) error {
 	for i := 0; i < len(ix.fwd); i += 2 {
 		if int(ix.fwd[i]) >= ix.meta.VocabSize {
 			return bad(FwdFile, "posting %d has term %d", i/2, ix.fwd[i])
+		}
+	}
+	for i, p := range ix.fwd16 {
+		if t, v := ix.fwd[2*i], ix.fwd[2*i+1]; t >= 1<<16 || v >= 1<<16 || p != t|v<<16 {
+			return bad(FwdNarrowFile, "posting %d is %#x, fwd.bin has term %d value %d", i, p, t, v)
 		}
 	}
 	for i, d := range ix.blockDocs {
@@ -157,6 +169,16 @@ func (ix *Index) Sparse() *sparse.Index { return ix.src }
 // Doc returns document d's forward vector: term and stored value
 // interleaved, terms increasing.
 func (ix *Index) Doc(d uint32) []uint32 { return ix.fwd[2*ix.fwdOffs[d] : 2*ix.fwdOffs[d+1]] }
+
+// DocNarrow returns document d's forward vector as Doc's postings packed
+// term | value<<16, one uint32 each, or nil when the index has no narrow
+// forward index (Meta.NarrowForward).
+func (ix *Index) DocNarrow(d uint32) []uint32 {
+	if ix.fwd16 == nil {
+		return nil
+	}
+	return ix.fwd16[ix.fwdOffs[d]:ix.fwdOffs[d+1]]
+}
 
 // Blocks returns the range of term t's blocks (numbers into BlockDocs and
 // Quant).

@@ -128,6 +128,9 @@ type Searcher struct {
 	terms  []qterm
 	acc    []float64
 	order  []int
+	// qn holds the query's weights by term for a narrow forward index
+	// (integers: the index is quantised), nil otherwise.
+	qn *[1 << 16]int64
 }
 
 type qterm struct {
@@ -138,8 +141,12 @@ type qterm struct {
 // NewSearcher prepares a searcher of ix.
 func NewSearcher(ix *index.Index) *Searcher {
 	m := ix.Meta()
-	return &Searcher{ix: ix, src: ix.Sparse(), floats: m.Scale == 0, scale: m.Scale,
+	s := &Searcher{ix: ix, src: ix.Sparse(), floats: m.Scale == 0, scale: m.Scale,
 		q: make([]float64, m.VocabSize), qbits: make([]uint64, (m.VocabSize+63)/64), seen: make([]uint32, m.NumDocs)}
+	if m.NarrowForward {
+		s.qn = new([1 << 16]int64)
+	}
+	return s
 }
 
 func (s *Searcher) value(v uint32) float64 {
@@ -174,6 +181,9 @@ func (s *Searcher) prepare(q Query) error {
 		}
 		s.q[t] = qw
 		s.qbits[t/64] |= 1 << (t % 64)
+		if s.qn != nil && t < 1<<16 { // a larger term is in no document
+			s.qn[t] = int64(qw)
+		}
 		s.terms = append(s.terms, qterm{t, q.Weights[i]})
 		_, mx := s.src.Term(t)
 		total += qw * s.value(mx)
@@ -189,6 +199,9 @@ func (s *Searcher) reset() {
 	for _, t := range s.terms {
 		s.q[t.term] = 0
 		s.qbits[t.term/64] = 0
+		if s.qn != nil && t.term < 1<<16 {
+			s.qn[t.term] = 0
+		}
 	}
 }
 
@@ -273,6 +286,10 @@ func (s *Searcher) visit(t uint32, heapFactor float64, sorted bool) {
 				continue
 			}
 			s.seen[d] = s.gen
+			if s.qn != nil {
+				s.scoreNarrow(d)
+				continue
+			}
 			v := s.ix.Doc(d)
 			var score float64
 			for i := 0; i < len(v); i += 2 {
@@ -284,5 +301,20 @@ func (s *Searcher) visit(t uint32, heapFactor float64, sorted bool) {
 				s.heap.Offer(topk.Entry{Score: score, Rank: d, Doc: d})
 			}
 		}
+	}
+}
+
+// scoreNarrow scores document d from the narrow forward index: every
+// posting's value times the query's weight of its term (0 for the
+// others), with no branch per posting, in integers. Query and document
+// values are integers and prepare bounds every score below 2^53, so the
+// sum is exact and equals the float64 sum of the wide path bit for bit.
+func (s *Searcher) scoreNarrow(d uint32) {
+	var score int64
+	for _, p := range s.ix.DocNarrow(d) {
+		score += s.qn[uint16(p)] * int64(p>>16)
+	}
+	if score > 0 {
+		s.heap.Offer(topk.Entry{Score: float64(score), Rank: d, Doc: d})
 	}
 }

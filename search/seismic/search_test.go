@@ -65,13 +65,19 @@ func build(t testing.TB, c collection, scale float64, o indexs.Options) (*index.
 
 // With nothing pruned (every posting kept, summaries of all their mass,
 // every query term visited, heap_factor 1) Seismic is exact: the same ids
-// and the same scores, bit for bit, as search/sparse, in a quantised and
-// in an exact-float index, with 1 and 3 threads, sorted or not.
+// and the same scores, bit for bit, as search/sparse, in a quantised
+// index (narrow and wide forward index) and in an exact-float one, with 1
+// and 3 threads, sorted or not.
 func TestNoPruningEqualsExact(t *testing.T) {
 	c := synthCollection(500, 20, 11)
-	for _, scale := range []float64{100, 0} {
+	// Scale 100 gives a narrow forward index (integer values below
+	// 65536), scale 1e6 values beyond it and 0 float32 values: both wide.
+	for _, scale := range []float64{100, 0, 1e6} {
 		o := indexs.Options{NumPostings: len(c.docs), CentroidFraction: 0.1, MinClusterSize: 2, SummaryEnergy: 1, DocCut: 15, Seed: 3}
 		src, ix := build(t, c, scale, o)
+		if got := ix.Meta().NarrowForward; got != (scale == 100) {
+			t.Fatalf("scale %v: narrow_forward %v", scale, got)
+		}
 		for _, k := range []int{1, 10, 50} {
 			want, err := sparse.SearchAll(context.Background(), src, c.queries, sparse.Options{K: k})
 			if err != nil {

@@ -83,6 +83,7 @@ func compare(args []string) error {
 	profile := fs.String("cpuprofile", "", "write a CPU profile of irflow's builds")
 	fs.StringVar(&searchProfile, "search-cpuprofile", "", "write a CPU profile of irflow's search at the last point")
 	fs.BoolVar(&reuse, "reuse", false, "reuse the indexes of an earlier run")
+	fs.IntVar(&rounds, "rounds", 1, "time irflow's search at each point this many times, keep the least CPU (a profile is of the last round)")
 	fs.Parse(args)
 	if *profile != "" {
 		f, err := os.Create(*profile)
@@ -171,6 +172,7 @@ var (
 	buildProfile  *os.File
 	searchProfile string
 	reuse         bool
+	rounds        int
 )
 
 // runIrflow indexes the corpus exactly (scale 1), writes the exact top k
@@ -269,14 +271,20 @@ func runIrflow(name, dir, out string, k int, points []point, o seismicx.Options)
 		if pi == len(points)-1 {
 			prof = searchProfile
 		}
-		wall, cpu, err := benchproc.TimeQueries(len(qs), prof, func(i int) (err error) {
-			got[i], err = s.Search(qs[i], so)
-			return err
-		})
-		if err != nil {
-			return nil, err
+		var best row
+		for r := range max(1, rounds) {
+			wall, cpu, err := benchproc.TimeQueries(len(qs), prof, func(i int) (err error) {
+				got[i], err = s.Search(qs[i], so)
+				return err
+			})
+			if err != nil {
+				return nil, err
+			}
+			if r == 0 || cpu.Mean < best.cpuMs {
+				best = row{data: name, system: "irflow", p: p, recall: recall(exact, got), lat: wall, cpuMs: cpu.Mean}
+			}
 		}
-		rows = append(rows, row{data: name, system: "irflow", p: p, recall: recall(exact, got), lat: wall, cpuMs: cpu.Mean})
+		rows = append(rows, best)
 	}
 	return rows, nil
 }
