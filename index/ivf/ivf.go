@@ -39,6 +39,7 @@ import (
 
 	"github.com/irflow/irflow/index/dense"
 	"github.com/irflow/irflow/index/internal/mmapfile"
+	"github.com/irflow/irflow/index/internal/stepckpt"
 	"github.com/irflow/irflow/index/internal/sumfile"
 	"github.com/irflow/irflow/index/internal/vecfile"
 	"github.com/irflow/irflow/internal/vecmath"
@@ -190,22 +191,22 @@ func Build(ctx context.Context, dir string, src *dense.Index, o Options) (*Meta,
 
 	sp := planSteps(o)
 	nblocks := (n + blockRows - 1) / blockRows
-	var ck *checkpointer
+	var ck *stepckpt.Store
 	if o.CheckpointDir != "" {
 		id := buildID{Format: checkpointFormat, Method: o.Method, NLists: o.NLists, M: o.M, OPQ: o.OPQ, TrainSize: o.TrainSize,
 			Iterations: o.Iterations, Seed: o.Seed, BlockRows: blockRows, NumDocs: n, Dim: d, Similarity: sm.Similarity, Vectors: vectorsDigest(src)}
-		if ck, err = openCheckpoint(o.CheckpointDir, id, sp, nblocks, logf, debugf); err != nil {
+		if ck, err = stepckpt.Open(o.CheckpointDir, id, sp.total(), nblocks, logf, debugf); err != nil {
 			return nil, fmt.Errorf("ivf index: checkpoint: %w", err)
 		}
 	}
-	st, err := ck.loadTrain()
+	st, err := loadTrain(ck)
 	if err != nil {
 		return nil, fmt.Errorf("ivf index: %w", err)
 	}
 	if st.Step > 0 {
 		logf("resuming the %s build from checkpoint %s: %d of %d training steps done (%s)", o.Method, o.CheckpointDir, st.Step, sp.total(), sp.describe(st.Step))
 	}
-	save := func() error { return ck.saveTrain(st) }
+	save := func() error { return saveTrain(ck, sp, st) }
 
 	// Training sample, in document order.
 	idx := sample(n, trainCount(n, o.TrainSize), newRNG(o.Seed, streamSample))
@@ -223,9 +224,9 @@ func Build(ctx context.Context, dir string, src *dense.Index, o Options) (*Meta,
 		var resume *opqState
 		if st.Step > 0 {
 			resume = &opqState{Done: min(st.Step, sp.opq), Rotation: st.Rotation, Codebooks: st.OPQCodebooks}
-			err := ck.need(ckptRotation, resume.Rotation, d*d)
+			err := ck.Need(ckptRotation, resume.Rotation, d*d)
 			if err == nil && resume.Done < sp.opq {
-				err = ck.need(ckptOPQCodebooks, resume.Codebooks, KSub*d)
+				err = ck.Need(ckptOPQCodebooks, resume.Codebooks, KSub*d)
 			}
 			if err != nil {
 				return nil, fmt.Errorf("ivf index: %w", err)
@@ -256,7 +257,7 @@ func Build(ctx context.Context, dir string, src *dense.Index, o Options) (*Meta,
 				return save()
 			}}
 		if st.Step > base {
-			if err := ck.need(ckptCentroids, st.Centroids, o.NLists*d); err != nil {
+			if err := ck.Need(ckptCentroids, st.Centroids, o.NLists*d); err != nil {
 				return nil, fmt.Errorf("ivf index: %w", err)
 			}
 			cfg.Resume, cfg.Done = st.Centroids, min(st.Step-base, sp.coarse)-1
@@ -280,7 +281,7 @@ func Build(ctx context.Context, dir string, src *dense.Index, o Options) (*Meta,
 				return save()
 			}}
 		if st.Step > base {
-			if err := ck.need(ckptCodebooks, st.Codebooks, (st.Step-base)*KSub*(d/o.M)); err != nil {
+			if err := ck.Need(ckptCodebooks, st.Codebooks, (st.Step-base)*KSub*(d/o.M)); err != nil {
 				return nil, fmt.Errorf("ivf index: %w", err)
 			}
 			cfg.Done = st.Codebooks
@@ -312,7 +313,7 @@ func Build(ctx context.Context, dir string, src *dense.Index, o Options) (*Meta,
 	if pq != nil {
 		codes = make([]byte, n*o.M)
 	}
-	done := ck.blocksDone()
+	done := ck.BlocksDone()
 	if done > 0 {
 		logf("resuming encoding from checkpoint %s: %d of %d blocks done", o.CheckpointDir, done, nblocks)
 	}
@@ -327,7 +328,7 @@ func Build(ctx context.Context, dir string, src *dense.Index, o Options) (*Meta,
 		if codes != nil {
 			bc = codes[lo*o.M : hi*o.M]
 		}
-		if ok, err := ck.loadBlock(b, hi-lo, bl, bc); err != nil {
+		if ok, err := loadBlock(ck, b, bl, bc); err != nil {
 			return nil, fmt.Errorf("ivf index: %w", err)
 		} else if ok {
 			continue
@@ -357,7 +358,7 @@ func Build(ctx context.Context, dir string, src *dense.Index, o Options) (*Meta,
 			}
 			copy(bc, c)
 		}
-		if err := ck.saveBlock(b, nblocks, bl, bc); err != nil {
+		if err := saveBlock(ck, b, nblocks, bl, bc); err != nil {
 			return nil, fmt.Errorf("ivf index: checkpoint: %w", err)
 		}
 	}
