@@ -6,6 +6,7 @@ import (
 	"context"
 	"math"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/irflow/irflow/backends/torch"
@@ -64,60 +65,79 @@ func TestForwardMatchesTransformers(t *testing.T) {
 	for k, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			ref := refs[k]
-			cfg, err := hf.LoadConfig(tc.dir)
-			if err != nil {
-				t.Fatal(err)
-			}
-			w, err := hf.LoadWeights(tc.dir)
-			if err != nil {
-				t.Fatal(err)
-			}
-			enc, err := Load(context.Background(), rt, cfg, w)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer enc.Free()
-			tok, err := tokenizer.Load(tc.dir)
-			if err != nil {
-				t.Fatal(err)
-			}
-			encs := tok.EncodeBatch(texts, tc.maxLen)
-			ids, types, mask, B, L := tokenizer.PadBatch(encs, tok.Specials().PAD, 8)
-			H := cfg.HiddenSize
-			var got []float32
-			err = rt.Do(context.Background(), func(s *torch.Scope) error {
-				return s.NoGrad(func(s *torch.Scope) error {
-					it, tt, mt, err := batchTensors(s, ids, types, mask, B, L)
-					if err != nil {
-						return err
-					}
-					out, err := enc.Forward(s, it, tt, mt)
-					if err != nil {
-						return err
-					}
-					got, err = s.Float32s(out)
-					return err
-				})
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
+			b := forwardBatch(t, rt, tc.dir, texts, tc.maxLen, nil)
 			var worst float64
-			for i, e := range encs {
-				if !equalInts(e.IDs, ref[i].IDs) {
+			for i, e := range b.encs {
+				if !slices.Equal(e.IDs, ref[i].IDs) {
 					t.Fatalf("text %d: irflow ids %v, transformers %v", i, e.IDs, ref[i].IDs)
 				}
-				for j := 0; j < e.Len()*H; j++ {
-					d := math.Abs(float64(got[i*L*H+j]) - ref[i].Hidden[j])
+				for j := 0; j < e.Len()*b.H; j++ {
+					d := math.Abs(float64(b.out[i*b.L*b.H+j]) - ref[i].Hidden[j])
 					worst = max(worst, d)
 				}
 			}
-			t.Logf("max |Δ| = %.2e over %d texts (batch padded to %d)", worst, B, L)
+			t.Logf("max |Δ| = %.2e over %d texts (batch padded to %d)", worst, len(b.encs), b.L)
 			if worst > tol {
 				t.Errorf("hidden states differ from transformers by %.2e > %g", worst, tol)
 			}
 		})
 	}
+}
+
+// forwarded is one padded batch run through an encoder: the encodings,
+// the padded length L, the hidden size H and the output, flattened.
+type forwarded struct {
+	encs []tokenizer.Encoding
+	L, H int
+	out  []float32
+}
+
+// forwardBatch loads the model in dir (adjust, when set, edits its config
+// first), encodes texts cut to maxLen, pads them to a multiple of 8 and
+// runs Forward without autograd.
+func forwardBatch(t *testing.T, rt *torch.Runtime, dir string, texts []string, maxLen int, adjust func(*hf.Config)) forwarded {
+	t.Helper()
+	cfg, err := hf.LoadConfig(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if adjust != nil {
+		adjust(cfg)
+	}
+	w, err := hf.LoadWeights(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, err := Load(context.Background(), rt, cfg, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer enc.Free()
+	tok, err := tokenizer.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := forwarded{encs: tok.EncodeBatch(texts, maxLen), H: cfg.HiddenSize}
+	ids, types, mask, B, L := tokenizer.PadBatch(f.encs, tok.Specials().PAD, 8)
+	f.L = L
+	err = rt.Do(context.Background(), func(s *torch.Scope) error {
+		return s.NoGrad(func(s *torch.Scope) error {
+			it, tt, mt, err := batchTensors(s, ids, types, mask, B, L)
+			if err != nil {
+				return err
+			}
+			out, err := enc.Forward(s, it, tt, mt)
+			if err != nil {
+				return err
+			}
+			f.out, err = s.Float32s(out)
+			return err
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
 }
 
 // batchTensors copies a padded batch's ids, type ids and mask into libtorch.
@@ -130,16 +150,4 @@ func batchTensors(s *torch.Scope, ids, types, mask []int64, B, L int) (it, tt, m
 	}
 	mt, err = s.FromInt64(mask, int64(B), int64(L))
 	return
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -3,16 +3,15 @@
 package backbone
 
 import (
-	"context"
 	"math"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/irflow/irflow/backends/torch"
 	oracle "github.com/irflow/irflow/internal/modeloracle"
 	"github.com/irflow/irflow/models/hf"
 	"github.com/irflow/irflow/models/internal/testtexts"
-	"github.com/irflow/irflow/models/tokenizer"
 )
 
 // TestT5MatchesTransformers runs the tiny T5 models on a padded batch of
@@ -57,64 +56,28 @@ func TestT5MatchesTransformers(t *testing.T) {
 			}
 			t.Run(name, func(t *testing.T) {
 				ref := refs[k]
-				cfg, err := hf.LoadConfig(tc.dir)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if !IsEncoderDecoder(cfg) {
-					t.Fatal("a T5ForConditionalGeneration config should be encoder–decoder")
-				}
-				if !decoder {
-					cfg.Set("is_encoder_decoder", false)
-				}
-				w, err := hf.LoadWeights(tc.dir)
-				if err != nil {
-					t.Fatal(err)
-				}
-				enc, err := Load(context.Background(), rt, cfg, w)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer enc.Free()
-				tok, err := tokenizer.Load(tc.dir)
-				if err != nil {
-					t.Fatal(err)
-				}
-				encs := tok.EncodeBatch(texts, tc.maxLen)
-				ids, types, mask, B, L := tokenizer.PadBatch(encs, tok.Specials().PAD, 8)
-				H := cfg.HiddenSize
-				var got []float32
-				err = rt.Do(context.Background(), func(s *torch.Scope) error {
-					return s.NoGrad(func(s *torch.Scope) error {
-						it, tt, mt, err := batchTensors(s, ids, types, mask, B, L)
-						if err != nil {
-							return err
-						}
-						out, err := enc.Forward(s, it, tt, mt)
-						if err != nil {
-							return err
-						}
-						got, err = s.Float32s(out)
-						return err
-					})
+				b := forwardBatch(t, rt, tc.dir, texts, tc.maxLen, func(cfg *hf.Config) {
+					if !IsEncoderDecoder(cfg) {
+						t.Fatal("a T5ForConditionalGeneration config should be encoder–decoder")
+					}
+					if !decoder {
+						cfg.Set("is_encoder_decoder", false)
+					}
 				})
-				if err != nil {
-					t.Fatal(err)
-				}
 				var worst float64
-				for i, e := range encs {
-					if !equalInts(e.IDs, ref[i].IDs) {
+				for i, e := range b.encs {
+					if !slices.Equal(e.IDs, ref[i].IDs) {
 						t.Fatalf("text %d: irflow ids %v, transformers %v", i, e.IDs, ref[i].IDs)
 					}
-					want, at := ref[i].Encoder, i*L*H
+					want, at := ref[i].Encoder, i*b.L*b.H
 					if decoder {
-						want, at = ref[i].Decoder, i*H
+						want, at = ref[i].Decoder, i*b.H
 					}
 					for j, v := range want {
-						worst = max(worst, math.Abs(float64(got[at+j])-v))
+						worst = max(worst, math.Abs(float64(b.out[at+j])-v))
 					}
 				}
-				t.Logf("max |Δ| = %.2e over %d texts (batch padded to %d)", worst, B, L)
+				t.Logf("max |Δ| = %.2e over %d texts (batch padded to %d)", worst, len(b.encs), b.L)
 				if worst > tol {
 					t.Errorf("hidden states differ from transformers by %.2e > %g", worst, tol)
 				}

@@ -96,15 +96,7 @@ func TestHeadsMatchLightningIR(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var worst, top float64
-			for j, s := range scores {
-				if !near(s, ref.Scores[j]) {
-					t.Errorf("doc %d: score %.7g, Lightning IR %.7g", j, s, ref.Scores[j])
-				}
-				worst = math.Max(worst, math.Abs(float64(s)-ref.Scores[j]))
-				top = math.Max(top, math.Abs(ref.Scores[j]))
-			}
-			t.Logf("max |Δscore| %.2g for scores up to %.4g (%.2g fp32 ulps there)", worst, top, worst/ulp(top))
+			checkScores(t, scores, ref.Scores)
 			if c.arch == heads.Mono {
 				return
 			}
@@ -122,6 +114,21 @@ func TestHeadsMatchLightningIR(t *testing.T) {
 			}
 		})
 	}
+}
+
+// checkScores checks every score with near and logs the largest
+// difference.
+func checkScores(t *testing.T, scores []float32, want []float64) {
+	t.Helper()
+	var worst, top float64
+	for j, s := range scores {
+		if !near(s, want[j]) {
+			t.Errorf("doc %d: score %.7g, Lightning IR %.7g", j, s, want[j])
+		}
+		worst = math.Max(worst, math.Abs(float64(s)-want[j]))
+		top = math.Max(top, math.Abs(want[j]))
+	}
+	t.Logf("max |Δscore| %.2g for scores up to %.4g (%.2g fp32 ulps there)", worst, top, worst/ulp(top))
 }
 
 // compareVec compares the scored vectors of one text with the oracle's

@@ -6,6 +6,7 @@ import (
 	"context"
 	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -84,7 +85,7 @@ func TestT5HeadsMatchLightningIR(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if !equalIDs(e.IDs, want) {
+				if !slices.Equal(e.IDs, want) {
 					t.Fatalf("doc %d: irflow input ids %v,\nLightning IR %v", j, e.IDs, want)
 				}
 			}
@@ -92,15 +93,7 @@ func TestT5HeadsMatchLightningIR(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var worst, top float64
-			for j, s := range scores {
-				if !near(s, ref.Scores[j]) {
-					t.Errorf("doc %d: score %.7g, Lightning IR %.7g", j, s, ref.Scores[j])
-				}
-				worst = math.Max(worst, math.Abs(float64(s)-ref.Scores[j]))
-				top = math.Max(top, math.Abs(ref.Scores[j]))
-			}
-			t.Logf("max |Δscore| %.2g for scores up to %.4g", worst, top)
+			checkScores(t, scores, ref.Scores)
 			if c.opts.Head != "" || c.arch == "xtr" {
 				dir := filepath.Join(out, "irflow", c.arch+string(rune('a'+i)))
 				if err := m.Save(dir); err != nil {
@@ -140,18 +133,6 @@ func TestT5HeadsMatchLightningIR(t *testing.T) {
 			}
 		}
 	}
-}
-
-func equalIDs(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // TestT5BFloat16 runs castorini's monoT5 (gated-gelu) and XTR in bfloat16
