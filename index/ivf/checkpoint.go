@@ -1,13 +1,9 @@
 package ivf
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 
-	"github.com/irflow/irflow/index/dense"
 	"github.com/irflow/irflow/index/internal/stepckpt"
-	"github.com/irflow/irflow/index/internal/sumfile"
 )
 
 // Resumable builds. With Options.CheckpointDir set (the stage's checkpoint
@@ -131,17 +127,4 @@ func saveBlock(ck *stepckpt.Store, b, nblocks int, lists []int32, codes []byte) 
 		parts[ckptCodes] = codes
 	}
 	return ck.SaveBlock(b, nblocks, parts)
-}
-
-// vectorsDigest is the sha256 of src's vectors as float32 bits, read a
-// block at a time: a checkpoint of other vectors is never resumed.
-func vectorsDigest(src *dense.Index) string {
-	h := sha256.New()
-	n := src.Meta().NumDocs
-	var buf []float32
-	for lo := 0; lo < n; lo += blockRows {
-		buf = src.Vectors(lo, min(n, lo+blockRows), buf)
-		sumfile.PutF32(h, buf)
-	}
-	return hex.EncodeToString(h.Sum(nil))
 }

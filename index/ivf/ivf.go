@@ -175,7 +175,11 @@ func Build(ctx context.Context, dir string, src *dense.Index, o Options) (*Meta,
 	if err := o.Check(n, d); err != nil {
 		return nil, fmt.Errorf("ivf index: %w", err)
 	}
-	logf, debugf := printf(o.Log), printf(o.Debug)
+	logf := func(format string, a ...any) {
+		if o.Log != nil {
+			o.Log(fmt.Sprintf(format, a...))
+		}
+	}
 	meta := &Meta{Kind: Kind, Format: Format, Method: o.Method, Dim: d, Similarity: sm.Similarity, NumDocs: n,
 		NLists: o.NLists, M: o.M, OPQ: o.OPQ, Iterations: o.Iterations, Seed: o.Seed, Files: map[string]string{}}
 	if o.Method != MethodIVF {
@@ -194,8 +198,8 @@ func Build(ctx context.Context, dir string, src *dense.Index, o Options) (*Meta,
 	var ck *stepckpt.Store
 	if o.CheckpointDir != "" {
 		id := buildID{Format: checkpointFormat, Method: o.Method, NLists: o.NLists, M: o.M, OPQ: o.OPQ, TrainSize: o.TrainSize,
-			Iterations: o.Iterations, Seed: o.Seed, BlockRows: blockRows, NumDocs: n, Dim: d, Similarity: sm.Similarity, Vectors: vectorsDigest(src)}
-		if ck, err = stepckpt.Open(o.CheckpointDir, id, sp.total(), nblocks, logf, debugf); err != nil {
+			Iterations: o.Iterations, Seed: o.Seed, BlockRows: blockRows, NumDocs: n, Dim: d, Similarity: sm.Similarity, Vectors: stepckpt.Digest(n, src.Vectors)}
+		if ck, err = stepckpt.Open(o.CheckpointDir, id, sp.total(), nblocks, o.Log, o.Debug); err != nil {
 			return nil, fmt.Errorf("ivf index: checkpoint: %w", err)
 		}
 	}
@@ -428,15 +432,6 @@ func Build(ctx context.Context, dir string, src *dense.Index, o Options) (*Meta,
 		return nil, err
 	}
 	return meta, nil
-}
-
-// printf formats for a log callback that may be nil.
-func printf(log func(string)) func(format string, a ...any) {
-	return func(format string, a ...any) {
-		if log != nil {
-			log(fmt.Sprintf(format, a...))
-		}
-	}
 }
 
 func trainCount(n, size int) int {

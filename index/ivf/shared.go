@@ -15,13 +15,22 @@ type KMeansOptions struct {
 	// Seed and Stream pick the random stream of the k-means++ seeding.
 	Seed, Stream uint64
 	Threads      int
+	// Resume, if set, holds the centroids of an interrupted run after Done
+	// rounds (0: just seeded); the run goes on from there with the result
+	// of an uninterrupted one.
+	Resume []float32
+	Done   int
+	// After, if set, is told the centroids once seeded (round 0) and after
+	// every round, to checkpoint them; an error stops the run.
+	After func(round int, c []float32) error
 }
 
 // KMeans clusters the n rows of x (n × d, n ≥ K): k-means++ seeding, then
 // exactly Iters Lloyd rounds with sums in row order; the result depends on
 // x and the options only, not on the number of threads.
 func KMeans(ctx context.Context, x []float32, n, d int, o KMeansOptions) ([]float32, error) {
-	return kmeans(ctx, x, n, d, kmeansConfig{K: o.K, Iters: o.Iters, Spherical: o.Spherical, Threads: o.Threads}, newRNG(o.Seed, o.Stream), nil)
+	return kmeans(ctx, x, n, d, kmeansConfig{K: o.K, Iters: o.Iters, Spherical: o.Spherical, Threads: o.Threads,
+		Resume: o.Resume, Done: o.Done, After: o.After}, newRNG(o.Seed, o.Stream), nil)
 }
 
 // Sample returns size row numbers drawn uniformly without replacement

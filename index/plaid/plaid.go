@@ -38,6 +38,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/irflow/irflow/index/internal/stepckpt"
 	"github.com/irflow/irflow/index/internal/sumfile"
 	"github.com/irflow/irflow/index/ivf"
 	"github.com/irflow/irflow/index/multivector"
@@ -106,9 +107,34 @@ type Options struct {
 	Seed       uint64
 	// Threads (default GOMAXPROCS) change the speed, never the result.
 	Threads int
-	// Log, if set, is told what the build is doing.
-	Log func(msg string)
+	// CheckpointDir, if set, keeps the k-means seeding and rounds and the
+	// blocks of assigned tokens (index/internal/stepckpt), so that a build
+	// killed part-way resumes after the last one with the same result.
+	CheckpointDir string
+	// Log, if set, is told what the build is doing; Debug, if set, about
+	// every checkpointed step.
+	Log, Debug func(msg string)
 }
+
+// checkpointID is build.json of a checkpoint: what its steps are of.
+type checkpointID struct {
+	Format       int    `json:"format"`
+	NumCentroids int    `json:"num_centroids"`
+	TrainSize    int    `json:"train_size"`
+	Iterations   int    `json:"iterations"`
+	Seed         uint64 `json:"seed"`
+	Block        int    `json:"block"`
+	NumTokens    int    `json:"num_tokens"`
+	Dim          int    `json:"dim"`
+	Similarity   string `json:"similarity"`
+	Vectors      string `json:"vectors_sha256"`
+}
+
+// Parts of a checkpoint step.
+const (
+	ckptCentroids = "centroids.bin"
+	ckptCodes     = "codes.bin"
+)
 
 // DefaultCentroids is ColBERT's number of partitions for n token vectors,
 // 2^⌊log2(16·√n)⌋, halved until at most n (k-means needs a vector per
@@ -214,6 +240,38 @@ func Build(ctx context.Context, dir string, src *multivector.Index, o Options) (
 	}
 	defer w.Abort()
 
+	const block = 8192
+	nblocks := (n + block - 1) / block
+	var ck *stepckpt.Store
+	if o.CheckpointDir != "" {
+		id := checkpointID{Format: Format, NumCentroids: k, TrainSize: o.TrainSize, Iterations: o.Iterations, Seed: o.Seed, Block: block,
+			NumTokens: n, Dim: d, Similarity: sm.Similarity, Vectors: stepckpt.Digest(n, src.Vectors)}
+		if ck, err = stepckpt.Open(o.CheckpointDir, id, 1+o.Iterations, nblocks, o.Log, o.Debug); err != nil {
+			return nil, fmt.Errorf("plaid index: checkpoint: %w", err)
+		}
+	}
+	step, parts, err := ck.State()
+	if err != nil {
+		return nil, fmt.Errorf("plaid index: %w", err)
+	}
+	round := func(r int) string {
+		if r == 0 {
+			return "k-means seeding"
+		}
+		return fmt.Sprintf("k-means round %d of %d", r, o.Iterations)
+	}
+	kcfg := ivf.KMeansOptions{K: k, Iters: o.Iterations, Seed: o.Seed, Stream: streamKMeans, Threads: o.Threads,
+		After: func(r int, c []float32) error {
+			return ck.SaveState(r+1, round(r), map[string][]float32{ckptCentroids: c})
+		}}
+	if step > 0 {
+		logf("resuming the plaid build from checkpoint %s: %s done", o.CheckpointDir, round(step-1))
+		if err := ck.Need(ckptCentroids, parts[ckptCentroids], k*d); err != nil {
+			return nil, fmt.Errorf("plaid index: %w", err)
+		}
+		kcfg.Resume, kcfg.Done = parts[ckptCentroids], step-1
+	}
+
 	// Training sample, in row order.
 	idx := ivf.Sample(n, o.TrainSize, o.Seed, streamSample)
 	meta.TrainSize = len(idx)
@@ -227,7 +285,6 @@ func Build(ctx context.Context, dir string, src *multivector.Index, o Options) (
 	// as ColBERT normalises its centroids: spherical k-means, assignment by
 	// inner product; others Euclidean k-means and nearest centroid.
 	meta.UnitNorm = true
-	const block = 8192
 	for lo := 0; meta.UnitNorm && lo < n; lo += block {
 		hi := min(n, lo+block)
 		buf = src.Vectors(lo, hi, buf)
@@ -236,9 +293,11 @@ func Build(ctx context.Context, dir string, src *multivector.Index, o Options) (
 		}
 	}
 	spherical := meta.UnitNorm
-	logf("k-means: %d centroids from %d token vectors, %d iterations", k, nt, o.Iterations)
-	cents, err := ivf.KMeans(ctx, x, nt, d, ivf.KMeansOptions{K: k, Iters: o.Iterations, Spherical: spherical,
-		Seed: o.Seed, Stream: streamKMeans, Threads: o.Threads})
+	kcfg.Spherical = spherical
+	if step < 1+o.Iterations {
+		logf("k-means: %d centroids from %d token vectors, %d iterations", k, nt, o.Iterations)
+	}
+	cents, err := ivf.KMeans(ctx, x, nt, d, kcfg)
 	if err != nil {
 		return nil, fmt.Errorf("plaid index: %w", err)
 	}
@@ -257,17 +316,32 @@ func Build(ctx context.Context, dir string, src *multivector.Index, o Options) (
 	cutoffs, weights := Buckets(ivf.Residuals(hx, ha, cents, d), o.NBits)
 	hx = nil
 
-	// Every token's centroid, a block at a time.
+	// Every token's centroid, a block at a time; committed blocks are read
+	// back instead.
+	if done := ck.BlocksDone(); done > 0 {
+		logf("resuming assignment from checkpoint %s: %d of %d blocks done", o.CheckpointDir, done, nblocks)
+	}
 	logf("assigning %d token vectors", n)
 	assign := make([]int32, n)
-	for lo := 0; lo < n; lo += block {
-		hi := min(n, lo+block)
+	var raw []byte
+	for b := 0; b < nblocks; b++ {
+		lo, hi := b*block, min(n, (b+1)*block)
+		raw = slices.Grow(raw[:0], 4*(hi-lo))[:4*(hi-lo)]
+		if ok, err := ck.LoadBlock(b, map[string][]byte{ckptCodes: raw}); err != nil {
+			return nil, fmt.Errorf("plaid index: %w", err)
+		} else if ok {
+			stepckpt.PutI32s(assign[lo:hi], raw)
+			continue
+		}
 		buf = src.Vectors(lo, hi, buf)
 		a, err := ivf.Assign(ctx, cents, k, d, buf, hi-lo, !spherical, o.Threads)
 		if err != nil {
 			return nil, err
 		}
 		copy(assign[lo:hi], a)
+		if err := ck.SaveBlock(b, nblocks, map[string][]byte{ckptCodes: stepckpt.I32Bytes(a)}); err != nil {
+			return nil, fmt.Errorf("plaid index: checkpoint: %w", err)
+		}
 	}
 
 	w.File(CentroidsFile, func(b *bufio.Writer) error { return sumfile.PutF32(b, cents) })

@@ -16,7 +16,9 @@
 package stepckpt
 
 import (
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -35,14 +37,15 @@ const BuildFile = "build.json"
 type Store struct {
 	train, blocks *checkpoint.Store
 	total         int // training steps
-	debug         func(format string, a ...any)
+	debug         func(msg string)
 }
 
 // Open prepares dir for the build that id (JSON) describes, discarding
 // the steps of any other; the build has total training steps and nblocks
-// encoding blocks (all kept until the build is committed). logf is told
-// of a discarded checkpoint, debugf of every step committed.
-func Open(dir string, id any, total, nblocks int, logf, debugf func(format string, a ...any)) (*Store, error) {
+// encoding blocks (all kept until the build is committed). log, if set,
+// is told of a discarded checkpoint, debug, if set, of every step
+// committed.
+func Open(dir string, id any, total, nblocks int, log, debug func(msg string)) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -58,8 +61,8 @@ func Open(dir string, id any, total, nblocks int, logf, debugf func(format strin
 	if string(have) != string(want) {
 		trained, _ := filepath.Glob(filepath.Join(dir, "train", "step-*"))
 		blocks, _ := filepath.Glob(filepath.Join(dir, "blocks", "step-*"))
-		if len(trained)+len(blocks) > 0 {
-			logf("discarding the checkpoint in %s: it is of another build (other parameters or input; %d training and %d encoding steps)", dir, len(trained), len(blocks))
+		if len(trained)+len(blocks) > 0 && log != nil {
+			log(fmt.Sprintf("discarding the checkpoint in %s: it is of another build (other parameters or input; %d training and %d encoding steps)", dir, len(trained), len(blocks)))
 		}
 		for _, sub := range []string{"train", "blocks"} {
 			if err := os.RemoveAll(filepath.Join(dir, sub)); err != nil {
@@ -78,7 +81,7 @@ func Open(dir string, id any, total, nblocks int, logf, debugf func(format strin
 			return nil, err
 		}
 	}
-	s := &Store{total: total, debug: debugf}
+	s := &Store{total: total, debug: debug}
 	if s.train, err = checkpoint.Open(filepath.Join(dir, "train"), 1); err != nil {
 		return nil, err
 	}
@@ -140,7 +143,7 @@ func (s *Store) SaveState(step int, what string, parts map[string][]float32) err
 		return nil
 	})
 	if err == nil && s.debug != nil {
-		s.debug("checkpoint: training step %d of %d (%s)", step, s.total, what)
+		s.debug(fmt.Sprintf("checkpoint: training step %d of %d (%s)", step, s.total, what))
 	}
 	return err
 }
@@ -202,7 +205,7 @@ func (s *Store) SaveBlock(b, nblocks int, parts map[string][]byte) error {
 		return nil
 	})
 	if err == nil && s.debug != nil {
-		s.debug("checkpoint: encoding block %d of %d", b+1, nblocks)
+		s.debug(fmt.Sprintf("checkpoint: encoding block %d of %d", b+1, nblocks))
 	}
 	return err
 }
@@ -217,6 +220,19 @@ func writeFile(path string, fill func(*os.File) error) error {
 		return err
 	}
 	return f.Close()
+}
+
+// Digest is the sha256 of n rows of float32s as rows (an index's Vectors
+// method) gives them, read 8,192 at a time: build.json carries it so that
+// a checkpoint of other vectors is never resumed.
+func Digest(n int, rows func(lo, hi int, buf []float32) []float32) string {
+	h := sha256.New()
+	var buf []float32
+	for lo := 0; lo < n; lo += 8192 {
+		buf = rows(lo, min(n, lo+8192), buf)
+		sumfile.PutF32(h, buf)
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // I32Bytes is v little-endian.
