@@ -95,8 +95,12 @@ func runPLAIDIndex(ctx context.Context, job *stage.Job) error {
 	defer full.Close()
 	o := plaidx.Options{NumCentroids: job.Int("num_centroids"), NBits: job.Int("n_bits"), TrainSize: job.Int("train_size"),
 		Iterations: job.Int("k_means_iters"), Seed: uint64(job.Int("seed")), Threads: job.Threads}
+	if job.CheckpointDir != "" { // k-means rounds and assigned blocks survive a kill
+		o.CheckpointDir = filepath.Join(job.CheckpointDir, plaidDir)
+	}
 	if job.Log != nil {
 		o.Log = func(msg string) { job.Log.Info(msg) }
+		o.Debug = func(msg string) { job.Log.Debug(msg) }
 	}
 	meta, err := plaidx.Build(ctx, filepath.Join(outDir, plaidDir), full, o)
 	if err != nil {
