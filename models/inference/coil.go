@@ -1,7 +1,6 @@
 package inference
 
 import (
-	"context"
 	"sync"
 
 	"github.com/irflow/irflow/backends/torch"
@@ -72,75 +71,36 @@ func (m *Model) uniCoilRows(s *torch.Scope, b batch, hidden, mask *torch.Tensor,
 	return nil
 }
 
-// coilScore is ScoreEmbeddings for COIL (heads.Head.CoilScore).
-func (m *Model) coilScore(ctx context.Context, q *Embeddings, qi int, d *Embeddings) ([]float32, error) {
-	n := len(d.Vectors)
-	lengths := make([]int, n)
-	for i := range lengths {
-		lengths[i] = d.Len(i)
+// coilScore scores one batch b of documents for COIL: the token vectors
+// and masks (qt, qm, dt, dm) ScoreEmbeddings built, plus the [CLS]
+// vectors and the input ids that exact matching compares
+// (heads.Head.CoilScore).
+func (m *Model) coilScore(s *torch.Scope, q *Embeddings, qi int, qt, qm *torch.Tensor, d *Embeddings, b batch, dt, dm *torch.Tensor) (*torch.Tensor, error) {
+	qc, qid, err := coilTensors(s, q, []int{qi}, q.Len(qi))
+	if err != nil {
+		return nil, err
 	}
-	scores := make([]float32, n)
-	var mu sync.Mutex
-	D, Dc := d.Dim, d.CLSDim
-	err := m.forEachBatch(ctx, plan(lengths, 256, 1<<16, 1), func(s *torch.Scope, b batch) error {
-		Lq := int64(q.Len(qi))
-		qc, err := s.FromFloat32(q.CLS[qi], 1, 1, int64(Dc))
-		if err != nil {
-			return err
-		}
-		qt, err := s.FromFloat32(q.Vectors[qi], 1, Lq, int64(D))
-		if err != nil {
-			return err
-		}
-		qid, err := s.FromInt64(q.IDs[qi], 1, Lq)
-		if err != nil {
-			return err
-		}
-		qm, err := s.FromInt64(maskInts(q.Mask, qi, int(Lq)), 1, Lq)
-		if err != nil {
-			return err
-		}
-		N, L := len(b.idx), b.seqLen
-		dc := make([]float32, N*Dc)
-		dv := make([]float32, N*L*D)
-		di := make([]int64, N*L)
-		dm := make([]int64, N*L)
-		for i, j := range b.idx {
-			copy(dc[i*Dc:], d.CLS[j])
-			copy(dv[i*L*D:], d.Vectors[j])
-			copy(dm[i*L:], maskInts(d.Mask, j, d.Len(j)))
-			copy(di[i*L:], d.IDs[j]) // padding is masked out, its id never counts
-		}
-		dct, err := s.FromFloat32(dc, int64(N), 1, int64(Dc))
-		if err != nil {
-			return err
-		}
-		dt, err := s.FromFloat32(dv, int64(N), int64(L), int64(D))
-		if err != nil {
-			return err
-		}
-		dit, err := s.FromInt64(di, int64(N), int64(L))
-		if err != nil {
-			return err
-		}
-		dmt, err := s.FromInt64(dm, int64(N), int64(L))
-		if err != nil {
-			return err
-		}
-		sc, err := m.head.CoilScore(s, qc, qt, qid, qm, dct, dt, dit, dmt)
-		if err != nil {
-			return err
-		}
-		vals, err := s.Float32s(sc)
-		if err != nil {
-			return err
-		}
-		mu.Lock()
-		for i, j := range b.idx {
-			scores[j] = vals[i]
-		}
-		mu.Unlock()
-		return nil
-	})
-	return scores, err
+	dc, did, err := coilTensors(s, d, b.idx, b.seqLen)
+	if err != nil {
+		return nil, err
+	}
+	return m.head.CoilScore(s, qc, qt, qid, qm, dc, dt, did, dm)
+}
+
+// coilTensors stacks the [CLS] vectors of texts idx of e, [n 1 CLSDim],
+// and their input ids padded to L, [n L] (padding is masked out of
+// scoring, its id never counts).
+func coilTensors(s *torch.Scope, e *Embeddings, idx []int, L int) (cls, ids *torch.Tensor, err error) {
+	Dc := e.CLSDim
+	cv := make([]float32, len(idx)*Dc)
+	iv := make([]int64, len(idx)*L)
+	for i, j := range idx {
+		copy(cv[i*Dc:], e.CLS[j])
+		copy(iv[i*L:], e.IDs[j])
+	}
+	if cls, err = s.FromFloat32(cv, int64(len(idx)), 1, int64(Dc)); err != nil {
+		return nil, nil, err
+	}
+	ids, err = s.FromInt64(iv, int64(len(idx)), int64(L))
+	return cls, ids, err
 }

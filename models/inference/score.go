@@ -35,9 +35,25 @@ func (m *Model) ScoreEmbeddings(ctx context.Context, q *Embeddings, qi int, d *E
 	if q.Dim != d.Dim {
 		return nil, fmt.Errorf("query vectors have %d dimensions, document vectors %d", q.Dim, d.Dim)
 	}
-	if m.Head.Architecture == heads.Coil {
-		return m.coilScore(ctx, q, qi, d)
-	}
+	return m.scoreDocs(ctx, d, func(s *torch.Scope, b batch) (*torch.Tensor, error) {
+		qt, qm, err := vectorTensors(s, q, []int{qi}, q.Len(qi))
+		if err != nil {
+			return nil, err
+		}
+		dt, dm, err := vectorTensors(s, d, b.idx, b.seqLen)
+		if err != nil {
+			return nil, err
+		}
+		if m.Head.Architecture == heads.Coil {
+			return m.coilScore(s, q, qi, qt, qm, d, b, dt, dm)
+		}
+		return m.head.Score(s, qt, qm, dt, dm)
+	})
+}
+
+// scoreDocs runs score over the documents of d in length-sorted batches
+// and returns one score per document, in document order.
+func (m *Model) scoreDocs(ctx context.Context, d *Embeddings, score func(s *torch.Scope, b batch) (*torch.Tensor, error)) ([]float32, error) {
 	n := len(d.Vectors)
 	lengths := make([]int, n)
 	for i := range lengths {
@@ -45,33 +61,8 @@ func (m *Model) ScoreEmbeddings(ctx context.Context, q *Embeddings, qi int, d *E
 	}
 	scores := make([]float32, n)
 	var mu sync.Mutex
-	D := d.Dim
 	err := m.forEachBatch(ctx, plan(lengths, 256, 1<<16, 1), func(s *torch.Scope, b batch) error {
-		Lq := q.Len(qi)
-		qt, err := s.FromFloat32(q.Vectors[qi], 1, int64(Lq), int64(D))
-		if err != nil {
-			return err
-		}
-		qm, err := s.FromInt64(maskInts(q.Mask, qi, Lq), 1, int64(Lq))
-		if err != nil {
-			return err
-		}
-		L := b.seqLen
-		dv := make([]float32, len(b.idx)*L*D)
-		dm := make([]int64, len(b.idx)*L)
-		for i, j := range b.idx {
-			copy(dv[i*L*D:], d.Vectors[j])
-			copy(dm[i*L:], maskInts(d.Mask, j, d.Len(j)))
-		}
-		dt, err := s.FromFloat32(dv, int64(len(b.idx)), int64(L), int64(D))
-		if err != nil {
-			return err
-		}
-		dmt, err := s.FromInt64(dm, int64(len(b.idx)), int64(L))
-		if err != nil {
-			return err
-		}
-		sc, err := m.head.Score(s, qt, qm, dt, dmt)
+		sc, err := score(s, b)
 		if err != nil {
 			return err
 		}
@@ -87,6 +78,23 @@ func (m *Model) ScoreEmbeddings(ctx context.Context, q *Embeddings, qi int, d *E
 		return nil
 	})
 	return scores, err
+}
+
+// vectorTensors stacks the vectors of texts idx of e, each padded to L
+// vectors, [n L Dim], and their scoring masks, [n L] (0 on padding).
+func vectorTensors(s *torch.Scope, e *Embeddings, idx []int, L int) (v, mask *torch.Tensor, err error) {
+	D := e.Dim
+	vals := make([]float32, len(idx)*L*D)
+	m := make([]int64, len(idx)*L)
+	for i, j := range idx {
+		copy(vals[i*L*D:], e.Vectors[j])
+		copy(m[i*L:], maskInts(e.Mask, j, e.Len(j)))
+	}
+	if v, err = s.FromFloat32(vals, int64(len(idx)), int64(L), int64(D)); err != nil {
+		return nil, nil, err
+	}
+	mask, err = s.FromInt64(m, int64(len(idx)), int64(L))
+	return v, mask, err
 }
 
 // maskInts is the scoring mask of vectors 0…n-1 of text i as 0/1 (all 1 for
