@@ -16,6 +16,9 @@ func (m *Model) Score(ctx context.Context, query string, docs []string) ([]float
 	if len(docs) == 0 {
 		return nil, nil
 	}
+	if m.Head.Architecture == heads.SetEncoder {
+		return m.listwiseScore(ctx, query, docs)
+	}
 	if m.Head.IsCrossEncoder() {
 		return m.crossScore(ctx, query, docs)
 	}
@@ -109,7 +112,9 @@ func maskInts(mask [][]bool, i, n int) []int64 {
 	return out
 }
 
-func (m *Model) crossScore(ctx context.Context, query string, docs []string) ([]float32, error) {
+// pairs tokenises the query with each document as the cross-encoder's
+// input.
+func (m *Model) pairs(query string, docs []string) ([]tokenizer.Encoding, error) {
 	encs := make([]tokenizer.Encoding, len(docs))
 	for i, d := range docs {
 		e, err := m.inputs.Pair(query, d)
@@ -118,9 +123,17 @@ func (m *Model) crossScore(ctx context.Context, query string, docs []string) ([]
 		}
 		encs[i] = e
 	}
+	return encs, nil
+}
+
+func (m *Model) crossScore(ctx context.Context, query string, docs []string) ([]float32, error) {
+	encs, err := m.pairs(query, docs)
+	if err != nil {
+		return nil, err
+	}
 	scores := make([]float32, len(docs))
 	var mu sync.Mutex
-	err := m.forwardEach(ctx, encs, func(s *torch.Scope, b batch, hidden, mask *torch.Tensor) error {
+	err = m.forwardEach(ctx, encs, func(s *torch.Scope, b batch, hidden, mask *torch.Tensor) error {
 		sc, err := m.head.CrossScore(s, hidden, mask)
 		if err != nil {
 			return err
@@ -136,5 +149,50 @@ func (m *Model) crossScore(ctx context.Context, query string, docs []string) ([]
 		mu.Unlock()
 		return nil
 	})
+	return scores, err
+}
+
+// listwiseScore scores a Set-Encoder's candidate list as Lightning IR
+// does (ALLOW_SUB_BATCHING = False): the query's documents are one batch,
+// one forward pass, whatever BatchSize says, since every passage attends
+// to the others (heads.Head.InterPassage). More documents than the
+// model's depth are an error.
+func (m *Model) listwiseScore(ctx context.Context, query string, docs []string) ([]float32, error) {
+	ip, err := m.head.InterPassage(len(docs))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", m.Dir, err)
+	}
+	encs, err := m.pairs(query, docs)
+	if err != nil {
+		return nil, err
+	}
+	if tok := m.Head.InteractionToken(); tok != "" {
+		id, ok := m.tok.TokenID(tok)
+		if e := encs[0]; !ok || len(e.IDs) < 2 || e.IDs[1] != id {
+			return nil, fmt.Errorf("%s: add_extra_token is set in config.json, but tokenizer.json's pair template does not put %s after [CLS] (Lightning IR's set-encoder tokenizer saves \"[CLS] [INT] $A [SEP] $B:1 [SEP]:1\")", m.Dir, tok)
+		}
+	}
+	var scores []float32
+	err = m.rt.Do(ctx, func(s *torch.Scope) error {
+		return s.NoGrad(func(s *torch.Scope) error {
+			ids, types, mask, err := tensors(s, encs, m.tok.Specials().PAD, 0)
+			if err != nil {
+				return err
+			}
+			hidden, err := m.enc.ForwardInterPassage(s, ids, types, mask, ip)
+			if err != nil {
+				return err
+			}
+			sc, err := m.head.ListwiseScore(s, hidden, mask)
+			if err != nil {
+				return err
+			}
+			scores, err = s.Float32s(sc)
+			return err
+		})
+	})
+	if err == nil && m.opts.Progress != nil {
+		m.opts.Progress(len(docs))
+	}
 	return scores, err
 }
