@@ -37,7 +37,7 @@ func Kind() *stage.Kind {
 	return &stage.Kind{
 		Block: "re_rank", Method: Method, Version: 2,
 		Uses: []string{libtorch.Name, components.Tokenizer},
-		Doc:  "Re-scores the top `depth` hits of each query with a transformer ranking model (Lightning IR heads: DPR, Col, SPLADE, sentence-transformers, mono).",
+		Doc:  "Re-scores the top `depth` hits of each query with a transformer ranking model (Lightning IR heads: DPR, Col, SPLADE, sentence-transformers, mono; Set-Encoder models score a query's hits together in one listwise pass, at most the model's own depth).",
 		Params: []stage.Param{
 			{Name: "run", Type: stage.Input, Required: true, Accepts: []string{stage.FormatRun}, Doc: "The TREC run to re-rank."},
 			{Name: "queries", Type: stage.Input, Required: true, Accepts: []string{stage.FormatQueries}, Doc: "Queries: id<TAB>text (.tsv) or BEIR JSONL."},
@@ -179,7 +179,9 @@ func run(ctx context.Context, job *stage.Job) error {
 type progressBox struct{ p stage.Progress }
 
 // Scorer returns a function scoring the hits of one query. A cross-encoder
-// scores each pair when asked; a bi-encoder first encodes every query and
+// scores each pair when asked, and a listwise one (Set-Encoder) gets the
+// query's whole list in one call, which models/inference runs as one
+// forward pass; a bi-encoder first encodes every query and
 // every distinct document once (a document retrieved for many queries is
 // not encoded again), each as a phase with its own progress display.
 func Scorer(ctx context.Context, m *inference.Model, run trec.Run, qtext, docs map[string]string,
