@@ -100,18 +100,7 @@ func TestHeadsMatchLightningIR(t *testing.T) {
 			if c.arch == heads.Mono {
 				return
 			}
-			q, err := m.EncodeQueries(ctx, []string{query})
-			if err != nil {
-				t.Fatal(err)
-			}
-			compareVec(t, "query", q.Vectors[0], q.Mask, 0, ref.QueryEmb)
-			d, err := m.EncodeDocs(ctx, docs)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for j := range docs {
-				compareVec(t, "doc", d.Vectors[j], d.Mask, j, ref.DocEmb[j])
-			}
+			checkEmbeddings(t, m, query, docs, ref.QueryEmb, ref.DocEmb)
 		})
 	}
 }
@@ -129,6 +118,25 @@ func checkScores(t *testing.T, scores []float32, want []float64) {
 		top = math.Max(top, math.Abs(want[j]))
 	}
 	t.Logf("max |Δscore| %.2g for scores up to %.4g (%.2g fp32 ulps there)", worst, top, worst/ulp(top))
+}
+
+// checkEmbeddings encodes the query and the documents with m and compares
+// their scored vectors with the oracle's.
+func checkEmbeddings(t *testing.T, m *Model, query string, docs []string, queryEmb []float64, docEmb [][]float64) {
+	t.Helper()
+	ctx := context.Background()
+	q, err := m.EncodeQueries(ctx, []string{query})
+	if err != nil {
+		t.Fatal(err)
+	}
+	compareVec(t, "query", q.Vectors[0], q.Mask, 0, queryEmb)
+	d, err := m.EncodeDocs(ctx, docs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for j := range docs {
+		compareVec(t, "doc", d.Vectors[j], d.Mask, j, docEmb[j])
+	}
 }
 
 // compareVec compares the scored vectors of one text with the oracle's

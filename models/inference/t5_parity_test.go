@@ -109,18 +109,7 @@ func TestT5HeadsMatchLightningIR(t *testing.T) {
 			if c.arch != "xtr" {
 				return
 			}
-			q, err := m.EncodeQueries(ctx, []string{query})
-			if err != nil {
-				t.Fatal(err)
-			}
-			compareVec(t, "query", q.Vectors[0], q.Mask, 0, ref.QueryEmb)
-			d, err := m.EncodeDocs(ctx, docs)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for j := range docs {
-				compareVec(t, "doc", d.Vectors[j], d.Mask, j, ref.DocEmb[j])
-			}
+			checkEmbeddings(t, m, query, docs, ref.QueryEmb, ref.DocEmb)
 		})
 	}
 	var again map[string]lirResult
