@@ -79,6 +79,7 @@ type setEncoderCase struct {
 	name, backbone string
 	config         map[string]any
 	lists          []setEncoderList
+	dtype          string // Lightning IR's, after saving in fp32; "" is float32
 }
 
 // buildSetEncoders has Lightning IR v0.0.6 build every case's Set-Encoder
@@ -110,6 +111,9 @@ func buildSetEncoders(t *testing.T, query string, cases []setEncoderCase) ([]str
 		specs = append(specs, map[string]any{
 			"out": dirs[i], "backbone": filepath.Join(root, c.backbone), "config": c.config, "lists": lists, "seed": i,
 		})
+		if c.dtype != "" {
+			specs[i]["dtype"], specs[i]["seed"] = c.dtype, i-1 // the previous case's weights
+		}
 	}
 	var refs map[string][][]float64
 	oracle.RunWithInput(t, &refs, map[string]any{"cases": specs}, "lir_setencoder.py")
@@ -129,20 +133,23 @@ func TestSetEncoder(t *testing.T) {
 	query, all := dl19Candidates(t, 12)
 	shuffled := append([]string{}, all[:10]...)
 	rand.New(rand.NewPCG(1, 2)).Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+	bf16Lists := []setEncoderList{{"10 of 10", all[:10]}, {"6 of 10, 4 sampled", all[2:8]}}
 	cases := []setEncoderCase{
 		{"rank first, depth 10", "bert", map[string]any{"depth": 10}, []setEncoderList{
-			{"full list", all[:10]}, {"full list shuffled", shuffled}, {"6 of 10, 4 sampled", all[2:8]}, {"1 of 10, 9 sampled from it", all[11:12]}}},
+			{"full list", all[:10]}, {"full list shuffled", shuffled}, {"6 of 10, 4 sampled", all[2:8]}, {"1 of 10, 9 sampled from it", all[11:12]}}, ""},
 		{"no sampling, truncated sides", "bert", map[string]any{"depth": 12, "sample_missing_docs": false, "query_length": 6, "doc_length": 40}, []setEncoderList{
-			{"12 of 12", all}, {"5 of 12", all[3:8]}, {"2 of 12", all[:2]}}},
+			{"12 of 12", all}, {"5 of 12", all[3:8]}, {"2 of 12", all[:2]}}, ""},
 		{"add_extra_token, mono bert_pool bias, electra", "electra", map[string]any{
 			"depth": 8, "add_extra_token": true, "scoring_strategy": "mono", "pooling_strategy": "bert_pool", "linear_bias": true}, []setEncoderList{
-			{"8 of 8", all[:8]}, {"5 of 8, 3 sampled", all[4:9]}}},
+			{"8 of 8", all[:8]}, {"5 of 8, 3 sampled", all[4:9]}}, ""},
 		{"add_extra_token, no sampling, mean pooling", "bert", map[string]any{
 			"depth": 10, "add_extra_token": true, "sample_missing_docs": false, "pooling_strategy": "mean"}, []setEncoderList{
-			{"7 of 10", all[1:8]}}},
+			{"7 of 10", all[1:8]}}, ""},
 		{"add_extra_token, depth 16", "bert", map[string]any{"depth": 16, "add_extra_token": true}, []setEncoderList{
-			{"3 of 16, 13 sampled", all[5:8]}}},
-		{"depth 3 (refusals)", "bert", map[string]any{"depth": 3, "add_extra_token": true}, nil},
+			{"3 of 16, 13 sampled", all[5:8]}}, ""},
+		{"depth 3 (refusals)", "bert", map[string]any{"depth": 3, "add_extra_token": true}, nil, ""},
+		{"bf16 reference, fp32", "bert", map[string]any{"depth": 10}, bf16Lists, ""},
+		{"bf16 reference, bf16", "bert", map[string]any{"depth": 10}, bf16Lists, "bfloat16"},
 	}
 	dirs, refs := buildSetEncoders(t, query, cases)
 	ctx := context.Background()
@@ -161,6 +168,9 @@ func TestSetEncoder(t *testing.T) {
 
 	t.Run("scores match Lightning IR", func(t *testing.T) {
 		for i, c := range cases {
+			if c.dtype != "" {
+				continue
+			}
 			for j, l := range c.lists {
 				ref := refs[i][j]
 				scores, err := models[i].Score(ctx, query, l.docs)
@@ -226,6 +236,38 @@ func TestSetEncoder(t *testing.T) {
 				t.Errorf("%s: another first candidate moves the others' scores by only %.2g: no inter-passage attention?", cases[i].name, moved)
 			}
 			t.Logf("%s: shuffled Δ %.2g; another first candidate Δ %.2g", cases[i].name, worst, moved)
+		}
+	})
+
+	// In bfloat16 (weights, activations, the attention biases and the
+	// stand-ins' draws), irflow must be off Lightning IR's fp32 scores by
+	// no more than twice Lightning IR's own bf16 run is (and off at all).
+	t.Run("bfloat16", func(t *testing.T) {
+		m, err := Load(ctx, dirs[6], Options{Threads: 2, DType: "bfloat16"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer m.Close()
+		for j, l := range bf16Lists {
+			scores, err := m.Score(ctx, query, l.docs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ours, theirs float64
+			for k, s := range scores {
+				if math.IsNaN(float64(s)) {
+					t.Fatalf("%s: doc %d: NaN", l.name, k)
+				}
+				ours = math.Max(ours, math.Abs(float64(s)-refs[6][j][k]))
+				theirs = math.Max(theirs, math.Abs(refs[7][j][k]-refs[6][j][k]))
+			}
+			t.Logf("%s: max |Δscore| vs fp32 Lightning IR: irflow bf16 %.2e, Lightning IR bf16 %.2e", l.name, ours, theirs)
+			if ours == 0 || theirs == 0 {
+				t.Errorf("%s: a bf16 run equals fp32 (irflow %.2e, Lightning IR %.2e): it did not run in bf16", l.name, ours, theirs)
+			}
+			if ours > 2*theirs {
+				t.Errorf("%s: irflow bf16 is %.2e from fp32, more than twice Lightning IR bf16's %.2e", l.name, ours, theirs)
+			}
 		}
 	})
 

@@ -7,7 +7,8 @@
 # torch.normal(mean, std); here torch.normal is mean + std * z with z taken
 # from the list's "noise" (one row-major block per layer, in call order),
 # so that the caller can give the draws irflow makes.
-# usage: lir_setencoder.py < {"cases": [{"out", "backbone", "config", "seed",
+# "dtype": "bfloat16" scores in bf16 (after saving in fp32).
+# usage: lir_setencoder.py < {"cases": [{"out", "backbone", "config", "seed", "dtype",
 #          "lists": [{"query", "docs", "noise": [[...], ...] | null}]}]}
 # prints {out: [[score per doc] per list]}
 import json, sys, warnings
@@ -44,6 +45,7 @@ def run(case):
                 p.add_(torch.randn_like(p) * case.get("scale", 0.5))
     model.save_pretrained(case["out"])
     tok.save_pretrained(case["out"])
+    model = model.to(getattr(torch, case.get("dtype", "float32")))
     out = []
     with torch.no_grad():
         for lst in case["lists"]:
