@@ -533,12 +533,12 @@ func fillTable(table, cwT []float32, dsub int, q []float32, l2 bool) {
 }
 
 // rescore scores the candidates exactly from the dense index, as
-// search/dense does, and returns the k best.
+// search/dense does (vecmath.DotsOne sums each product in the packed
+// kernel's order), and returns the k best.
 func (s *searcher) rescore(sc *scratch, qi int, cands []topk.Entry) []topk.Entry {
 	d := s.d
 	full := s.ix.Full()
 	q := s.q[qi*d : (qi+1)*d]
-	sc.p.Pack(q, 1, d)
 	var qq float32
 	if s.l2 {
 		qq = vecmath.SqNorm(q)
@@ -555,9 +555,9 @@ func (s *searcher) rescore(sc *scratch, qi int, cands []topk.Entry) []topk.Entry
 			sc.buf = full.Vectors(int(e.Doc), int(e.Doc)+1, sc.buf)
 			sc.rows = append(sc.rows, sc.buf...)
 		}
-		sc.p.Dots(sc.tile, queryBatch, sc.rows, b1-b0)
+		vecmath.DotsOne(sc.tile, q, sc.rows, b1-b0)
 		for j, e := range cands[b0:b1] {
-			v := sc.tile[j*queryBatch]
+			v := sc.tile[j]
 			score := float64(v)
 			if s.l2 {
 				score = l2Score(v, qq, vecmath.SqNorm(sc.rows[j*d:(j+1)*d]))
