@@ -90,6 +90,28 @@ store1x1:
 	VMOVSS X0, ret+24(FP)
 	RET
 
+// GROUP scores four rows from base (rows base, base+s, base+2s, base+3s)
+// into accumulator acc: loads four dimensions of each into X8-X11,
+// transposes them 4 × 4 (X8+u then holds the four rows' dimension t+u),
+// then four fused multiply-adds in order of u.
+#define GROUP(base, acc) \
+	VMOVUPS     (base), X8; \
+	VMOVUPS     (base)(BX*1), X9; \
+	VMOVUPS     (base)(BX*2), X10; \
+	VMOVUPS     (base)(R8*1), X11; \
+	VUNPCKLPS   X9, X8, X12; \
+	VUNPCKLPS   X11, X10, X13; \
+	VUNPCKHPS   X9, X8, X14; \
+	VUNPCKHPS   X11, X10, X15; \
+	VMOVLHPS    X13, X12, X8; \
+	VMOVHLPS    X12, X13, X9; \
+	VMOVLHPS    X15, X14, X10; \
+	VMOVHLPS    X14, X15, X11; \
+	VFMADD231PS X8, X4, acc; \
+	VFMADD231PS X9, X5, acc; \
+	VFMADD231PS X10, X6, acc; \
+	VFMADD231PS X11, X7, acc
+
 // func dot1x16(a *float32, k int, b *float32, ldb int, out *float32)
 //
 // out[j] = Σ_{t<k} a[t]·b[j*ldb+t], j < 16, k a positive multiple of 4.
@@ -129,74 +151,10 @@ loop16:
 	VBROADCASTSS 4(SI), X5
 	VBROADCASTSS 8(SI), X6
 	VBROADCASTSS 12(SI), X7
-	// rows 0-3: load four dimensions of each, transpose, four steps
-	VMOVUPS     (DI), X8
-	VMOVUPS     (DI)(BX*1), X9
-	VMOVUPS     (DI)(BX*2), X10
-	VMOVUPS     (DI)(R8*1), X11
-	VUNPCKLPS   X9, X8, X12
-	VUNPCKLPS   X11, X10, X13
-	VUNPCKHPS   X9, X8, X14
-	VUNPCKHPS   X11, X10, X15
-	VMOVLHPS    X13, X12, X8
-	VMOVHLPS    X12, X13, X9
-	VMOVLHPS    X15, X14, X10
-	VMOVHLPS    X14, X15, X11
-	VFMADD231PS X8, X4, X0
-	VFMADD231PS X9, X5, X0
-	VFMADD231PS X10, X6, X0
-	VFMADD231PS X11, X7, X0
-	// rows 4-7: load four dimensions of each, transpose, four steps
-	VMOVUPS     (R9), X8
-	VMOVUPS     (R9)(BX*1), X9
-	VMOVUPS     (R9)(BX*2), X10
-	VMOVUPS     (R9)(R8*1), X11
-	VUNPCKLPS   X9, X8, X12
-	VUNPCKLPS   X11, X10, X13
-	VUNPCKHPS   X9, X8, X14
-	VUNPCKHPS   X11, X10, X15
-	VMOVLHPS    X13, X12, X8
-	VMOVHLPS    X12, X13, X9
-	VMOVLHPS    X15, X14, X10
-	VMOVHLPS    X14, X15, X11
-	VFMADD231PS X8, X4, X1
-	VFMADD231PS X9, X5, X1
-	VFMADD231PS X10, X6, X1
-	VFMADD231PS X11, X7, X1
-	// rows 8-11: load four dimensions of each, transpose, four steps
-	VMOVUPS     (R10), X8
-	VMOVUPS     (R10)(BX*1), X9
-	VMOVUPS     (R10)(BX*2), X10
-	VMOVUPS     (R10)(R8*1), X11
-	VUNPCKLPS   X9, X8, X12
-	VUNPCKLPS   X11, X10, X13
-	VUNPCKHPS   X9, X8, X14
-	VUNPCKHPS   X11, X10, X15
-	VMOVLHPS    X13, X12, X8
-	VMOVHLPS    X12, X13, X9
-	VMOVLHPS    X15, X14, X10
-	VMOVHLPS    X14, X15, X11
-	VFMADD231PS X8, X4, X2
-	VFMADD231PS X9, X5, X2
-	VFMADD231PS X10, X6, X2
-	VFMADD231PS X11, X7, X2
-	// rows 12-15: load four dimensions of each, transpose, four steps
-	VMOVUPS     (R11), X8
-	VMOVUPS     (R11)(BX*1), X9
-	VMOVUPS     (R11)(BX*2), X10
-	VMOVUPS     (R11)(R8*1), X11
-	VUNPCKLPS   X9, X8, X12
-	VUNPCKLPS   X11, X10, X13
-	VUNPCKHPS   X9, X8, X14
-	VUNPCKHPS   X11, X10, X15
-	VMOVLHPS    X13, X12, X8
-	VMOVHLPS    X12, X13, X9
-	VMOVLHPS    X15, X14, X10
-	VMOVHLPS    X14, X15, X11
-	VFMADD231PS X8, X4, X3
-	VFMADD231PS X9, X5, X3
-	VFMADD231PS X10, X6, X3
-	VFMADD231PS X11, X7, X3
+	GROUP(DI, X0)
+	GROUP(R9, X1)
+	GROUP(R10, X2)
+	GROUP(R11, X3)
 	ADDQ         $16, SI
 	ADDQ         $16, DI
 	ADDQ         $16, R9
