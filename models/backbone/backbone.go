@@ -334,7 +334,7 @@ func (e *Encoder) Forward(s *torch.Scope, ids, typeIDs, mask *torch.Tensor) (*to
 	if e.t5 != nil {
 		return e.t5Forward(s, ids, mask)
 	}
-	return e.forward(s, ids, typeIDs, mask, nil)
+	return e.forward(s, ids, typeIDs, mask)
 }
 
 // InterPassage is the Set-Encoder's extension of self-attention (Lightning
@@ -354,16 +354,87 @@ type InterPassage struct {
 	Sample func(s *torch.Scope, layer int, tokens *torch.Tensor) (*torch.Tensor, error)
 }
 
-// ForwardInterPassage is Forward for one candidate list with the
-// Set-Encoder's inter-passage attention ip (BERT and ELECTRA layers).
-func (e *Encoder) ForwardInterPassage(s *torch.Scope, ids, typeIDs, mask *torch.Tensor, ip *InterPassage) (*torch.Tensor, error) {
-	if e.modern != nil || e.arch == "distilbert" || e.padID >= 0 {
+// Chunk is a part of a candidate list padded to its own longest input:
+// ids, type ids (may be nil) and attention mask [b L].
+type Chunk struct{ IDs, TypeIDs, Mask *torch.Tensor }
+
+// ForwardInterPassage computes the last hidden state of one candidate list
+// under the Set-Encoder's inter-passage attention ip (BERT and ELECTRA
+// layers), the list being the concatenation of chunks. Passages meet only
+// through their representative tokens, so every layer first gathers those
+// from all chunks and then runs chunk by chunk: chunks of similar lengths
+// pad less than one batch of the whole list, with the same result. It
+// returns each chunk's hidden state [b L H].
+func (e *Encoder) ForwardInterPassage(s *torch.Scope, chunks []Chunk, ip *InterPassage) ([]*torch.Tensor, error) {
+	if e.modern != nil || e.t5 != nil || e.arch == "distilbert" || e.padID >= 0 {
 		return nil, fmt.Errorf("backbone: inter-passage attention runs on bert and electra layers, not %s", e.arch)
 	}
-	return e.forward(s, ids, typeIDs, mask, ip)
+	var B int64
+	for _, c := range chunks {
+		B += c.IDs.Shape()[0]
+	}
+	xs := make([]*torch.Tensor, len(chunks))
+	biases := make([]*torch.Tensor, len(chunks))
+	defer func() { s.Free(biases...) }()
+	var off int64
+	for c, ch := range chunks {
+		shape := ch.IDs.Shape()
+		b, L := shape[0], shape[1]
+		if n := MaxLength(e.Config); L > int64(n) {
+			return nil, fmt.Errorf("backbone: sequence length %d exceeds the %d positions of max_position_embeddings %d", L, n, e.Config.MaxPositionEmbeddings)
+		}
+		err := s.Nested(func(s *torch.Scope) error {
+			x, err := e.embed(s, ch.IDs, ch.TypeIDs, L)
+			if err != nil {
+				return err
+			}
+			bias, err := paddingBias(s, ch.Mask, x.DType(), b, L)
+			if err != nil {
+				return err
+			}
+			if bias, err = interPassageBias(s, bias, off, b, B, ip.Extra, maskBias(x.DType())); err != nil {
+				return err
+			}
+			xs[c], biases[c] = x, bias
+			return s.Keep(x, bias)
+		})
+		if err != nil {
+			return nil, err
+		}
+		off += b
+	}
+	for i := range e.layers {
+		prev := append([]*torch.Tensor{}, xs...)
+		err := s.Nested(func(s *torch.Scope) error {
+			ko, vo, err := e.interPassageKV(s, &e.layers[i], i, xs, ip, B)
+			if err != nil {
+				return err
+			}
+			for c := range xs {
+				err := s.Nested(func(s *torch.Scope) error {
+					shape := xs[c].Shape()
+					y, err := e.layerForward(s, &e.layers[i], xs[c], biases[c], shape[0], shape[1], ko, vo)
+					if err != nil {
+						return err
+					}
+					xs[c] = y
+					return s.Keep(y)
+				})
+				if err != nil {
+					return err
+				}
+			}
+			return s.Keep(xs...)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("backbone: layer %d: %w", i, err)
+		}
+		s.Free(prev...)
+	}
+	return xs, nil
 }
 
-func (e *Encoder) forward(s *torch.Scope, ids, typeIDs, mask *torch.Tensor, ip *InterPassage) (*torch.Tensor, error) {
+func (e *Encoder) forward(s *torch.Scope, ids, typeIDs, mask *torch.Tensor) (*torch.Tensor, error) {
 	shape := ids.Shape()
 	if len(shape) != 2 {
 		return nil, fmt.Errorf("backbone: input ids have shape %v, want [batch seq]", shape)
@@ -379,32 +450,8 @@ func (e *Encoder) forward(s *torch.Scope, ids, typeIDs, mask *torch.Tensor, ip *
 		if x, err = e.embed(s, ids, typeIDs, L); err != nil {
 			return err
 		}
-		// bias = (1 - mask) * lowest, shaped [B 1 1 L] to broadcast over
-		// heads and queries, built in fp32 (where lowest is exact) and
-		// stored in the activations' type.
-		low := maskBias(x.DType())
-		m, err := s.ToDType(mask, torch.Float32)
-		if err != nil {
+		if bias, err = paddingBias(s, mask, x.DType(), B, L); err != nil {
 			return err
-		}
-		if m, err = s.MulScalar(m, -low); err != nil {
-			return err
-		}
-		if bias, err = s.AddScalar(m, low); err != nil {
-			return err
-		}
-		if x.DType() != torch.Float32 {
-			if bias, err = s.ToDType(bias, x.DType()); err != nil {
-				return err
-			}
-		}
-		if bias, err = s.View(bias, B, 1, 1, L); err != nil {
-			return err
-		}
-		if ip != nil {
-			if bias, err = interPassageBias(s, bias, B, ip.Extra, low); err != nil {
-				return err
-			}
 		}
 		if e.modern != nil {
 			if mi, err = e.modernPrepare(s, bias, L, x.DType()); err != nil {
@@ -425,7 +472,7 @@ func (e *Encoder) forward(s *torch.Scope, ids, typeIDs, mask *torch.Tensor, ip *
 			if mi != nil {
 				y, err = e.modernLayer(s, i, x, mi, B, L)
 			} else {
-				y, err = e.layerForward(s, &e.layers[i], x, bias, B, L, ip, i)
+				y, err = e.layerForward(s, &e.layers[i], x, bias, B, L, nil, nil)
 			}
 			if err != nil {
 				return err
@@ -600,16 +647,17 @@ func (e *Encoder) attend(s *torch.Scope, q, k, v, bias *torch.Tensor, B, L int64
 	return s.Reshape(ctx, B, L, H)
 }
 
-// interPassageBias appends to the padding bias [B 1 1 L] the bias of the
-// other passages' tokens and the extra rows, [B 1 1 B+extra]: lowest where
-// passage i would see its own token (Lightning IR's 1 − eye), else 0.
-func interPassageBias(s *torch.Scope, bias *torch.Tensor, B int64, extra int, low float64) (*torch.Tensor, error) {
+// interPassageBias appends to the padding bias [b 1 1 L] of passages
+// off…off+b-1 of a list of B the bias of the list's representative tokens
+// and the extra rows, [b 1 1 B+extra]: lowest where a passage would see its
+// own token (Lightning IR's 1 − eye), else 0.
+func interPassageBias(s *torch.Scope, bias *torch.Tensor, off, b, B int64, extra int, low float64) (*torch.Tensor, error) {
 	D := B + int64(extra)
-	v := make([]float32, B*D)
-	for i := int64(0); i < B; i++ {
-		v[i*D+i] = float32(low)
+	v := make([]float32, b*D)
+	for r := int64(0); r < b; r++ {
+		v[r*D+off+r] = float32(low)
 	}
-	other, err := s.FromFloat32(v, B, 1, 1, D)
+	other, err := s.FromFloat32(v, b, 1, 1, D)
 	if err != nil {
 		return nil, err
 	}
@@ -619,11 +667,18 @@ func interPassageBias(s *torch.Scope, bias *torch.Tensor, B int64, extra int, lo
 	return s.Cat([]*torch.Tensor{bias, other}, 3)
 }
 
-// interPassageKV appends to k and v [B nh L dh] the keys and values of
-// the passages' representative tokens (and ip's extra rows) in layer i,
-// the same D rows for every passage: [B nh L+D dh].
-func (e *Encoder) interPassageKV(s *torch.Scope, l *layer, i int, x, k, v *torch.Tensor, ip *InterPassage, B int64) (*torch.Tensor, *torch.Tensor, error) {
-	tok, err := s.Select(x, 1, ip.Token) // [B H]
+// interPassageKV returns the keys and values [1 nh D dh] of layer l (index
+// i) for the representative tokens of the B passages in xs (chunks [b L H])
+// and ip's extra rows after them.
+func (e *Encoder) interPassageKV(s *torch.Scope, l *layer, i int, xs []*torch.Tensor, ip *InterPassage, B int64) (*torch.Tensor, *torch.Tensor, error) {
+	toks := make([]*torch.Tensor, len(xs), len(xs)+1)
+	for c, x := range xs {
+		var err error
+		if toks[c], err = s.Select(x, 1, ip.Token); err != nil { // [b H]
+			return nil, nil, err
+		}
+	}
+	tok, err := s.Cat(toks, 0)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -640,39 +695,35 @@ func (e *Encoder) interPassageKV(s *torch.Scope, l *layer, i int, x, k, v *torch
 	if tok, err = s.Reshape(tok, 1, D, int64(e.Config.HiddenSize)); err != nil {
 		return nil, nil, err
 	}
-	_, ko, vo, err := e.projectQKV(s, tok, l.qkvW, l.qkvB, 1, D) // [1 nh D dh]
-	if err != nil {
-		return nil, nil, err
-	}
-	every, err := s.FromInt64(make([]int64, B), B) // row 0 for each passage
-	if err != nil {
-		return nil, nil, err
-	}
-	kv := [2]*torch.Tensor{k, v}
-	for j, o := range []*torch.Tensor{ko, vo} {
-		if o, err = s.IndexSelect(o, 0, every); err != nil {
-			return nil, nil, err
-		}
-		if kv[j], err = s.Cat([]*torch.Tensor{kv[j], o}, 2); err != nil {
-			return nil, nil, err
-		}
-	}
-	return kv[0], kv[1], nil
+	_, ko, vo, err := e.projectQKV(s, tok, l.qkvW, l.qkvB, 1, D)
+	return ko, vo, err
 }
 
-// layerForward runs BERT layer l (index i) on x; ip, when set, adds the
-// Set-Encoder's inter-passage keys and values.
-func (e *Encoder) layerForward(s *torch.Scope, l *layer, x, bias *torch.Tensor, B, L int64, ip *InterPassage, i int) (*torch.Tensor, error) {
+// layerForward runs BERT layer l on x; ko and vo [1 nh D dh], when set,
+// are the Set-Encoder's inter-passage keys and values, appended to every
+// passage's own.
+func (e *Encoder) layerForward(s *torch.Scope, l *layer, x, bias *torch.Tensor, B, L int64, ko, vo *torch.Tensor) (*torch.Tensor, error) {
 	H := int64(e.Config.HiddenSize)
 	eps := e.Config.LayerNormEps
 	q, k, v, err := e.projectQKV(s, x, l.qkvW, l.qkvB, B, L)
 	if err != nil {
 		return nil, err
 	}
-	if ip != nil {
-		if k, v, err = e.interPassageKV(s, l, i, x, k, v, ip, B); err != nil {
+	if ko != nil {
+		every, err := s.FromInt64(make([]int64, B), B) // row 0 for each passage
+		if err != nil {
 			return nil, err
 		}
+		kv := [2]*torch.Tensor{k, v}
+		for j, o := range []*torch.Tensor{ko, vo} {
+			if o, err = s.IndexSelect(o, 0, every); err != nil {
+				return nil, err
+			}
+			if kv[j], err = s.Cat([]*torch.Tensor{kv[j], o}, 2); err != nil {
+				return nil, err
+			}
+		}
+		k, v = kv[0], kv[1]
 	}
 	ctx, err := e.attend(s, q, k, v, bias, B, L)
 	if err != nil {

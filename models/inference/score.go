@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/irflow/irflow/backends/torch"
+	"github.com/irflow/irflow/models/backbone"
 	"github.com/irflow/irflow/models/heads"
 	"github.com/irflow/irflow/models/tokenizer"
 )
@@ -153,10 +154,12 @@ func (m *Model) crossScore(ctx context.Context, query string, docs []string) ([]
 }
 
 // listwiseScore scores a Set-Encoder's candidate list as Lightning IR
-// does (ALLOW_SUB_BATCHING = False): the query's documents are one batch,
-// one forward pass, whatever BatchSize says, since every passage attends
-// to the others (heads.Head.InterPassage). More documents than the
-// model's depth are an error.
+// does (ALLOW_SUB_BATCHING = False): the query's documents go through one
+// forward pass together, since every passage attends to the others
+// (heads.Head.InterPassage). Inside that pass the list is cut into
+// length-sorted chunks (BatchSize, MaxBatchTokens) that each pad only to
+// their own longest pair; the result does not depend on the cut.
+// More documents than the model's depth are an error.
 func (m *Model) listwiseScore(ctx context.Context, query string, docs []string) ([]float32, error) {
 	ip, err := m.head.InterPassage(len(docs))
 	if err != nil {
@@ -172,27 +175,51 @@ func (m *Model) listwiseScore(ctx context.Context, query string, docs []string) 
 			return nil, fmt.Errorf("%s: add_extra_token is set in config.json, but tokenizer.json's pair template does not put %s after [CLS] (Lightning IR's set-encoder tokenizer saves \"[CLS] [INT] $A [SEP] $B:1 [SEP]:1\")", m.Dir, tok)
 		}
 	}
-	var scores []float32
+	lengths := make([]int, len(encs))
+	for i, e := range encs {
+		lengths[i] = e.Len()
+	}
+	batches := plan(lengths, m.opts.BatchSize, m.opts.MaxBatchTokens, 1)
+	scores := make([]float32, len(docs))
 	err = m.rt.Do(ctx, func(s *torch.Scope) error {
 		return s.NoGrad(func(s *torch.Scope) error {
-			ids, types, mask, err := tensors(s, encs, m.tok.Specials().PAD, 0)
+			chunks := make([]backbone.Chunk, len(batches))
+			for c, b := range batches {
+				be := make([]tokenizer.Encoding, len(b.idx))
+				for i, j := range b.idx {
+					be[i] = encs[j]
+				}
+				ch := &chunks[c]
+				var err error
+				if ch.IDs, ch.TypeIDs, ch.Mask, err = tensors(s, be, m.tok.Specials().PAD, b.seqLen); err != nil {
+					return err
+				}
+			}
+			hidden, err := m.enc.ForwardInterPassage(s, chunks, ip)
 			if err != nil {
 				return err
 			}
-			hidden, err := m.enc.ForwardInterPassage(s, ids, types, mask, ip)
-			if err != nil {
-				return err
+			for c, b := range batches {
+				sc, err := m.head.ListwiseScore(s, hidden[c], chunks[c].Mask)
+				if err != nil {
+					return err
+				}
+				vals, err := s.Float32s(sc)
+				if err != nil {
+					return err
+				}
+				for i, j := range b.idx {
+					scores[j] = vals[i]
+				}
 			}
-			sc, err := m.head.ListwiseScore(s, hidden, mask)
-			if err != nil {
-				return err
-			}
-			scores, err = s.Float32s(sc)
-			return err
+			return nil
 		})
 	})
-	if err == nil && m.opts.Progress != nil {
+	if err != nil {
+		return nil, err
+	}
+	if m.opts.Progress != nil {
 		m.opts.Progress(len(docs))
 	}
-	return scores, err
+	return scores, nil
 }
