@@ -100,3 +100,27 @@ func TestT5ScorerRows(t *testing.T) {
 		t.Errorf("error %v, want the rows beyond the embeddings", err)
 	}
 }
+
+// TestT5InitMissing: putting mono on a castorini checkpoint for training
+// (InitMissing, which fit always runs) starts from monoT5's rows of the
+// shared embeddings, not from a random scorer.
+func TestT5InitMissing(t *testing.T) {
+	c := t5Config(t, "")
+	w := hf.NewWeights()
+	shared := make([]float32, 32128*2)
+	for i := range shared {
+		shared[i] = float32(i)
+	}
+	w.Add(&hf.Tensor{Name: "shared.weight", Shape: []int{32128, 2}, DType: "F32", F32: shared}, "/m/model.safetensors")
+	o, err := Resolve("/m", c, Mono)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := InitMissing(o, c, w, 1); err != nil {
+		t.Fatal(err)
+	}
+	lin := w.Lookup(monoLinear + "weight")
+	if lin == nil || len(lin.F32) != 4 || lin.F32[0] != 2*6136 || lin.F32[2] != 2*1176 {
+		t.Errorf("linear.weight %v, want rows 6136 and 1176 of shared.weight", lin)
+	}
+}

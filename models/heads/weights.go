@@ -40,6 +40,10 @@ func InitMissing(o Options, c *hf.Config, w *hf.Weights, seed int64) error {
 		if w.Has("classifier.weight") {
 			return nil
 		}
+		if o.Architecture == Mono && c.Backbone() == "t5" { // castorini's rows of shared.weight, not random ones
+			_, err := t5Mono(o, c, w)
+			return err
+		}
 		out := 1
 		if o.ScoringStrategy == "mono" {
 			out = 2
