@@ -24,8 +24,8 @@ import (
 // IR's monoT5/RankT5 run) also loads the decoder, and Forward returns the
 // decoder's last hidden state [B 1 H] for the single start token 0 that
 // Lightning IR's MonoModel feeds it: one step of causal self-attention
-// over that one position, then cross-attention over the encoder output
-// with the padding mask. is_encoder_decoder false (T5EncoderModel, as a
+// over that one position (its relative bias at distance 0), then
+// cross-attention over the encoder output with the padding mask. is_encoder_decoder false (T5EncoderModel, as a
 // Lightning IR bi-encoder such as XTR saves it) returns the encoder's.
 
 // t5Net holds T5's layout and its weights; the shared embedding is the
@@ -36,14 +36,14 @@ type t5Net struct {
 	heads, dkv       int
 	buckets, maxDist int
 	relBias          *torch.Tensor // [buckets heads], the encoder's first layer
+	decRelBias       *torch.Tensor // the decoder's first layer's
 	enc, dec         []t5Block
 	encNorm, decNorm *torch.Tensor
 }
 
-// t5Block is one T5 layer. The decoder's self-attention over its single
-// position needs only v and o (softmax over one key is 1).
+// t5Block is one T5 layer.
 type t5Block struct {
-	attnNorm, qkv, o              *torch.Tensor // qkv: q, k, v fused; decoder: v only
+	attnNorm, qkv, o              *torch.Tensor // qkv: q, k, v fused
 	crossNorm, crossQ, kv, crossO *torch.Tensor // decoder: EncDecAttention (k, v fused)
 	ffNorm, wi, wo                *torch.Tensor
 }
@@ -93,9 +93,9 @@ func checkT5(c *hf.Config) error {
 }
 
 // t5Weights lists T5's tensors: the shared embedding in wordEmb, per
-// layer the attention's q, k, v fused into one projection (the decoder's
-// self-attention: v alone), the cross-attention's k and v fused, wi_0 and
-// wi_1 fused for the gated feed-forward.
+// layer the attention's q, k, v fused into one projection, the
+// cross-attention's k and v fused, wi_0 and wi_1 fused for the gated
+// feed-forward.
 func (e *Encoder) t5Weights(c *hf.Config, get func(string, ...int) *hf.Tensor, add func(**torch.Tensor, ...*hf.Tensor)) {
 	H, I, V := c.HiddenSize, c.IntermediateSize, c.VocabSize
 	t := &t5Net{
@@ -118,27 +118,29 @@ func (e *Encoder) t5Weights(c *hf.Config, get func(string, ...int) *hf.Tensor, a
 		}
 		add(&b.wo, get(p+"DenseReluDense.wo.weight", H, I))
 	}
-	t.enc = make([]t5Block, c.NumHiddenLayers)
-	for i := range t.enc {
-		b := &t.enc[i]
-		p := fmt.Sprintf("encoder.block.%d.layer.", i)
+	self := func(b *t5Block, p string) {
 		a := p + "0.SelfAttention."
 		add(&b.attnNorm, get(p+"0.layer_norm.weight", H))
 		add(&b.qkv, get(a+"q.weight", in, H), get(a+"k.weight", in, H), get(a+"v.weight", in, H))
 		add(&b.o, get(a+"o.weight", H, in))
+	}
+	t.enc = make([]t5Block, c.NumHiddenLayers)
+	for i := range t.enc {
+		b := &t.enc[i]
+		p := fmt.Sprintf("encoder.block.%d.layer.", i)
+		self(b, p)
 		ff(b, p+"1.")
 	}
 	add(&t.encNorm, get("encoder.final_layer_norm.weight", H))
 	if !IsEncoderDecoder(c) {
 		return
 	}
+	add(&t.decRelBias, get("decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", t.buckets, t.heads))
 	t.dec = make([]t5Block, c.Int("num_decoder_layers", c.NumHiddenLayers))
 	for i := range t.dec {
 		b := &t.dec[i]
 		p := fmt.Sprintf("decoder.block.%d.layer.", i)
-		add(&b.attnNorm, get(p+"0.layer_norm.weight", H))
-		add(&b.qkv, get(p+"0.SelfAttention.v.weight", in, H))
-		add(&b.o, get(p+"0.SelfAttention.o.weight", H, in))
+		self(b, p)
 		x := p + "1.EncDecAttention."
 		add(&b.crossNorm, get(p+"1.layer_norm.weight", H))
 		add(&b.crossQ, get(x+"q.weight", in, H))
@@ -151,7 +153,7 @@ func (e *Encoder) t5Weights(c *hf.Config, get func(string, ...int) *hf.Tensor, a
 
 // slots are T5's weight fields, for Cast.
 func (t *t5Net) slots() []**torch.Tensor {
-	out := []**torch.Tensor{&t.relBias, &t.encNorm, &t.decNorm}
+	out := []**torch.Tensor{&t.relBias, &t.decRelBias, &t.encNorm, &t.decNorm}
 	for _, blocks := range [][]t5Block{t.enc, t.dec} {
 		for i := range blocks {
 			b := &blocks[i]
@@ -256,8 +258,25 @@ func (e *Encoder) t5Forward(s *torch.Scope, ids, mask *torch.Tensor) (*torch.Ten
 		s.Free(pad)
 		return x, nil
 	}
-	// The decoder's input: the start token 0 for every row, [B 1 H].
-	var y *torch.Tensor
+	// The decoder's input: the start token 0 for every row, [B 1 H]; its
+	// self-attention bias: the bucket of distance 0, [1 nh 1 1].
+	var y, self *torch.Tensor
+	if self, err = e.t5Step(s, func(s *torch.Scope) (*torch.Tensor, error) {
+		it, err := s.FromInt64([]int64{int64(t5Bucket(0, t.buckets, t.maxDist, false))}, 1, 1)
+		if err != nil {
+			return nil, err
+		}
+		pb, err := s.Embedding(t.decRelBias, it) // [1 1 nh]
+		if err != nil {
+			return nil, err
+		}
+		if pb, err = s.Permute(pb, 2, 0, 1); err != nil {
+			return nil, err
+		}
+		return s.Unsqueeze(pb, 0)
+	}, nil); err != nil {
+		return nil, err
+	}
 	if y, err = e.t5Step(s, func(s *torch.Scope) (*torch.Tensor, error) {
 		start, err := s.FromInt64(make([]int64, B), B, 1)
 		if err != nil {
@@ -273,12 +292,12 @@ func (e *Encoder) t5Forward(s *torch.Scope, ids, mask *torch.Tensor) (*torch.Ten
 	}
 	for i := range t.dec {
 		if y, err = e.t5Step(s, func(s *torch.Scope) (*torch.Tensor, error) {
-			return e.t5DecoderBlock(s, &t.dec[i], y, x, pad, B, L)
+			return e.t5DecoderBlock(s, &t.dec[i], y, x, self, pad, B, L)
 		}, y); err != nil {
 			return nil, fmt.Errorf("backbone: decoder layer %d: %w", i, err)
 		}
 	}
-	s.Free(x, pad)
+	s.Free(x, self, pad)
 	return e.t5Step(s, func(s *torch.Scope) (*torch.Tensor, error) {
 		z, err := t5Norm(s, y, t.decNorm, e.Config.LayerNormEps)
 		if err != nil {
@@ -408,9 +427,19 @@ func (e *Encoder) t5Attend(s *torch.Scope, q, k, v, bias *torch.Tensor, B, Lq in
 	return s.Reshape(ctx, B, Lq, int64(e.t5.heads*e.t5.dkv))
 }
 
-// t5SelfBlock is an encoder layer: x + attention(norm(x)), then the
-// feed-forward block.
+// t5SelfBlock is an encoder layer: self-attention, then the feed-forward
+// block.
 func (e *Encoder) t5SelfBlock(s *torch.Scope, b *t5Block, x, bias *torch.Tensor, B, L int64) (*torch.Tensor, error) {
+	x, err := e.t5SelfAttention(s, b, x, bias, B, L)
+	if err != nil {
+		return nil, err
+	}
+	return e.t5FF(s, b, x)
+}
+
+// t5SelfAttention is x + o·attention(q, k, v of norm(x)) with the position
+// and padding bias.
+func (e *Encoder) t5SelfAttention(s *torch.Scope, b *t5Block, x, bias *torch.Tensor, B, L int64) (*torch.Tensor, error) {
 	t := e.t5
 	h, err := t5Norm(s, x, b.attnNorm, e.Config.LayerNormEps)
 	if err != nil {
@@ -436,10 +465,7 @@ func (e *Encoder) t5SelfBlock(s *torch.Scope, b *t5Block, x, bias *torch.Tensor,
 	if err != nil {
 		return nil, err
 	}
-	if x, err = e.t5Residual(s, x, ctx, b.o); err != nil {
-		return nil, err
-	}
-	return e.t5FF(s, b, x)
+	return e.t5Residual(s, x, ctx, b.o)
 }
 
 // t5Residual is x + dropout(out·oᵀ).
@@ -525,24 +551,18 @@ func geluNew(s *torch.Scope, x *torch.Tensor) (*torch.Tensor, error) {
 }
 
 // t5DecoderBlock is a decoder layer for the single start position y [B 1
-// H]: self-attention (softmax over the one key is 1, so it is o·v·norm(y)),
-// cross-attention over the encoder output enc [B L H] with the padding
-// bias pad, then the feed-forward block.
-func (e *Encoder) t5DecoderBlock(s *torch.Scope, b *t5Block, y, enc, pad *torch.Tensor, B, L int64) (*torch.Tensor, error) {
+// H]: self-attention over that position (bias self), cross-attention over
+// the encoder output enc [B L H] with the padding bias pad, then the
+// feed-forward block.
+func (e *Encoder) t5DecoderBlock(s *torch.Scope, b *t5Block, y, enc, self, pad *torch.Tensor, B, L int64) (*torch.Tensor, error) {
 	t := e.t5
 	eps := e.Config.LayerNormEps
-	h, err := t5Norm(s, y, b.attnNorm, eps)
+	y, err := e.t5SelfAttention(s, b, y, self, B, 1)
 	if err != nil {
 		return nil, err
 	}
-	v, err := s.Linear(h, b.qkv, nil)
+	h, err := t5Norm(s, y, b.crossNorm, eps)
 	if err != nil {
-		return nil, err
-	}
-	if y, err = e.t5Residual(s, y, v, b.o); err != nil {
-		return nil, err
-	}
-	if h, err = t5Norm(s, y, b.crossNorm, eps); err != nil {
 		return nil, err
 	}
 	q, err := s.Linear(h, b.crossQ, nil)

@@ -123,7 +123,7 @@ func TestT5LoadErrors(t *testing.T) {
 	add("encoder.block.0.layer.1.DenseReluDense.wo.weight", 4, 6)
 	add("encoder.final_layer_norm.weight", 4)
 	_, err = Load(context.Background(), nil, c, w)
-	if err == nil || !strings.Contains(err.Error(), `"decoder.block.0.layer.0.layer_norm.weight"`) || !strings.Contains(err.Error(), "/m/model.safetensors") {
+	if err == nil || !strings.Contains(err.Error(), `"decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight"`) || !strings.Contains(err.Error(), "/m/model.safetensors") {
 		t.Errorf("error %v, want the missing decoder tensor and the file", err)
 	}
 	w.Lookup("encoder.block.0.layer.1.DenseReluDense.wi.weight").Shape = []int{4, 6}

@@ -4,9 +4,9 @@
 # [batch, seq, hidden] output: padded outputs take no part, as in every
 # ranking loss. Parameters without a gradient (the pooler) are left out.
 # T5 runs as T5EncoderModel, or with a third element "decoder" as T5Model
-# for the decoder's start-token state (its loss has no padding); there the
+# for the decoder's start-token state (its loss has no padding; the
 # decoder self-attention's q, k and relative bias get exactly zero
-# gradient (softmax over one key is constant) and are left out.
+# gradient there: softmax over one key is constant).
 # usage: grads.py < {"models": [[dir, max_len(, "decoder")], ...], "texts": [...]}
 # prints one {"ids": [[...]], "loss": float, "grads": {name: [flattened floats]}} per model
 import json, sys
@@ -35,7 +35,6 @@ for d, max_len, *mode in spec["models"]:
     res.append({
         "ids": enc["input_ids"].tolist(),
         "loss": loss.item(),
-        "grads": {n: p.grad.flatten().tolist() for n, p in model.named_parameters()
-                  if p.grad is not None and not (t5 and not p.grad.any())},
+        "grads": {n: p.grad.flatten().tolist() for n, p in model.named_parameters() if p.grad is not None},
     })
 print(json.dumps(res))
