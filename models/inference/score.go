@@ -179,9 +179,21 @@ func (m *Model) listwiseScore(ctx context.Context, query string, docs []string) 
 	for i, e := range encs {
 		lengths[i] = e.Len()
 	}
-	batches := plan(lengths, m.opts.BatchSize, m.opts.MaxBatchTokens, 1)
-	scores := make([]float32, len(docs))
-	err = m.rt.Do(ctx, func(s *torch.Scope) error {
+	scores, err := m.listwisePass(ctx, encs, plan(lengths, m.opts.BatchSize, m.opts.MaxBatchTokens, 1), ip)
+	if err != nil {
+		return nil, err
+	}
+	if m.opts.Progress != nil {
+		m.opts.Progress(len(docs))
+	}
+	return scores, nil
+}
+
+// listwisePass runs one list's forward pass with ip over the chunks
+// batches (indices into encs) and returns the scores in encs' order.
+func (m *Model) listwisePass(ctx context.Context, encs []tokenizer.Encoding, batches []batch, ip *backbone.InterPassage) ([]float32, error) {
+	scores := make([]float32, len(encs))
+	err := m.rt.Do(ctx, func(s *torch.Scope) error {
 		return s.NoGrad(func(s *torch.Scope) error {
 			chunks := make([]backbone.Chunk, len(batches))
 			for c, b := range batches {
@@ -215,11 +227,5 @@ func (m *Model) listwiseScore(ctx context.Context, query string, docs []string) 
 			return nil
 		})
 	})
-	if err != nil {
-		return nil, err
-	}
-	if m.opts.Progress != nil {
-		m.opts.Progress(len(docs))
-	}
-	return scores, nil
+	return scores, err
 }

@@ -191,11 +191,9 @@ func TestSetEncoder(t *testing.T) {
 	})
 
 	// Every document keeps its score within 1e-5 when the list is
-	// shuffled. The pass sorts pairs by length, so a shuffle reorders the
-	// attended tokens only among pairs of equal length: under doc_length
-	// 40 (the first model) nearly all pairs are equally long, so there it
-	// does reorder them (a mask tied to list positions fails here, with
-	// Δ 0.0049). So that this is not vacuous, the scores must depend on the
+	// shuffled. Score sorts the pairs by length before the pass, so the
+	// pass itself is also run on the lists in their given order, one pair
+	// per chunk (scoreInOrder): a mask tied to list positions fails there. So that this is not vacuous, the scores must depend on the
 	// list: putting another passage in place of the first must move the
 	// others' scores by more than twice that tolerance. (On these 2-layer
 	// random models the effect is small: every passage's [CLS] or [INT]
@@ -209,8 +207,12 @@ func TestSetEncoder(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			inOrder, err := scoreInOrder(ctx, m, query, docs)
+			if err != nil {
+				t.Fatal(err)
+			}
 			r := rand.New(rand.NewPCG(uint64(i), 7))
-			var worst float64
+			var worst, worstInOrder float64
 			for range 3 {
 				perm := r.Perm(len(docs))
 				permuted := make([]string, len(docs))
@@ -221,12 +223,20 @@ func TestSetEncoder(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				gotInOrder, err := scoreInOrder(ctx, m, query, permuted)
+				if err != nil {
+					t.Fatal(err)
+				}
 				for k, p := range perm {
 					worst = math.Max(worst, math.Abs(float64(got[k]-base[p])))
+					worstInOrder = math.Max(worstInOrder, math.Abs(float64(gotInOrder[k]-inOrder[p])))
 				}
 			}
 			if worst > 1e-5 {
 				t.Errorf("%s: a document's score moves by %.2g when the list is shuffled", cases[i].name, worst)
+			}
+			if worstInOrder > 1e-5 {
+				t.Errorf("%s: a document's score moves by %.2g when the pass sees the list shuffled", cases[i].name, worstInOrder)
 			}
 			// Nor on how the pass is cut into chunks: 3 pairs each above, one here.
 			whole, err := Load(ctx, dirs[i], Options{Threads: 2, BatchSize: 1000})
@@ -256,7 +266,7 @@ func TestSetEncoder(t *testing.T) {
 			if moved < 2e-5 {
 				t.Errorf("%s: another first candidate moves the others' scores by only %.2g: no inter-passage attention?", cases[i].name, moved)
 			}
-			t.Logf("%s: shuffled Δ %.2g; one chunk Δ %.2g; another first candidate Δ %.2g", cases[i].name, worst, chunking, moved)
+			t.Logf("%s: shuffled Δ %.2g (unsorted pass %.2g); one chunk Δ %.2g; another first candidate Δ %.2g", cases[i].name, worst, worstInOrder, chunking, moved)
 		}
 	})
 
@@ -325,4 +335,22 @@ func TestSetEncoder(t *testing.T) {
 			t.Errorf("add_extra_token without the [INT] template: error %v, want one naming [INT]", err)
 		}
 	})
+}
+
+// scoreInOrder is listwiseScore without its sort by length: one pair per
+// chunk, in the order of docs, so that the pass sees the list in that order.
+func scoreInOrder(ctx context.Context, m *Model, query string, docs []string) ([]float32, error) {
+	ip, err := m.head.InterPassage(len(docs))
+	if err != nil {
+		return nil, err
+	}
+	encs, err := m.pairs(query, docs)
+	if err != nil {
+		return nil, err
+	}
+	chunks := make([]batch, len(encs))
+	for i, e := range encs {
+		chunks[i] = batch{idx: []int{i}, seqLen: e.Len()}
+	}
+	return m.listwisePass(ctx, encs, chunks, ip)
 }
