@@ -25,8 +25,9 @@ import (
 // decoder's last hidden state [B 1 H] for the single start token 0 that
 // Lightning IR's MonoModel feeds it: one step of causal self-attention
 // over that one position (its relative bias at distance 0), then
-// cross-attention over the encoder output with the padding mask. is_encoder_decoder false (T5EncoderModel, as a
-// Lightning IR bi-encoder such as XTR saves it) returns the encoder's.
+// cross-attention over the encoder output with the padding mask.
+// is_encoder_decoder false (T5EncoderModel, as a Lightning IR bi-encoder
+// such as XTR saves it) returns the encoder's.
 
 // t5Net holds T5's layout and its weights; the shared embedding is the
 // Encoder's wordEmb.
@@ -387,7 +388,7 @@ func t5Norm(s *torch.Scope, x, w *torch.Tensor, eps float64) (*torch.Tensor, err
 	return s.Mul(x, w)
 }
 
-// heads splits [B L nh·dkv] into [B nh L dkv].
+// split divides [B L nh·dkv] into heads, [B nh L dkv].
 func (t *t5Net) split(s *torch.Scope, x *torch.Tensor, B, L int64) (*torch.Tensor, error) {
 	x, err := s.View(x, B, L, int64(t.heads), int64(t.dkv))
 	if err != nil {
@@ -396,7 +397,7 @@ func (t *t5Net) split(s *torch.Scope, x *torch.Tensor, B, L int64) (*torch.Tenso
 	return s.Permute(x, 0, 2, 1, 3)
 }
 
-// attend is softmax(q·kᵀ + bias)·v for q [B nh Lq dkv], k, v [B nh Lk
+// t5Attend is softmax(q·kᵀ + bias)·v for q [B nh Lq dkv], k, v [B nh Lk
 // dkv], as [B Lq nh·dkv]: T5 does not scale the scores.
 func (e *Encoder) t5Attend(s *torch.Scope, q, k, v, bias *torch.Tensor, B, Lq int64) (*torch.Tensor, error) {
 	kt, err := s.Transpose(k, 2, 3)
