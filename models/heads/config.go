@@ -345,6 +345,30 @@ func listOrNil(s []string) any {
 	return s
 }
 
+// PlanHead resolves, for plan-time checks, the head a stage will run on a
+// model directory: its config.json with the block's head preset and
+// head_options applied. ok is false where that cannot be known yet (not a
+// local directory, e.g. an input another stage makes; an unreadable config;
+// a head error, which the stage reports when it runs).
+func PlanHead(dir, preset string, options map[string]string) (h Options, c *hf.Config, ok bool) {
+	if st, err := os.Stat(dir); dir == "" || err != nil || !st.IsDir() {
+		return h, nil, false
+	}
+	c, err := hf.LoadConfig(dir)
+	if err != nil {
+		return h, nil, false
+	}
+	if h, err = Resolve(dir, c, preset); err != nil {
+		return h, nil, false
+	}
+	if len(options) > 0 {
+		if err := h.Override(options); err != nil {
+			return h, nil, false
+		}
+	}
+	return h, c, true
+}
+
 // Resolve picks a model directory's head: the preset when one is named (a
 // sentence-transformers directory keeps its own pooling and lengths),
 // else the head the directory describes (Lightning IR or

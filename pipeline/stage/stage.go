@@ -39,6 +39,7 @@ package stage
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"sort"
 	"sync"
 
@@ -355,4 +356,25 @@ func Given(params map[string]any, name string) bool {
 	}
 	s, isString := v.(string)
 	return !isString || s != ""
+}
+
+// InputPath is the local path of a decoded input parameter as Check and
+// CheckUpstream see it: the loader hands kinds its own input value (a
+// struct whose Path is the absolute path, or the fetched directory of an
+// "hf:" reference), read here by name so that stage packages need not
+// import the loader. "" when there is none.
+func InputPath(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	rv := reflect.ValueOf(v)
+	if rv.Kind() == reflect.Pointer {
+		rv = rv.Elem()
+	}
+	if rv.Kind() == reflect.Struct {
+		if f := rv.FieldByName("Path"); f.IsValid() && f.Kind() == reflect.String {
+			return f.String()
+		}
+	}
+	return ""
 }

@@ -142,3 +142,52 @@ func TestScheduleOnLossWeight(t *testing.T) {
 		}
 	}
 }
+
+// TestUntrainableModelsRefusedAtPlan: fit refuses COIL, UniCOIL, MVR and
+// Set-Encoder directories (Lightning IR config.json files) at plan time,
+// naming the model attribute; a DPR directory, a plain backbone with a
+// preset, and a path that is not a directory yet plan.
+func TestUntrainableModelsRefusedAtPlan(t *testing.T) {
+	root := t.TempDir()
+	bert := `"backbone_model_type": "bert", "hidden_size": 32, "vocab_size": 100, "num_hidden_layers": 1, "num_attention_heads": 4, "intermediate_size": 37`
+	for name, head := range map[string]string{
+		"coil":        `"model_type": "coil", "token_embedding_dim": 8, "cls_embedding_dim": 12`,
+		"unicoil":     `"model_type": "unicoil", "projection": "linear"`,
+		"mvr":         `"model_type": "mvr", "num_viewer_tokens": 4`,
+		"set-encoder": `"model_type": "set-encoder", "depth": 10`,
+		"dpr":         `"model_type": "lir-dpr", "pooling_strategy": "first"`,
+		"plain":       `"model_type": "bert"`,
+	} {
+		if err := os.MkdirAll(filepath.Join(root, name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, name, "config.json"), []byte("{"+head+", "+bert+"}"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		model, head, want string // want "" = plans
+	}{
+		{"coil", "", "a coil model cannot be trained"},
+		{"unicoil", "", "a unicoil model cannot be trained"},
+		{"mvr", "", "a mvr model cannot be trained"},
+		{"set-encoder", "", "a set-encoder model cannot be trained"},
+		{"dpr", "", ""},
+		{"plain", "mono", ""},
+		{"not-there", "", ""},
+	} {
+		t.Run(c.model, func(t *testing.T) {
+			err := checkCombination(params(map[string]any{"train_tuples": "/t", "model": filepath.Join(root, c.model), "head": c.head}))
+			if c.want == "" {
+				if err != nil {
+					t.Fatalf("unexpected error %v", err)
+				}
+				return
+			}
+			var pe *stage.ParamError
+			if !errors.As(err, &pe) || pe.Param != "model" || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), root) {
+				t.Fatalf("err = %v, want a ParamError on model naming the directory and containing %q", err, c.want)
+			}
+		})
+	}
+}

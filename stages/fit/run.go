@@ -15,6 +15,7 @@ import (
 	"github.com/irflow/irflow/ir/collection"
 	"github.com/irflow/irflow/ir/metrics"
 	"github.com/irflow/irflow/ir/trec"
+	"github.com/irflow/irflow/models/heads"
 	"github.com/irflow/irflow/models/hf"
 	"github.com/irflow/irflow/models/inference"
 	"github.com/irflow/irflow/models/training"
@@ -113,6 +114,9 @@ func run(ctx context.Context, job *stage.Job) error {
 // is the kind's Check, run by the recipe loader (so `irflow plan` reports
 // it).
 func checkCombination(p map[string]any) error {
+	if err := checkTrainableModel(p); err != nil {
+		return err
+	}
 	str := func(n string) string { v, _ := p[n].(string); return v }
 	num := func(n string) int { v, _ := p[n].(float64); return int(v) }
 	tuples, runs := stage.Given(p, "train_tuples"), stage.Given(p, "train_run")
@@ -471,4 +475,21 @@ func copyFile(src, dst string) error {
 		return err
 	}
 	return out.Close()
+}
+
+// checkTrainableModel refuses at plan time a model whose head fit cannot
+// train (heads.Options.Trainable), where its directory can be read then;
+// otherwise the run checks it when it loads the model.
+func checkTrainableModel(p map[string]any) error {
+	dir := stage.InputPath(p["model"])
+	preset, _ := p["head"].(string)
+	kv, _ := p["head_options"].(map[string]string)
+	h, _, ok := heads.PlanHead(dir, preset, kv)
+	if !ok {
+		return nil
+	}
+	if err := h.Trainable(); err != nil {
+		return &stage.ParamError{Param: "model", Err: fmt.Errorf("model %s: %w", dir, err)}
+	}
+	return nil
 }

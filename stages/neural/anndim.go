@@ -2,12 +2,9 @@ package neural
 
 import (
 	"fmt"
-	"os"
-	"reflect"
 	"strings"
 
 	"github.com/irflow/irflow/models/heads"
-	"github.com/irflow/irflow/models/hf"
 	"github.com/irflow/irflow/pipeline/stage"
 )
 
@@ -37,23 +34,12 @@ func checkANNIndexUpstream(p map[string]any, upstream func(string) (stage.Upstre
 // denseDim is the dimension a dense index block's model gives, when its
 // model directory can be read at plan time.
 func denseDim(p map[string]any) (dim int, model string, ok bool) {
-	dir := inputPath(p["model"])
-	if st, err := os.Stat(dir); dir == "" || err != nil || !st.IsDir() {
-		return 0, "", false
-	}
-	c, err := hf.LoadConfig(dir)
-	if err != nil {
-		return 0, "", false
-	}
+	dir := stage.InputPath(p["model"])
 	preset, _ := p["head"].(string)
-	h, err := heads.Resolve(dir, c, preset)
-	if err != nil {
+	kv, _ := p["head_options"].(map[string]string)
+	h, c, ok := heads.PlanHead(dir, preset, kv)
+	if !ok {
 		return 0, "", false
-	}
-	if kv, _ := p["head_options"].(map[string]string); len(kv) > 0 {
-		if err := h.Override(kv); err != nil {
-			return 0, "", false
-		}
 	}
 	switch {
 	case strings.HasPrefix(h.Projection, "linear") && h.EmbeddingDim > 0:
@@ -62,24 +48,4 @@ func denseDim(p map[string]any) (dim int, model string, ok bool) {
 		return c.HiddenSize, dir, true
 	}
 	return 0, "", false
-}
-
-// inputPath is the local path of a decoded input parameter: the loader
-// hands kinds its own input value (a struct whose Path is the absolute
-// path, or the fetched directory of an "hf:" reference), read here by
-// name so that stage packages need not import the loader.
-func inputPath(v any) string {
-	if s, ok := v.(string); ok {
-		return s
-	}
-	rv := reflect.ValueOf(v)
-	if rv.Kind() == reflect.Pointer {
-		rv = rv.Elem()
-	}
-	if rv.Kind() == reflect.Struct {
-		if f := rv.FieldByName("Path"); f.IsValid() && f.Kind() == reflect.String {
-			return f.String()
-		}
-	}
-	return ""
 }

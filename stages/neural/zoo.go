@@ -2,10 +2,8 @@ package neural
 
 import (
 	"fmt"
-	"os"
 
 	"github.com/irflow/irflow/models/heads"
-	"github.com/irflow/irflow/models/hf"
 	"github.com/irflow/irflow/pipeline/stage"
 )
 
@@ -31,17 +29,11 @@ func refuseUnindexable(k *stage.Kind) *stage.Kind {
 // the block's head preset) where it can at plan time; a model it cannot
 // read here is checked when the stage runs (checkHead).
 func checkIndexableModel(p map[string]any) error {
-	dir := inputPath(p["model"])
-	if st, err := os.Stat(dir); dir == "" || err != nil || !st.IsDir() {
-		return nil
-	}
-	c, err := hf.LoadConfig(dir)
-	if err != nil {
-		return nil
-	}
+	dir := stage.InputPath(p["model"])
 	preset, _ := p["head"].(string)
-	h, err := heads.Resolve(dir, c, preset)
-	if err != nil {
+	kv, _ := p["head_options"].(map[string]string)
+	h, _, ok := heads.PlanHead(dir, preset, kv)
+	if !ok {
 		return nil
 	}
 	if err := h.Indexable(); err != nil {
