@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/irflow/irflow/models/backbone"
+	"github.com/irflow/irflow/models/heads"
 	"github.com/irflow/irflow/pipeline/recipe"
 	"github.com/irflow/irflow/pipeline/stage"
 )
@@ -47,6 +49,10 @@ func kindsCommand(args []string) error {
 				fmt.Printf("  output %-7s %s %s\n", o.Name, o.Path, o.Format)
 			}
 		}
+	}
+	fmt.Printf("models (the model of fit, index, search and re_rank)\n  backbones (config.json model_type): %s\n  heads:\n", strings.Join(backbone.Supported, ", "))
+	for _, h := range heads.Known() {
+		fmt.Printf("    %-22s %s\n", h, strings.Join(heads.Stages(h), ", "))
 	}
 	return nil
 }
@@ -140,6 +146,16 @@ func writeKindsMarkdown(w io.Writer) error {
 			b.WriteString("\n")
 		}
 	}
+	b.WriteString("## Models\n\n" +
+		"The `model` of `fit`, `index`, `search` and `re_rank`: a Hugging Face directory whose `config.json` names one of\n" +
+		"these backbones (`model_type`, or Lightning IR's `backbone_model_type`): " + "`" + strings.Join(backbone.Supported, "`, `") + "`" + ",\n" +
+		"with one of these heads (a preset named by the block's `head`, or Lightning IR's `model_type`, or a\n" +
+		"sentence-transformers directory); details in [models.md](models.md).\n\n" +
+		"| head | stages |\n| --- | --- |\n")
+	for _, h := range heads.Known() {
+		fmt.Fprintf(&b, "| `%s` | %s |\n", h, strings.Join(heads.Stages(h), ", "))
+	}
+	b.WriteString("\n")
 	b.WriteString("## Components and formats\n\n" +
 		"A stage's cache key holds the version of every component its kind uses and of every format it writes, so a\n" +
 		"new version re-runs exactly the stages that depend on it ([cache.md](cache.md#keys)).\n\n" +

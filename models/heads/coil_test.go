@@ -83,3 +83,22 @@ func TestCoilMvrFromConfig(t *testing.T) {
 		})
 	}
 }
+
+// TestStagesOfEveryHead: the table `irflow kinds` prints — which stages
+// take each head (Lightning IR indexes only bi-encoders of col, dpr and
+// splade shape; irflow trains the presets).
+func TestStagesOfEveryHead(t *testing.T) {
+	want := map[string]string{
+		DPR: "fit index search re_rank", Col: "fit index search re_rank", Splade: "fit index search re_rank",
+		SentenceTransformers: "fit index search re_rank", Mono: "fit re_rank",
+		SetEncoder: "re_rank", Coil: "re_rank", UniCoil: "re_rank", MVR: "re_rank",
+	}
+	if got := Known(); len(got) != len(want) {
+		t.Fatalf("Known() = %v, want the %d heads of the table", got, len(want))
+	}
+	for _, h := range Known() {
+		if got := strings.Join(Stages(h), " "); got != want[h] {
+			t.Errorf("Stages(%q) = %q, want %q", h, got, want[h])
+		}
+	}
+}
