@@ -369,6 +369,20 @@ func PlanHead(dir, preset string, options map[string]string) (h Options, c *hf.C
 	return h, c, true
 }
 
+// CheckPlanned applies check (Options.Trainable, Options.Indexable, …) to
+// the head PlanHead resolves and names the model directory in its error;
+// nil where the head cannot be known before the stage runs.
+func CheckPlanned(dir, preset string, options map[string]string, check func(*Options) error) error {
+	h, _, ok := PlanHead(dir, preset, options)
+	if !ok {
+		return nil
+	}
+	if err := check(&h); err != nil {
+		return fmt.Errorf("model %s: %w", dir, err)
+	}
+	return nil
+}
+
 // Resolve picks a model directory's head: the preset when one is named (a
 // sentence-transformers directory keeps its own pooling and lengths),
 // else the head the directory describes (Lightning IR or

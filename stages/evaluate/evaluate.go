@@ -79,6 +79,15 @@ type Result struct {
 	Complete  bool                          `json:"complete"`   // trec_eval -c: QrelsOnly are averaged as 0
 }
 
+// write writes metrics.json into dir.
+func (r *Result) write(dir string) error {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "metrics.json"), append(b, '\n'), 0o644)
+}
+
 // checkMetrics refuses an empty list, a measure ir/metrics cannot parse
 // and a measure given twice, naming the element at fault.
 func checkMetrics(v any) error {
@@ -153,11 +162,7 @@ func run(ctx context.Context, job *stage.Job) error {
 		}
 		res.PerQuery[qid] = m
 	}
-	b, err := json.MarshalIndent(res, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(job.OutDir, "metrics.json"), append(b, '\n'), 0o644); err != nil {
+	if err := res.write(job.OutDir); err != nil {
 		return err
 	}
 	f, err := os.Create(filepath.Join(job.OutDir, "metrics.tsv"))

@@ -2,11 +2,8 @@ package evaluate
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -163,11 +160,7 @@ func runOverlap(ctx context.Context, job *stage.Job) error {
 		}
 		res.PerQuery[qid] = m
 	}
-	b, err := json.MarshalIndent(res, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(job.OutDir, "metrics.json"), append(b, '\n'), 0o644); err != nil {
+	if err := res.write(job.OutDir); err != nil {
 		return err
 	}
 	if job.Log != nil {

@@ -481,15 +481,10 @@ func copyFile(src, dst string) error {
 // train (heads.Options.Trainable), where its directory can be read then;
 // otherwise the run checks it when it loads the model.
 func checkTrainableModel(p map[string]any) error {
-	dir := stage.InputPath(p["model"])
 	preset, _ := p["head"].(string)
 	kv, _ := p["head_options"].(map[string]string)
-	h, _, ok := heads.PlanHead(dir, preset, kv)
-	if !ok {
-		return nil
-	}
-	if err := h.Trainable(); err != nil {
-		return &stage.ParamError{Param: "model", Err: fmt.Errorf("model %s: %w", dir, err)}
+	if err := heads.CheckPlanned(stage.InputPath(p["model"]), preset, kv, (*heads.Options).Trainable); err != nil {
+		return &stage.ParamError{Param: "model", Err: err}
 	}
 	return nil
 }

@@ -1,7 +1,6 @@
 package neural
 
 import (
-	"fmt"
 
 	"github.com/irflow/irflow/models/heads"
 	"github.com/irflow/irflow/pipeline/stage"
@@ -29,15 +28,10 @@ func refuseUnindexable(k *stage.Kind) *stage.Kind {
 // the block's head preset) where it can at plan time; a model it cannot
 // read here is checked when the stage runs (checkHead).
 func checkIndexableModel(p map[string]any) error {
-	dir := stage.InputPath(p["model"])
 	preset, _ := p["head"].(string)
 	kv, _ := p["head_options"].(map[string]string)
-	h, _, ok := heads.PlanHead(dir, preset, kv)
-	if !ok {
-		return nil
-	}
-	if err := h.Indexable(); err != nil {
-		return &stage.ParamError{Param: "model", Err: fmt.Errorf("model %s: %w", dir, err)}
+	if err := heads.CheckPlanned(stage.InputPath(p["model"]), preset, kv, (*heads.Options).Indexable); err != nil {
+		return &stage.ParamError{Param: "model", Err: err}
 	}
 	return nil
 }
