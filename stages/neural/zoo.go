@@ -1,7 +1,6 @@
 package neural
 
 import (
-
 	"github.com/irflow/irflow/models/heads"
 	"github.com/irflow/irflow/pipeline/stage"
 )
