@@ -613,15 +613,24 @@ func (e *Encoder) projectQKV(s *torch.Scope, x, w, b *torch.Tensor, B, L int64) 
 func (e *Encoder) attend(s *torch.Scope, q, k, v, bias *torch.Tensor, B, L int64) (*torch.Tensor, error) {
 	H := int64(e.Config.HiddenSize)
 	dh := H / int64(e.Config.NumAttentionHeads)
+	return e.attendScaled(s, q, k, v, bias, 1/math.Sqrt(float64(dh)), B, L, H)
+}
+
+// attendScaled returns softmax(scale·q·kᵀ + bias)·v as [B Lq width] for q
+// [B nh Lq dh] and k, v [B nh Lk dh] (width = nh·dh), with attention
+// dropout on the probabilities. BERT scales by 1/√dh; T5 does not (1).
+func (e *Encoder) attendScaled(s *torch.Scope, q, k, v, bias *torch.Tensor, scale float64, B, Lq, width int64) (*torch.Tensor, error) {
 	kt, err := s.Transpose(k, 2, 3)
 	if err != nil {
 		return nil, err
 	}
-	// Scale q rather than the scores: L/dh times fewer multiplications.
-	if q, err = s.MulScalar(q, 1/math.Sqrt(float64(dh))); err != nil {
-		return nil, err
+	if scale != 1 {
+		// Scale q rather than the scores: Lk/dh times fewer multiplications.
+		if q, err = s.MulScalar(q, scale); err != nil {
+			return nil, err
+		}
 	}
-	scores, err := s.MatMul(q, kt) // [B nh L L]
+	scores, err := s.MatMul(q, kt) // [B nh Lq Lk]
 	if err != nil {
 		return nil, err
 	}
@@ -636,7 +645,7 @@ func (e *Encoder) attend(s *torch.Scope, q, k, v, bias *torch.Tensor, B, L int64
 	if probs, err = e.dropout(s, probs, e.dropAttn); err != nil {
 		return nil, err
 	}
-	ctx, err := s.MatMul(probs, v) // [B nh L dh]
+	ctx, err := s.MatMul(probs, v) // [B nh Lq dh]
 	if err != nil {
 		return nil, err
 	}
@@ -644,7 +653,7 @@ func (e *Encoder) attend(s *torch.Scope, q, k, v, bias *torch.Tensor, B, L int64
 	if ctx, err = s.Permute(ctx, 0, 2, 1, 3); err != nil {
 		return nil, err
 	}
-	return s.Reshape(ctx, B, L, H)
+	return s.Reshape(ctx, B, Lq, width)
 }
 
 // interPassageBias appends to the padding bias [b 1 1 L] of passages

@@ -397,37 +397,6 @@ func (t *t5Net) split(s *torch.Scope, x *torch.Tensor, B, L int64) (*torch.Tenso
 	return s.Permute(x, 0, 2, 1, 3)
 }
 
-// t5Attend is softmax(q·kᵀ + bias)·v for q [B nh Lq dkv], k, v [B nh Lk
-// dkv], as [B Lq nh·dkv]: T5 does not scale the scores.
-func (e *Encoder) t5Attend(s *torch.Scope, q, k, v, bias *torch.Tensor, B, Lq int64) (*torch.Tensor, error) {
-	kt, err := s.Transpose(k, 2, 3)
-	if err != nil {
-		return nil, err
-	}
-	scores, err := s.MatMul(q, kt)
-	if err != nil {
-		return nil, err
-	}
-	if scores, err = s.Add(scores, bias); err != nil {
-		return nil, err
-	}
-	probs, err := s.Softmax(scores, -1)
-	if err != nil {
-		return nil, err
-	}
-	if probs, err = e.dropout(s, probs, e.dropAttn); err != nil {
-		return nil, err
-	}
-	ctx, err := s.MatMul(probs, v)
-	if err != nil {
-		return nil, err
-	}
-	if ctx, err = s.Permute(ctx, 0, 2, 1, 3); err != nil {
-		return nil, err
-	}
-	return s.Reshape(ctx, B, Lq, int64(e.t5.heads*e.t5.dkv))
-}
-
 // t5SelfBlock is an encoder layer: self-attention, then the feed-forward
 // block.
 func (e *Encoder) t5SelfBlock(s *torch.Scope, b *t5Block, x, bias *torch.Tensor, B, L int64) (*torch.Tensor, error) {
@@ -462,7 +431,7 @@ func (e *Encoder) t5SelfAttention(s *torch.Scope, b *t5Block, x, bias *torch.Ten
 			return nil, err
 		}
 	}
-	ctx, err := e.t5Attend(s, p[0], p[1], p[2], bias, B, L)
+	ctx, err := e.attendScaled(s, p[0], p[1], p[2], bias, 1, B, L, int64(e.t5.heads*e.t5.dkv))
 	if err != nil {
 		return nil, err
 	}
@@ -591,7 +560,7 @@ func (e *Encoder) t5DecoderBlock(s *torch.Scope, b *t5Block, y, enc, self, pad *
 	if err != nil {
 		return nil, err
 	}
-	ctx, err := e.t5Attend(s, q, k, vv, pad, B, 1)
+	ctx, err := e.attendScaled(s, q, k, vv, pad, 1, B, 1, int64(e.t5.heads*e.t5.dkv))
 	if err != nil {
 		return nil, err
 	}
