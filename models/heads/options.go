@@ -193,6 +193,14 @@ func ExpandMaskTokens(tokens []string) []string {
 	return out
 }
 
+// CheckOverrides is the plan-time check of a stage's head_options (a
+// map[string]string): unknown option names and values of the wrong type
+// are errors before any model is read.
+func CheckOverrides(v any) error {
+	kv, _ := v.(map[string]string)
+	return (&Options{}).Override(kv)
+}
+
 // Override sets head options by their config names (the json tags of
 // Options, which are Lightning IR's names: "doc_length", "similarity",
 // "query_pooling", …) from recipe strings: numbers parse as integers,

@@ -59,7 +59,7 @@ func Kind() *stage.Kind {
 			// Model.
 			{Name: "model", Type: stage.Input, Required: true, Schemes: []string{hf.ModelScheme}, Accepts: []string{stage.FormatModel}, Doc: `The starting model: a directory or "hf:org/name[@revision]". Its files' content is part of the cache key.`},
 			{Name: "head", Type: stage.String, Default: "", Enum: append([]string{""}, heads.Architectures()...), Doc: `Head preset: "dpr", "col", "splade", "sentence-transformers" or "mono"; "" = the model directory's own. Head weights the checkpoint lacks are initialised from seed.`},
-			{Name: "head_options", Type: stage.StringMap, Default: map[string]string{}, Doc: `Head options on top of the preset, by Lightning IR's names, e.g. { query_length = "32", doc_length = "256", similarity = "dot" }.`},
+			{Name: "head_options", Type: stage.StringMap, Default: map[string]string{}, Check: heads.CheckOverrides, Doc: `Head options on top of the preset, by Lightning IR's names, e.g. { query_length = "32", doc_length = "256", similarity = "dot" }.`},
 			device.Param(), // training and validation both run there
 
 			// Data.

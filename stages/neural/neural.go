@@ -89,7 +89,7 @@ func modelParams() []stage.Param {
 	return []stage.Param{
 		{Name: "model", Type: stage.Input, Required: true, Schemes: []string{hf.ModelScheme}, Accepts: []string{stage.FormatModel}, Doc: `A model directory, or "hf:org/name[@revision]" fetched through the Hugging Face cache by ` + "`irflow run`" + `. Its files' content is part of the cache key.`},
 		{Name: "head", Type: stage.String, Default: "", Enum: append([]string{""}, biEncoders()...), Doc: `Head preset overriding the model's own: "dpr", "col", "splade" or "sentence-transformers"; "" = from the model directory.`},
-		{Name: "head_options", Type: stage.StringMap, Default: map[string]string{}, Doc: `Single head options on top of the preset, by Lightning IR's names, e.g. { doc_length = "256", similarity = "dot" } (models/heads.Options).`},
+		{Name: "head_options", Type: stage.StringMap, Default: map[string]string{}, Check: heads.CheckOverrides, Doc: `Single head options on top of the preset, by Lightning IR's names, e.g. { doc_length = "256", similarity = "dot" } (models/heads.Options).`},
 		{Name: "batch_size", Type: stage.Number, Default: 8.0, Integer: true, Min: stage.Above(0), Meta: true, Doc: "Texts per forward pass."},
 		device.Param(),
 		device.PrecisionParam(),

@@ -62,3 +62,26 @@ search "a" {
 	}
 	checkPlan(t, dir, "z", pcs)
 }
+
+// TestHeadOptionsCheckedAtPlan: an unknown head option or a value of the
+// wrong type is an error at the head_options attribute before any model is
+// read (heads.CheckOverrides; fit and re_rank use the same check).
+func TestHeadOptionsCheckedAtPlan(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "docs.tsv"), []byte("d1\tsome text\n"), 0o644)
+	os.MkdirAll(filepath.Join(dir, "m"), 0o755)
+	const tmpl = `
+index "exact" {
+  method       = "dense"
+  docs         = "docs.tsv"
+  model        = "m"
+  head_options = %s
+}
+`
+	checkPlan(t, dir, "h", []planCase{
+		{fmt.Sprintf(tmpl, `{ doc_length = "256", normalization = "l2" }`), "", ""},
+		{fmt.Sprintf(tmpl, `{ doc_lenght = "256" }`), `unknown head option "doc_lenght"`, "head_options"},
+		{fmt.Sprintf(tmpl, `{ doc_length = "long" }`), `doc_length = "long": want an integer`, "head_options"},
+		{fmt.Sprintf(tmpl, `{ add_marker_tokens = "yes" }`), "want true or false", "head_options"},
+	})
+}

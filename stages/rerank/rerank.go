@@ -44,6 +44,7 @@ func Kind() *stage.Kind {
 			{Name: "docs", Type: stage.Input, Required: true, Accepts: []string{stage.FormatDocs}, Doc: "Documents: id<TAB>text (.tsv) or BEIR JSONL (title and text are joined by a space)."},
 			{Name: "model", Type: stage.Input, Required: true, Schemes: []string{hf.ModelScheme}, Accepts: []string{stage.FormatModel}, Doc: `A model directory, or "hf:org/name[@revision]" fetched through the Hugging Face cache by ` + "`irflow run`" + `. Either way the files' content is part of the cache key.`},
 			{Name: "head", Type: stage.String, Default: "", Enum: append([]string{""}, heads.Architectures()...), Doc: `Head preset overriding the model's own: "dpr", "col", "splade", "sentence-transformers" or "mono"; "" = from the model directory.`},
+			{Name: "head_options", Type: stage.StringMap, Default: map[string]string{}, Check: heads.CheckOverrides, Doc: `Single head options on top of the preset or the model's own, by Lightning IR's names, e.g. { scoring_strategy = "rank" } for a RankT5 checkpoint, { doc_length = "256" } (models/heads.Options).`},
 			{Name: "depth", Type: stage.Number, Default: 100.0, Integer: true, Min: stage.Above(0), Doc: "Hits per query to re-score; the rest are dropped."},
 			{Name: "batch_size", Type: stage.Number, Default: 8.0, Integer: true, Min: stage.Above(0), Meta: true, Doc: "Texts (or pairs) per forward pass."},
 			device.Param(),
@@ -105,11 +106,12 @@ func run(ctx context.Context, job *stage.Job) error {
 		return err
 	}
 	m, err := inference.Load(ctx, dir, inference.Options{
-		Head:      job.String("head"),
-		Device:    dev,
-		DType:     job.String(device.PrecisionName),
-		Threads:   job.Threads,
-		BatchSize: job.Int("batch_size"),
+		Head:          job.String("head"),
+		HeadOverrides: job.StringMap("head_options"),
+		Device:        dev,
+		DType:         job.String(device.PrecisionName),
+		Threads:       job.Threads,
+		BatchSize:     job.Int("batch_size"),
 		Progress: func(n int) {
 			if b := encoding.Load(); b != nil {
 				b.p.Add(int64(n))
