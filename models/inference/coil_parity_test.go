@@ -3,6 +3,7 @@
 package inference
 
 import (
+	"cmp"
 	"context"
 	"path/filepath"
 	"slices"
@@ -34,31 +35,39 @@ func TestCoilMvrMatchLightningIR(t *testing.T) {
 	type tc struct {
 		name, arch string
 		config     map[string]any
+		backbone   string // tiny model directory; "" = bert
 	}
 	cases := []tc{
-		{"coil default", "coil", map[string]any{}},
+		{"coil default", "coil", map[string]any{}, ""},
 		{"coil markers, punctuation mask, cosine, mean, no bias", "coil", map[string]any{
 			"add_marker_tokens": true, "doc_mask_scoring_tokens": "punctuation", "similarity_function": "cosine",
 			"query_aggregation_function": "mean", "projection": "linear_no_bias", "token_embedding_dim": 8,
-			"cls_embedding_dim": 12, "doc_length": 64}},
+			"cls_embedding_dim": 12, "doc_length": 64}, ""},
 		{"coil max/sum aggregation", "coil", map[string]any{
-			"query_aggregation_function": "max", "doc_aggregation_function": "sum", "query_length": 16}},
-		{"unicoil default", "unicoil", map[string]any{}},
+			"query_aggregation_function": "max", "doc_aggregation_function": "sum", "query_length": 16}, ""},
+		{"unicoil default", "unicoil", map[string]any{}, ""},
 		{"unicoil markers, cosine, no bias", "unicoil", map[string]any{
-			"add_marker_tokens": true, "similarity_function": "cosine", "projection": "linear_no_bias", "doc_length": 48}},
+			"add_marker_tokens": true, "similarity_function": "cosine", "projection": "linear_no_bias", "doc_length": 48}, ""},
 		// doc_length 128: at 512 tokens the backbone's own float noise
 		// (1e-6, TestForwardMatchesTransformers) reaches 5–6 ulps of the
 		// unnormalised MVR score of this model (measured 9.2e-5 at 203).
-		{"mvr default but doc_length 128", "mvr", map[string]any{"doc_length": 128}},
+		{"mvr default but doc_length 128", "mvr", map[string]any{"doc_length": 128}, ""},
 		{"mvr 4 views, l2, cosine, mean", "mvr", map[string]any{
 			"num_viewer_tokens": 4, "normalization_strategy": "l2", "similarity_function": "cosine",
-			"doc_aggregation_function": "mean", "doc_length": 40}},
-		{"mvr markers, no projection", "mvr", map[string]any{"add_marker_tokens": true, "projection": nil, "doc_length": 64}},
+			"doc_aggregation_function": "mean", "doc_length": 40}, ""},
+		{"mvr markers, no projection", "mvr", map[string]any{"add_marker_tokens": true, "projection": nil, "doc_length": 64}, ""},
+		// The other backbones under the same heads. MVR on the tiny
+		// ModernBERT (4 views, doc_length 64) was measured 1.2e-5 off at a
+		// score of 2.6 (12 ulps; embeddings within tolerance) and is left
+		// out until that is understood.
+		{"coil on roberta", "coil", map[string]any{"doc_length": 64}, "roberta"},
+		{"unicoil on modernbert", "unicoil", map[string]any{"doc_length": 64}, "modernbert"},
+		{"mvr on roberta", "mvr", map[string]any{"doc_length": 64}, "roberta"},
 	}
 	var specs []map[string]any
 	for i, c := range cases {
 		specs = append(specs, map[string]any{
-			"out": filepath.Join(out, c.arch+string(rune('a'+i))), "backbone": filepath.Join(root, "bert"),
+			"out": filepath.Join(out, c.arch+string(rune('a'+i))), "backbone": filepath.Join(root, cmp.Or(c.backbone, "bert")),
 			"arch": c.arch, "config": c.config, "query": query, "docs": docs, "seed": i,
 		})
 	}
