@@ -482,7 +482,25 @@ func transposeCodebooks(pq *ivfx.PQ) []float32 {
 // codewords: 256 independent sums the CPU overlaps, where one codeword at
 // a time is a chain of dependent adds. Each sum still adds u = 0, 1, … in
 // order, so the values are bit for bit those of a codeword-at-a-time loop.
+//
+// With AVX, fillSub does a sub-space's 256 sums eight to a register, each
+// term a rounded multiply and a rounded add as here, so bit for bit the
+// same (TestFillTableAVX).
 func fillTable(table, cwT []float32, dsub int, q []float32, l2 bool) {
+	m := len(q) / dsub
+	if useAVX && dsub > 0 {
+		_ = table[m*ivfx.KSub-1]
+		_ = cwT[m*dsub*ivfx.KSub-1]
+		for t := 0; t < m; t++ {
+			fillSub(&table[t*ivfx.KSub], &cwT[t*dsub*ivfx.KSub], &q[t*dsub], dsub, l2)
+		}
+		return
+	}
+	fillTableGo(table, cwT, dsub, q, l2)
+}
+
+// fillTableGo is fillTable in plain Go.
+func fillTableGo(table, cwT []float32, dsub int, q []float32, l2 bool) {
 	type col = *[ivfx.KSub]float32
 	m := len(q) / dsub
 	for t := 0; t < m; t++ {
