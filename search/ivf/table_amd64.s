@@ -2,18 +2,13 @@
 
 #include "textflag.h"
 
-// IP64 multiplies 64 codewords' values of one dimension (eight YMM from
-// DI) by x[u] (Y8) and adds the products to accumulators Y0-Y7: a rounded
-// multiply, then a rounded add, as the plain-Go loop.
-#define IP64 \
-	VMULPS (DI), Y8, Y9; VADDPS Y9, Y0, Y0; \
-	VMULPS 32(DI), Y8, Y10; VADDPS Y10, Y1, Y1; \
-	VMULPS 64(DI), Y8, Y11; VADDPS Y11, Y2, Y2; \
-	VMULPS 96(DI), Y8, Y12; VADDPS Y12, Y3, Y3; \
-	VMULPS 128(DI), Y8, Y9; VADDPS Y9, Y4, Y4; \
-	VMULPS 160(DI), Y8, Y10; VADDPS Y10, Y5, Y5; \
-	VMULPS 192(DI), Y8, Y11; VADDPS Y11, Y6, Y6; \
-	VMULPS 224(DI), Y8, Y12; VADDPS Y12, Y7, Y7
+// IPW adds x[u]·w (Y8 times the eight codewords at off(DI)) to acc: a
+// rounded multiply, then a rounded add, as the plain-Go loop.
+#define IPW(off, tmp, acc) VMULPS off(DI), Y8, tmp; VADDPS tmp, acc, acc
+
+// L2W adds (x[u] − w)² for the eight codewords at off(DI) to acc: rounded
+// subtract, multiply and add, as the plain-Go loop.
+#define L2W(off, tmp, acc) VSUBPS off(DI), Y8, tmp; VMULPS tmp, tmp, tmp; VADDPS tmp, acc, acc
 
 // func fillSub(row *float32, cols *float32, x *float32, dsub int, l2 bool)
 //
@@ -46,7 +41,14 @@ chunk:
 
 ipdims:
 	VBROADCASTSS (SI), Y8
-	IP64
+	IPW(0, Y9, Y0)
+	IPW(32, Y10, Y1)
+	IPW(64, Y11, Y2)
+	IPW(96, Y12, Y3)
+	IPW(128, Y9, Y4)
+	IPW(160, Y10, Y5)
+	IPW(192, Y11, Y6)
+	IPW(224, Y12, Y7)
 	ADDQ         $1024, DI
 	ADDQ         $4, SI
 	DECQ         CX
@@ -55,30 +57,14 @@ ipdims:
 
 l2dims:
 	VBROADCASTSS (SI), Y8
-	VSUBPS       (DI), Y8, Y9
-	VMULPS       Y9, Y9, Y9
-	VADDPS       Y9, Y0, Y0
-	VSUBPS       32(DI), Y8, Y10
-	VMULPS       Y10, Y10, Y10
-	VADDPS       Y10, Y1, Y1
-	VSUBPS       64(DI), Y8, Y11
-	VMULPS       Y11, Y11, Y11
-	VADDPS       Y11, Y2, Y2
-	VSUBPS       96(DI), Y8, Y12
-	VMULPS       Y12, Y12, Y12
-	VADDPS       Y12, Y3, Y3
-	VSUBPS       128(DI), Y8, Y9
-	VMULPS       Y9, Y9, Y9
-	VADDPS       Y9, Y4, Y4
-	VSUBPS       160(DI), Y8, Y10
-	VMULPS       Y10, Y10, Y10
-	VADDPS       Y10, Y5, Y5
-	VSUBPS       192(DI), Y8, Y11
-	VMULPS       Y11, Y11, Y11
-	VADDPS       Y11, Y6, Y6
-	VSUBPS       224(DI), Y8, Y12
-	VMULPS       Y12, Y12, Y12
-	VADDPS       Y12, Y7, Y7
+	L2W(0, Y9, Y0)
+	L2W(32, Y10, Y1)
+	L2W(64, Y11, Y2)
+	L2W(96, Y12, Y3)
+	L2W(128, Y9, Y4)
+	L2W(160, Y10, Y5)
+	L2W(192, Y11, Y6)
+	L2W(224, Y12, Y7)
 	ADDQ         $1024, DI
 	ADDQ         $4, SI
 	DECQ         CX
