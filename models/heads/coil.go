@@ -66,14 +66,11 @@ func (o *Options) Indexable() error {
 
 // Trainable says whether fit can train a head: COIL, UniCOIL and MVR are
 // inference-only in irflow (their training losses and the embeddings the
-// regularisers need are not built), and so is the Set-Encoder (fit's
-// cross-encoder forward scores pairs, not a query's whole list).
+// regularisers need are not built). The Set-Encoder trains listwise, one
+// query's documents per pass (models/training).
 func (o *Options) Trainable() error {
-	switch {
-	case isLoadedOnly(o.Architecture):
+	if isLoadedOnly(o.Architecture) {
 		return fmt.Errorf("a %s model cannot be trained by irflow yet (it runs in re_rank only)", o.Architecture)
-	case o.Architecture == SetEncoder:
-		return fmt.Errorf("a %s model cannot be trained by irflow yet: fit scores query–document pairs, and the Set-Encoder needs a query's whole candidate list in one pass (it runs in re_rank)", o.Architecture)
 	}
 	return nil
 }

@@ -91,7 +91,7 @@ func TestStagesOfEveryHead(t *testing.T) {
 	want := map[string]string{
 		DPR: "fit index search re_rank", Col: "fit index search re_rank", Splade: "fit index search re_rank",
 		SentenceTransformers: "fit index search re_rank", Mono: "fit re_rank",
-		SetEncoder: "re_rank", Coil: "re_rank", UniCoil: "re_rank", MVR: "re_rank",
+		SetEncoder: "fit re_rank", Coil: "re_rank", UniCoil: "re_rank", MVR: "re_rank",
 	}
 	if got := Known(); len(got) != len(want) {
 		t.Fatalf("Known() = %v, want the %d heads of the table", got, len(want))

@@ -8,6 +8,7 @@ import (
 	"github.com/irflow/irflow/backends/torch"
 	"github.com/irflow/irflow/models/backbone"
 	"github.com/irflow/irflow/models/hf"
+	"github.com/irflow/irflow/models/tokenizer"
 )
 
 // SetEncoder is Lightning IR v0.0.6's listwise cross-encoder
@@ -17,7 +18,7 @@ import (
 // candidate list see the other passages' first (or [INT]) token, so one
 // forward pass scores the whole list and the scores do not depend on its
 // order. It is read from a config.json (model_type "set-encoder"); it has
-// no preset and is not trained by irflow.
+// no preset. fit trains it one query's list per pass (models/training).
 const SetEncoder = "set-encoder"
 
 // interactionToken is the extra token of add_extra_token, placed after
@@ -68,7 +69,7 @@ func (o *Options) setEncoderConfig(m map[string]any) {
 
 // errListwise refuses pairwise scoring (and so training, which scores
 // pairs) of a Set-Encoder.
-var errListwise = errors.New("a set-encoder scores a query's candidates together (listwise), not pair by pair; irflow runs it in re_rank and score only, and cannot train it")
+var errListwise = errors.New("a set-encoder scores a query's candidates together (listwise, ListwiseScore under InterPassage), not pair by pair")
 
 // InterPassage returns the backbone's attention extension for a list of n
 // candidates of one query, as Lightning IR's SetEncoderModel builds it:
@@ -115,7 +116,9 @@ func SetEncoderNoise(layer, rows, width int) []float32 {
 }
 
 // sampleMissing returns mean + std·z as [rows H] for the real tokens
-// [n H]: torch.normal(mean, std) with std = 0 for a single candidate.
+// [n H]: torch.normal(mean, std) with std = 0 for a single candidate,
+// detached, since torch.normal's derivative is zero for mean and std (in
+// training no gradient flows through the stand-ins).
 func sampleMissing(s *torch.Scope, tokens *torch.Tensor, z []float32) (*torch.Tensor, error) {
 	shape := tokens.Shape()
 	n, H := shape[0], shape[1]
@@ -155,7 +158,10 @@ func sampleMissing(s *torch.Scope, tokens *torch.Tensor, z []float32) (*torch.Te
 	if zt, err = s.Mul(zt, std); err != nil {
 		return nil, err
 	}
-	return s.Add(zt, mean)
+	if zt, err = s.Add(zt, mean); err != nil {
+		return nil, err
+	}
+	return s.Detach(zt)
 }
 
 // ListwiseScore scores one candidate list [B L H] (the backbone's output
@@ -165,6 +171,21 @@ func (h *Head) ListwiseScore(s *torch.Scope, hidden, mask *torch.Tensor) (*torch
 		return nil, fmt.Errorf("head %s is not listwise", h.Opts.Architecture)
 	}
 	return h.pairScore(s, hidden, mask)
+}
+
+// CheckInteractionToken refuses, with add_extra_token, a tokenizer whose
+// pair template does not put [INT] right after [CLS] in e (a pair it
+// encoded): the extra token would then not be where the inter-passage
+// attention reads it.
+func (o *Options) CheckInteractionToken(tok *tokenizer.Tokenizer, e tokenizer.Encoding) error {
+	t := o.InteractionToken()
+	if t == "" {
+		return nil
+	}
+	if id, ok := tok.TokenID(t); !ok || len(e.IDs) < 2 || e.IDs[1] != id {
+		return fmt.Errorf("add_extra_token is set in config.json, but tokenizer.json's pair template does not put %s after [CLS] (Lightning IR's set-encoder tokenizer saves \"[CLS] [INT] $A [SEP] $B:1 [SEP]:1\")", t)
+	}
+	return nil
 }
 
 // InteractionToken is the token that must follow [CLS] in a Set-Encoder's

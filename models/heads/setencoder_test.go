@@ -63,9 +63,9 @@ func TestSetEncoderConfig(t *testing.T) {
 			}
 		})
 	}
-	// Pairwise scoring, which fit's training forward uses, is refused.
+	// Pairwise scoring is refused: a set-encoder scores whole lists.
 	h := &Head{Opts: Options{Architecture: SetEncoder}}
-	if _, err := h.CrossScore(nil, nil, nil); err == nil || !strings.Contains(err.Error(), "cannot train it") {
+	if _, err := h.CrossScore(nil, nil, nil); err == nil || !strings.Contains(err.Error(), "listwise") {
 		t.Errorf("CrossScore on a set-encoder: error %v, want the listwise refusal", err)
 	}
 	if slices.Contains(Architectures(), SetEncoder) {

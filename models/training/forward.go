@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/irflow/irflow/backends/torch"
+	"github.com/irflow/irflow/models/backbone"
+	"github.com/irflow/irflow/models/heads"
 	"github.com/irflow/irflow/models/tokenizer"
 )
 
@@ -64,6 +66,9 @@ func (m *Model) Forward(s *torch.Scope, b Batch) (*Output, error) {
 	var docs []string
 	for _, d := range b.Docs {
 		docs = append(docs, d...)
+	}
+	if m.Head.Architecture == heads.SetEncoder {
+		return m.listwiseForward(s, b)
 	}
 	if m.Head.IsCrossEncoder() {
 		return m.crossForward(s, b.Queries, docs, Q, D)
@@ -192,6 +197,47 @@ func (m *Model) crossForward(s *torch.Scope, queries, docs []string, Q, D int) (
 		return nil, err
 	}
 	if sc, err = s.View(sc, int64(Q), int64(D)); err != nil {
+		return nil, err
+	}
+	return &Output{Scores: sc}, nil
+}
+
+// listwiseForward scores each query's documents as one Set-Encoder list,
+// as Lightning IR's training step does (num_docs = D per query: every
+// passage attends to the other D − 1 of its query and, with
+// sample_missing_docs and D < depth, to depth − D stand-ins, which carry
+// no gradient, as torch.normal's do). One list per forward pass; a list
+// pads to its own longest pair, which changes nothing (padding is masked).
+func (m *Model) listwiseForward(s *torch.Scope, b Batch) (*Output, error) {
+	rows := make([]*torch.Tensor, len(b.Queries))
+	for i, q := range b.Queries {
+		ip, err := m.head.InterPassage(len(b.Docs[i]))
+		if err != nil {
+			return nil, fmt.Errorf("training: query %d: %w", i, err)
+		}
+		encs := make([]tokenizer.Encoding, len(b.Docs[i]))
+		for j, d := range b.Docs[i] {
+			if encs[j], err = m.inputs.Pair(q, d); err != nil {
+				return nil, fmt.Errorf("training: query %d, document %d: %w", i, j, err)
+			}
+		}
+		if err := m.Head.CheckInteractionToken(m.tok, encs[0]); err != nil {
+			return nil, fmt.Errorf("training: %s: %w", m.Dir, err)
+		}
+		var ch backbone.Chunk
+		if ch.IDs, ch.TypeIDs, ch.Mask, _, err = m.tensors(s, encs); err != nil {
+			return nil, err
+		}
+		hidden, err := m.enc.ForwardInterPassage(s, []backbone.Chunk{ch}, ip)
+		if err != nil {
+			return nil, err
+		}
+		if rows[i], err = m.head.ListwiseScore(s, hidden[0], ch.Mask); err != nil {
+			return nil, err
+		}
+	}
+	sc, err := s.Stack(rows, 0)
+	if err != nil {
 		return nil, err
 	}
 	return &Output{Scores: sc}, nil

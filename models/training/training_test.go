@@ -208,59 +208,63 @@ func zero() *float64 { var z float64; return &z }
 // 1e-5; losses and gradient norms agree along the way.
 func TestStepsMatchPyTorch(t *testing.T) {
 	dir, logs := trained(t)
-	ctx := context.Background()
 	for _, c := range cases {
-		t.Run(c.Name, func(t *testing.T) {
-			ref := logs[c.Name]
-			m, err := Load(ctx, filepath.Join(dir, c.Name, "init"), Options{Threads: 1, Seed: 1, Dropout: zero()})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer m.Close()
-			if m.head.Tied() != ref.Tied {
-				t.Fatalf("decoder tied = %v, PyTorch %v", m.head.Tied(), ref.Tied)
-			}
-			var o *optim.AdamW
-			defer func() {
-				if o != nil {
-					o.Close()
-				}
-			}()
-			if err := m.Runtime().Do(ctx, func(s *torch.Scope) error { o = newOptim(t, s, m); return nil }); err != nil {
-				t.Fatal(err)
-			}
-			var first, last [2]float64
-			for step := 1; step <= numSteps; step++ {
-				lr := baseLR * lambda(step-1, c.Warmup, numSteps)
-				if math.Abs(lr-ref.LR[step-1]) > 1e-15 {
-					t.Fatalf("step %d: schedule %v, Lightning IR %v", step, lr, ref.LR[step-1])
-				}
-				var loss, norm float64
-				err := m.Runtime().Do(ctx, func(s *torch.Scope) error {
-					var err error
-					loss, norm, err = trainStep(s, m, o, batches[(step-1)%len(batches)], lr)
-					return err
-				})
-				if err != nil {
-					t.Fatalf("step %d: %v", step, err)
-				}
-				if step == 1 {
-					first = [2]float64{loss, norm}
-				}
-				last = [2]float64{loss, norm}
-				if !nearly(loss, ref.Loss[step-1]) || !nearly(norm, ref.Norm[step-1]) {
-					t.Errorf("step %d: loss %.7g norm %.7g, PyTorch %.7g %.7g", step, loss, norm, ref.Loss[step-1], ref.Norm[step-1])
-				}
-				for _, d := range dumpSteps {
-					if d == step {
-						compareWeights(t, m, filepath.Join(dir, c.Name, fmt.Sprintf("step-%d.safetensors", step)), step)
-					}
-				}
-			}
-			t.Logf("loss %.7g → %.7g (PyTorch %.7g → %.7g), grad norm %.7g → %.7g (PyTorch %.7g → %.7g)",
-				first[0], last[0], ref.Loss[0], ref.Loss[numSteps-1], first[1], last[1], ref.Norm[0], ref.Norm[numSteps-1])
-		})
+		t.Run(c.Name, func(t *testing.T) { matchSteps(t, filepath.Join(dir, c.Name), c, logs[c.Name]) })
 	}
+}
+
+// matchSteps trains the oracle's initial model in dir/init numSteps steps
+// and compares the schedule, losses and gradient norms of every step and
+// the weights after the dump steps with the oracle's (ref, dir/step-k).
+func matchSteps(t *testing.T, dir string, c trainCase, ref oracleLog) {
+	ctx := context.Background()
+	m, err := Load(ctx, filepath.Join(dir, "init"), Options{Threads: 1, Seed: 1, Dropout: zero()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if m.head.Tied() != ref.Tied {
+		t.Fatalf("decoder tied = %v, PyTorch %v", m.head.Tied(), ref.Tied)
+	}
+	var o *optim.AdamW
+	defer func() {
+		if o != nil {
+			o.Close()
+		}
+	}()
+	if err := m.Runtime().Do(ctx, func(s *torch.Scope) error { o = newOptim(t, s, m); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	var first, last [2]float64
+	for step := 1; step <= numSteps; step++ {
+		lr := baseLR * lambda(step-1, c.Warmup, numSteps)
+		if math.Abs(lr-ref.LR[step-1]) > 1e-15 {
+			t.Fatalf("step %d: schedule %v, Lightning IR %v", step, lr, ref.LR[step-1])
+		}
+		var loss, norm float64
+		err := m.Runtime().Do(ctx, func(s *torch.Scope) error {
+			var err error
+			loss, norm, err = trainStep(s, m, o, batches[(step-1)%len(batches)], lr)
+			return err
+		})
+		if err != nil {
+			t.Fatalf("step %d: %v", step, err)
+		}
+		if step == 1 {
+			first = [2]float64{loss, norm}
+		}
+		last = [2]float64{loss, norm}
+		if !nearly(loss, ref.Loss[step-1]) || !nearly(norm, ref.Norm[step-1]) {
+			t.Errorf("step %d: loss %.7g norm %.7g, PyTorch %.7g %.7g", step, loss, norm, ref.Loss[step-1], ref.Norm[step-1])
+		}
+		for _, d := range dumpSteps {
+			if d == step {
+				compareWeights(t, m, filepath.Join(dir, fmt.Sprintf("step-%d.safetensors", step)), step)
+			}
+		}
+	}
+	t.Logf("loss %.7g → %.7g (PyTorch %.7g → %.7g), grad norm %.7g → %.7g (PyTorch %.7g → %.7g)",
+		first[0], last[0], ref.Loss[0], ref.Loss[numSteps-1], first[1], last[1], ref.Norm[0], ref.Norm[numSteps-1])
 }
 
 func nearly(got, want float64) bool { return math.Abs(got-want) <= 1e-5*math.Max(1, math.Abs(want)) }
