@@ -143,10 +143,54 @@ func TestScheduleOnLossWeight(t *testing.T) {
 	}
 }
 
-// TestUntrainableModelsRefusedAtPlan: fit refuses COIL, UniCOIL, MVR and
-// Set-Encoder directories (Lightning IR config.json files) at plan time,
-// naming the model attribute; a DPR directory, a plain backbone with a
+// TestUntrainableModelsRefusedAtPlan: fit refuses COIL, UniCOIL and MVR
+// directories (Lightning IR config.json files) at plan time,
+// naming the model attribute; a Set-Encoder, a DPR directory, a plain backbone with a
 // preset, and a path that is not a directory yet plan.
+// TestSetEncoderListsCheckedAtPlan: with a set-encoder of depth 10, fit
+// refuses at plan time the per-query lists that parameters make longer
+// than 10, naming the parameter, and plans those within it.
+func TestSetEncoderListsCheckedAtPlan(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "set-encoder")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cfg := `{"model_type": "set-encoder", "depth": 10, "backbone_model_type": "bert", "hidden_size": 32, "vocab_size": 100, "num_hidden_layers": 1, "num_attention_heads": 4, "intermediate_size": 37}`
+	if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, param string // param "" = plans
+		kv          map[string]any
+	}{
+		{"tuples within depth", "", map[string]any{"train_tuples": "/t", "num_docs": 10.0}},
+		{"tuples beyond depth", "num_docs", map[string]any{"train_tuples": "/t", "num_docs": 11.0}},
+		{"all tuple documents", "", map[string]any{"train_tuples": "/t"}},
+		{"run sample beyond depth", "sample_size", map[string]any{"train_run": "/r", "sample_size": 12.0}},
+		{"validation beyond depth", "val_depth", map[string]any{"train_tuples": "/t", "validate_every": 5.0, "val_run": "/v", "val_queries": "/q", "val_qrels": "/j"}},
+		{"validation within depth", "", map[string]any{"train_tuples": "/t", "validate_every": 5.0, "val_run": "/v", "val_queries": "/q", "val_qrels": "/j", "val_depth": 10.0}},
+		{"no validation", "", map[string]any{"train_tuples": "/t"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			kv := map[string]any{"model": dir, "head": ""}
+			for k, v := range c.kv {
+				kv[k] = v
+			}
+			err := checkCombination(params(kv))
+			if c.param == "" {
+				if err != nil {
+					t.Fatalf("unexpected error %v", err)
+				}
+				return
+			}
+			var pe *stage.ParamError
+			if !errors.As(err, &pe) || pe.Param != c.param || !strings.Contains(err.Error(), "depth = 10") {
+				t.Fatalf("err = %v, want a ParamError on %s naming depth = 10", err, c.param)
+			}
+		})
+	}
+}
+
 func TestUntrainableModelsRefusedAtPlan(t *testing.T) {
 	root := t.TempDir()
 	bert := `"backbone_model_type": "bert", "hidden_size": 32, "vocab_size": 100, "num_hidden_layers": 1, "num_attention_heads": 4, "intermediate_size": 37`

@@ -483,8 +483,35 @@ func copyFile(src, dst string) error {
 func checkTrainableModel(p map[string]any) error {
 	preset, _ := p["head"].(string)
 	kv, _ := p["head_options"].(map[string]string)
-	if err := heads.CheckPlanned(stage.InputPath(p["model"]), preset, kv, (*heads.Options).Trainable); err != nil {
+	dir := stage.InputPath(p["model"])
+	if err := heads.CheckPlanned(dir, preset, kv, (*heads.Options).Trainable); err != nil {
 		return &stage.ParamError{Param: "model", Err: err}
+	}
+	if h, _, ok := heads.PlanHead(dir, preset, kv); ok && h.Architecture == heads.SetEncoder {
+		return checkListLengths(p, dir, h.Depth)
+	}
+	return nil
+}
+
+// checkListLengths refuses, for a set-encoder of the given depth, the
+// document lists longer than it that parameters already fix: a training
+// query's sample (num_docs of tuples, sample_size of runs) and the
+// validation re-ranking (val_depth), which would otherwise fail only at
+// the first step or the first validation. Tuples with num_docs -1 are
+// checked when their first batch is scored.
+func checkListLengths(p map[string]any, dir string, depth int) error {
+	num := func(n string) int { v, _ := p[n].(float64); return int(v) }
+	for _, c := range []struct {
+		param string
+		on    bool
+	}{
+		{"num_docs", stage.Given(p, "train_tuples")},
+		{"sample_size", stage.Given(p, "train_run")},
+		{"val_depth", num("validate_every") > 0},
+	} {
+		if n := num(c.param); c.on && n > depth {
+			return &stage.ParamError{Param: c.param, Err: fmt.Errorf("%d documents per query, but the set-encoder %s scores at most depth = %d together (its config.json)", n, dir, depth)}
+		}
 	}
 	return nil
 }
