@@ -97,8 +97,9 @@ func SearchAll(ctx context.Context, ix *ivfx.Index, queries []float32, o Options
 	s.qr = s.q
 	if r := ix.Rotation(); r != nil {
 		s.qr = make([]float32, len(s.q))
+		rT := transposeFor(r, d)
 		for i := 0; i < nq; i++ {
-			rotate(s.qr[i*d:(i+1)*d], r, s.q[i*d:(i+1)*d])
+			rotateT(s.qr[i*d:(i+1)*d], r, rT, s.q[i*d:(i+1)*d])
 		}
 	}
 	if c := ix.Centroids(); c != nil && s.l2 {
@@ -169,6 +170,34 @@ func rotate(out, r, q []float32) {
 	for ; t < d; t++ {
 		out[t] = dot32(r[t*d:(t+1)*d], q)
 	}
+}
+
+// transposeFor returns the d × d rotation r transposed when rotateT can
+// use it (AVX, d a multiple of 64), else nil.
+func transposeFor(r []float32, d int) []float32 {
+	if !useAVX || d%64 != 0 {
+		return nil
+	}
+	rT := make([]float32, d*d)
+	for t := 0; t < d; t++ {
+		for u := 0; u < d; u++ {
+			rT[u*d+t] = r[t*d+u]
+		}
+	}
+	return rT
+}
+
+// rotateT is rotate through fillSub over the transpose rT when there is
+// one: 64 outputs per pass, each still summed in order of u with a
+// rounded multiply and add, so bit for bit rotate's (TestRotateIsDot32).
+func rotateT(out, r, rT, q []float32) {
+	d := len(q)
+	if rT == nil {
+		rotate(out, r, q)
+		return
+	}
+	_, _ = out[d-1], rT[d*d-1]
+	fillSub(&out[0], &rT[0], &q[0], d, d, d, false)
 }
 
 type searcher struct {
@@ -492,7 +521,7 @@ func fillTable(table, cwT []float32, dsub int, q []float32, l2 bool) {
 		_ = table[m*ivfx.KSub-1]
 		_ = cwT[m*dsub*ivfx.KSub-1]
 		for t := 0; t < m; t++ {
-			fillSub(&table[t*ivfx.KSub], &cwT[t*dsub*ivfx.KSub], &q[t*dsub], dsub, l2)
+			fillSub(&table[t*ivfx.KSub], &cwT[t*dsub*ivfx.KSub], &q[t*dsub], dsub, ivfx.KSub, ivfx.KSub, l2)
 		}
 		return
 	}

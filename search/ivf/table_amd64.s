@@ -10,19 +10,24 @@
 // subtract, multiply and add, as the plain-Go loop.
 #define L2W(off, tmp, acc) VSUBPS off(DI), Y8, tmp; VMULPS tmp, tmp, tmp; VADDPS tmp, acc, acc
 
-// func fillSub(row *float32, cols *float32, x *float32, dsub int, l2 bool)
+// func fillSub(row *float32, cols *float32, x *float32, dsub int, ld int, n int, l2 bool)
 //
-// row[c] = Σ_{u<dsub} x[u]·cols[256u+c] (l2: (x[u]−cols[256u+c])²), c <
-// 256, each sum from 0 in order of u with a rounded multiply and a
-// rounded add per term: bit for bit fillTable's plain-Go loop. 64
-// codewords at a time in eight YMM accumulators; Y8 holds x[u].
-TEXT ·fillSub(SB), NOSPLIT, $0-33
+// row[c] = Σ_{u<dsub} x[u]·cols[ld·u+c] (l2: (x[u]−cols[ld·u+c])²), c < n
+// (a multiple of 64), each sum from 0 in order of u with a rounded
+// multiply and a rounded add per term: bit for bit fillTable's and
+// rotate's plain-Go loops. 64 outputs at a time in eight YMM
+// accumulators; Y8 holds x[u].
+TEXT ·fillSub(SB), NOSPLIT, $0-49
 	MOVQ    row+0(FP), DX
 	MOVQ    cols+8(FP), R8
 	MOVQ    x+16(FP), R9
 	MOVQ    dsub+24(FP), R10
-	MOVBLZX l2+32(FP), R11
-	XORQ    BX, BX // byte offset of the 64-codeword chunk
+	MOVQ    ld+32(FP), R12
+	SHLQ    $2, R12
+	MOVQ    n+40(FP), R13
+	SHLQ    $2, R13
+	MOVBLZX l2+48(FP), R11
+	XORQ    BX, BX // byte offset of the 64-output chunk
 
 chunk:
 	VXORPS Y0, Y0, Y0
@@ -49,7 +54,7 @@ ipdims:
 	IPW(160, Y10, Y5)
 	IPW(192, Y11, Y6)
 	IPW(224, Y12, Y7)
-	ADDQ         $1024, DI
+	ADDQ         R12, DI
 	ADDQ         $4, SI
 	DECQ         CX
 	JNZ          ipdims
@@ -65,7 +70,7 @@ l2dims:
 	L2W(160, Y10, Y5)
 	L2W(192, Y11, Y6)
 	L2W(224, Y12, Y7)
-	ADDQ         $1024, DI
+	ADDQ         R12, DI
 	ADDQ         $4, SI
 	DECQ         CX
 	JNZ          l2dims
@@ -80,7 +85,7 @@ store:
 	VMOVUPS Y6, 192(DX)(BX*1)
 	VMOVUPS Y7, 224(DX)(BX*1)
 	ADDQ    $256, BX
-	CMPQ    BX, $1024
+	CMPQ    BX, R13
 	JLT     chunk
 	VZEROUPPER
 	RET

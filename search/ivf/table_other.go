@@ -4,4 +4,6 @@ package ivf
 
 const useAVX = false
 
-func fillSub(row *float32, cols *float32, x *float32, dsub int, l2 bool) { panic("unreachable") }
+func fillSub(row *float32, cols *float32, x *float32, dsub, ld, n int, l2 bool) {
+	panic("unreachable")
+}
