@@ -24,8 +24,9 @@ const (
 )
 
 // LoadedOnly lists the heads irflow runs only from a Lightning IR
-// config.json (model_type): they have no preset, no training and no index
-// (Lightning IR 0.0.6's indexers take col, dpr and splade models only).
+// config.json (model_type): they have no preset and no index (Lightning IR
+// 0.0.6's indexers take col, dpr and splade models only); of them only MVR
+// trains (Trainable).
 func LoadedOnly() []string { return []string{Coil, UniCoil, MVR} }
 
 // Known lists every head irflow loads: the presets a recipe's head can
@@ -64,12 +65,14 @@ func (o *Options) Indexable() error {
 	return nil
 }
 
-// Trainable says whether fit can train a head: COIL, UniCOIL and MVR are
-// inference-only in irflow (their training losses and the embeddings the
-// regularisers need are not built). The Set-Encoder trains listwise, one
-// query's documents per pass (models/training).
+// Trainable says whether fit can train a head: COIL and UniCOIL are
+// inference-only in irflow (their token-level exact-match scoring and
+// UniCOIL's vocabulary scatter have no training forward). MVR trains as
+// the other pooled bi-encoders, its views pooled by Head.Embed; the
+// Set-Encoder trains listwise, one query's documents per pass
+// (models/training).
 func (o *Options) Trainable() error {
-	if isLoadedOnly(o.Architecture) {
+	if o.Architecture == Coil || o.Architecture == UniCoil {
 		return fmt.Errorf("a %s model cannot be trained by irflow yet (it runs in re_rank only)", o.Architecture)
 	}
 	return nil

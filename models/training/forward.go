@@ -24,11 +24,11 @@ type Output struct {
 	Scores *torch.Tensor
 	// QueryEmbeddings and DocEmbeddings (bi-encoders; nil for
 	// cross-encoders): pooled [Q, dim] / [Q*D, dim], or token level
-	// [Q, Lq, dim] / [Q*D, Ld, dim] for multi-vector heads, documents in
-	// batch order (query 0's D documents first).
+	// [Q, Lq, dim] / [Q*D, Ld, dim] for multi-vector heads and MVR (Lq 1,
+	// Ld its views), documents in batch order (query 0's D documents first).
 	QueryEmbeddings, DocEmbeddings *torch.Tensor
 	// QueryMask [Q, Lq] and DocMask [Q*D, Ld] (int64, 1 = scored): the
-	// scoring masks of token-level embeddings; nil when pooled.
+	// scoring masks of token-level embeddings and MVR's; nil when pooled.
 	QueryMask, DocMask *torch.Tensor
 	// InBatchScores [Q, Q*D] (bi-encoders): every query against every
 	// document of the batch with the model's similarity and aggregation.
@@ -109,7 +109,7 @@ func (m *Model) Forward(s *torch.Scope, b Batch) (*Output, error) {
 	if out.Scores, err = s.Stack(own, 0); err != nil {
 		return nil, err
 	}
-	if m.Head.MultiVector() {
+	if m.Head.MultiVector() || m.Head.Architecture == heads.MVR { // MVR: several views per document
 		out.QueryEmbeddings, out.DocEmbeddings, out.QueryMask, out.DocMask = q, d, qMask, dMask
 		return out, nil
 	}
@@ -123,7 +123,8 @@ func (m *Model) Forward(s *torch.Scope, b Batch) (*Output, error) {
 }
 
 // embed encodes texts and returns their embeddings [B n dim] and scoring
-// mask [B n] (int64; all ones for pooled embeddings).
+// mask [B n] (int64; all ones for pooled embeddings, n = 1 or MVR's
+// document views).
 func (m *Model) embed(s *torch.Scope, texts []string, query bool) (*torch.Tensor, *torch.Tensor, error) {
 	encs := m.inputs.Texts(texts, query)
 	ids, types, mask, L, err := m.tensors(s, encs)
@@ -140,7 +141,8 @@ func (m *Model) embed(s *torch.Scope, texts []string, query bool) (*torch.Tensor
 	}
 	B := int64(len(texts))
 	if !m.Head.MultiVector() {
-		ones, err := s.Ones(torch.Int64, B, 1)
+		// Every pooled vector is scored: one, or MVR's views.
+		ones, err := s.Ones(torch.Int64, B, emb.Shape()[1])
 		return emb, ones, err
 	}
 	masked, expansion := m.inputs.Masked(query), m.Head.DocExpansion

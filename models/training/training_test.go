@@ -60,6 +60,7 @@ type trainCase struct {
 	Seed    int            `json:"seed"`
 	LNScale float64        `json:"mlm_ln_scale,omitempty"`
 	Shift   float64        `json:"mlm_shift,omitempty"`
+	Scale   float64        `json:"scale,omitempty"` // std of the noise on fresh head weights (steps.py: 0.3)
 }
 
 // Linear warmup (0 warmup steps: pure linear decay) as Lightning IR's

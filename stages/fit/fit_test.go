@@ -143,9 +143,9 @@ func TestScheduleOnLossWeight(t *testing.T) {
 	}
 }
 
-// TestUntrainableModelsRefusedAtPlan: fit refuses COIL, UniCOIL and MVR
+// TestUntrainableModelsRefusedAtPlan: fit refuses COIL and UniCOIL
 // directories (Lightning IR config.json files) at plan time,
-// naming the model attribute; a Set-Encoder, a DPR directory, a plain backbone with a
+// naming the model attribute; an MVR, a Set-Encoder, a DPR directory, a plain backbone with a
 // preset, and a path that is not a directory yet plan.
 // TestSetEncoderListsCheckedAtPlan: with a set-encoder of depth 10, fit
 // refuses at plan time the per-query lists that parameters make longer
@@ -214,7 +214,7 @@ func TestUntrainableModelsRefusedAtPlan(t *testing.T) {
 	}{
 		{"coil", "", "a coil model cannot be trained"},
 		{"unicoil", "", "a unicoil model cannot be trained"},
-		{"mvr", "", "a mvr model cannot be trained"},
+		{"mvr", "", ""},
 		{"set-encoder", "", ""},
 		{"dpr", "", ""},
 		{"plain", "mono", ""},

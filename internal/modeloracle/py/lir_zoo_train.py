@@ -1,16 +1,18 @@
-# Training-step oracle for Lightning IR v0.0.6 Set-Encoders: runs
+# Training-step oracle for Lightning IR v0.0.6 Set-Encoders and MVR: runs
 # scripts/oracle/train/steps.py's "train" mode (same tiny backbone, batches,
 # listwise cross-entropy, clipping, AdamW, schedule, dumps) with the
-# set-encoder added to its model kinds and scored as its cross-encoders are
-# (tok.tokenize(..., num_docs=[D] * Q) then model(encoding), which is what
-# Lightning IR's CrossEncoderModule.forward does in training).
+# set-encoder and mvr added to its model kinds. A set-encoder is scored as
+# its cross-encoders are (tok.tokenize(..., num_docs=[D] * Q) then
+# model(encoding), which is what Lightning IR's CrossEncoderModule.forward
+# does in training), MVR as its bi-encoders are (MvrTokenizer adds the
+# [VIE] tokens; steps.py resizes the embeddings for them).
 # The stand-ins for missing candidates: Lightning IR draws them with
 # torch.normal(mean, std), whose derivative is zero for mean and std. Here
 # the value is mean + std * z with z the first (depth - D) * hidden values of
 # the spec's "noise" block of the layer (row-major draws, the same for every
 # query of a layer, as irflow's heads.SetEncoderNoise), and the gradient is still
 # torch.normal's own: torch.normal(mean, 0) + (std * z).detach().
-# usage: lir_setencoder_train.py <dir of steps.py> < steps.py's train spec + "noise"
+# usage: lir_zoo_train.py <dir of steps.py> < steps.py's train spec + "noise"
 # prints steps.py's log per case.
 import json, sys, warnings
 
@@ -19,7 +21,7 @@ import torch
 
 sys.path.insert(0, sys.argv[1])
 import steps  # noqa: E402
-from lightning_ir.models import SetEncoderConfig, SetEncoderModel, SetEncoderTokenizer  # noqa: E402
+from lightning_ir.models import MvrConfig, MvrModel, MvrTokenizer, SetEncoderConfig, SetEncoderModel, SetEncoderTokenizer  # noqa: E402
 
 spec = json.load(sys.stdin)
 noise = spec.pop("noise")
@@ -45,6 +47,7 @@ def counted(self, hidden_states, num_docs):
 
 SetEncoderModel.cat_other_doc_hidden_states = counted
 steps.KINDS["set-encoder"] = (SetEncoderConfig, SetEncoderModel, SetEncoderTokenizer)
+steps.KINDS["mvr"] = (MvrConfig, MvrModel, MvrTokenizer)
 scores_of = steps.scores_of
 steps.scores_of = lambda model, tok, arch, q, d: scores_of(model, tok, "mono" if arch == "set-encoder" else arch, q, d)
 print(json.dumps(steps.train(spec)))
