@@ -96,6 +96,9 @@ func Load(ctx context.Context, dir string, o Options) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := head.Trainable(); err != nil {
+		return nil, fmt.Errorf("%s: %w", dir, err)
+	}
 	tok, err := tokenizer.Load(dir)
 	if err != nil {
 		return nil, err
