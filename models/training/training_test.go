@@ -526,6 +526,13 @@ func TestStateFilesRefuseDamage(t *testing.T) {
 // Lightning IR's scores.
 func TestSaveLoadsEverywhere(t *testing.T) {
 	dir, _ := trained(t)
+	savesLoad(t, dir, cases, func(in, out any) { runScript(t, "check", in, out) })
+}
+
+// savesLoad trains each case's oracle model 2 steps, saves it, and checks
+// that inference scores it as the training model does and that transformers
+// and Lightning IR (through check, steps.py's "check" mode) load it.
+func savesLoad(t *testing.T, dir string, cases []trainCase, check func(in, out any)) {
 	ctx := context.Background()
 	b := batches[0]
 	var checks []map[string]any
@@ -589,7 +596,7 @@ func TestSaveLoadsEverywhere(t *testing.T) {
 		Type      string
 		Tied      bool
 	}
-	runScript(t, "check", map[string]any{"cases": checks}, &res)
+	check(map[string]any{"cases": checks}, &res)
 	for i, c := range checks {
 		d := c["dir"].(string)
 		r := res[d]

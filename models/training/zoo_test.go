@@ -52,7 +52,8 @@ func TestZooStepsMatchLightningIR(t *testing.T) {
 		"batches": batches, "cases": zooCases, "noise": noise,
 	}
 	var logs map[string]oracleLog
-	oracle.RunWithInput(t, &logs, spec, "lir_zoo_train.py", filepath.Join(testenv.RepoRoot(t), "scripts", "oracle", "train"))
+	stepsDir := filepath.Join(testenv.RepoRoot(t), "scripts", "oracle", "train")
+	oracle.RunWithInput(t, &logs, spec, "lir_zoo_train.py", stepsDir)
 	for _, c := range zooCases {
 		t.Run(c.Name, func(t *testing.T) {
 			if _, err := os.Stat(filepath.Join(dir, c.Name, "init", "config.json")); err != nil {
@@ -61,4 +62,13 @@ func TestZooStepsMatchLightningIR(t *testing.T) {
 			matchSteps(t, filepath.Join(dir, c.Name), c, logs[c.Name])
 		})
 	}
+	// Saved after 2 steps, each loads in irflow's inference, transformers
+	// and Lightning IR with the training model's scores (as
+	// TestSaveLoadsEverywhere; Lightning IR is given the same draws).
+	t.Run("saved", func(t *testing.T) {
+		savesLoad(t, dir, zooCases, func(in, out any) {
+			in.(map[string]any)["noise"] = noise
+			oracle.RunWithInput(t, out, in, "lir_zoo_train.py", stepsDir, "check")
+		})
+	})
 }

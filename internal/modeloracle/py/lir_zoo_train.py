@@ -12,8 +12,8 @@
 # the spec's "noise" block of the layer (row-major draws, the same for every
 # query of a layer, as irflow's heads.SetEncoderNoise), and the gradient is still
 # torch.normal's own: torch.normal(mean, 0) + (std * z).detach().
-# usage: lir_zoo_train.py <dir of steps.py> < steps.py's train spec + "noise"
-# prints steps.py's log per case.
+# usage: lir_zoo_train.py <dir of steps.py> [train|check] < steps.py's spec + "noise"
+# prints steps.py's output for that mode (check: loads directories irflow saved).
 import json, sys, warnings
 
 warnings.filterwarnings("ignore")
@@ -50,4 +50,5 @@ steps.KINDS["set-encoder"] = (SetEncoderConfig, SetEncoderModel, SetEncoderToken
 steps.KINDS["mvr"] = (MvrConfig, MvrModel, MvrTokenizer)
 scores_of = steps.scores_of
 steps.scores_of = lambda model, tok, arch, q, d: scores_of(model, tok, "mono" if arch == "set-encoder" else arch, q, d)
-print(json.dumps(steps.train(spec)))
+mode = sys.argv[2] if len(sys.argv) > 2 else "train"
+print(json.dumps(steps.train(spec) if mode == "train" else steps.check(spec)))
