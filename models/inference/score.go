@@ -169,11 +169,8 @@ func (m *Model) listwiseScore(ctx context.Context, query string, docs []string) 
 	if err != nil {
 		return nil, err
 	}
-	if tok := m.Head.InteractionToken(); tok != "" {
-		id, ok := m.tok.TokenID(tok)
-		if e := encs[0]; !ok || len(e.IDs) < 2 || e.IDs[1] != id {
-			return nil, fmt.Errorf("%s: add_extra_token is set in config.json, but tokenizer.json's pair template does not put %s after [CLS] (Lightning IR's set-encoder tokenizer saves \"[CLS] [INT] $A [SEP] $B:1 [SEP]:1\")", m.Dir, tok)
-		}
+	if err := m.Head.CheckInteractionToken(m.tok, encs[0]); err != nil {
+		return nil, fmt.Errorf("%s: %w", m.Dir, err)
 	}
 	lengths := make([]int, len(encs))
 	for i, e := range encs {
