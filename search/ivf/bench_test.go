@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/irflow/irflow/index/dense/densetest"
 	ivfx "github.com/irflow/irflow/index/ivf"
 	"github.com/irflow/irflow/search/ivf"
 )
@@ -19,9 +20,9 @@ import (
 // to leave results bit for bit unchanged.
 func BenchmarkADC(b *testing.B) {
 	const n, d, nq = 20000, 384, 100
-	x := clustered(21, n, d, 50, 0.9)
-	q := clustered(22, nq, d, 50, 0.9)
-	full := writeDense(b, filepath.Join(b.TempDir(), "dense"), x, d, "dot")
+	x := densetest.Clustered(21, n, d, 50, 0.9)
+	q := densetest.Clustered(22, nq, d, 50, 0.9)
+	full := densetest.Write(b, filepath.Join(b.TempDir(), "dense"), x, d, "dot")
 	ix := build(b, filepath.Join(b.TempDir(), "ivfpq"), full, ivfx.Options{Method: "ivfpq", NLists: 64, M: 48, TrainSize: 5000, Seed: 1, Iterations: 10})
 	for _, np := range []int{4, 16} {
 		b.Run(fmt.Sprintf("nprobe=%d", np), func(b *testing.B) {

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/irflow/irflow/index/dense/densetest"
 	ivfx "github.com/irflow/irflow/index/ivf"
 	"github.com/irflow/irflow/internal/testenv"
 	"github.com/irflow/irflow/search/ivf"
@@ -83,7 +84,7 @@ func sciFactMiniLM(t testing.TB) (docs, queries []float32, d int) {
 // n_probe and IVF-PQ (m 48, with and without OPQ) plain and re-scored.
 func TestRecallSciFactMiniLM(t *testing.T) {
 	docs, q, d := sciFactMiniLM(t)
-	full := writeDense(t, filepath.Join(t.TempDir(), "dense"), docs, d, "cosine")
+	full := densetest.Write(t, filepath.Join(t.TempDir(), "dense"), docs, d, "cosine")
 	want10, want100 := exact(t, full, q, 10), exact(t, full, q, 100)
 	start := time.Now()
 	flat := build(t, filepath.Join(t.TempDir(), "flat"), full, ivfx.Options{Method: "ivf", NLists: 64, Seed: 1})

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,52 +14,12 @@ import (
 	"testing"
 
 	"github.com/irflow/irflow/index/dense"
+	"github.com/irflow/irflow/index/dense/densetest"
 	ivfx "github.com/irflow/irflow/index/ivf"
 	"github.com/irflow/irflow/internal/testenv"
 	denses "github.com/irflow/irflow/search/dense"
 	"github.com/irflow/irflow/search/ivf"
 )
-
-// clustered draws n vectors of d values around c random centres (a
-// Gaussian mixture, as embeddings cluster by topic), seeded.
-func clustered(seed uint64, n, d, c int, spread float64) []float32 {
-	r := rand.New(rand.NewPCG(seed, 7))
-	centres := make([]float64, c*d)
-	for i := range centres {
-		centres[i] = r.NormFloat64()
-	}
-	x := make([]float32, n*d)
-	for i := 0; i < n; i++ {
-		k := r.IntN(c)
-		for t := 0; t < d; t++ {
-			x[i*d+t] = float32(centres[k*d+t] + spread*r.NormFloat64())
-		}
-	}
-	return x
-}
-
-// writeDense writes the vectors as an index/dense index.
-func writeDense(t testing.TB, dir string, x []float32, d int, sim string) *dense.Index {
-	t.Helper()
-	w, err := dense.Create(dir, dense.Options{Dim: d, Similarity: sim})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i < len(x)/d; i++ {
-		if err := w.Add(fmt.Sprintf("d%d", i), x[i*d:(i+1)*d]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	ix, err := dense.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ix.Close() })
-	return ix
-}
 
 func build(t testing.TB, dir string, full *dense.Index, o ivfx.Options) *ivfx.Index {
 	t.Helper()
@@ -119,10 +78,10 @@ func recall(got [][]ivf.Hit, want [][]denses.Hit, k int) float64 {
 // (with OPQ too) when every document is a candidate and re-scored.
 func TestFullProbeIsExact(t *testing.T) {
 	const n, d, nq, k = 1500, 32, 40, 20
-	x := clustered(1, n, d, 12, 0.6)
-	q := clustered(2, nq, d, 12, 0.6)
+	x := densetest.Clustered(1, n, d, 12, 0.6)
+	q := densetest.Clustered(2, nq, d, 12, 0.6)
 	for _, sim := range []string{"dot", "cosine", "l2"} {
-		full := writeDense(t, filepath.Join(t.TempDir(), "dense"), x, d, sim)
+		full := densetest.Write(t, filepath.Join(t.TempDir(), "dense"), x, d, sim)
 		want := exact(t, full, q, k)
 		for _, c := range []struct {
 			o    ivfx.Options
@@ -162,9 +121,9 @@ func TestFullProbeIsExact(t *testing.T) {
 // grows with n_probe and reaches 1 for IVF-Flat; re-scoring lifts IVF-PQ.
 func TestRecallRandom(t *testing.T) {
 	const n, d, nq, k = 6000, 64, 100, 10
-	x := clustered(11, n, d, 40, 0.8)
-	q := clustered(12, nq, d, 40, 0.8)
-	full := writeDense(t, filepath.Join(t.TempDir(), "dense"), x, d, "l2")
+	x := densetest.Clustered(11, n, d, 40, 0.8)
+	q := densetest.Clustered(12, nq, d, 40, 0.8)
+	full := densetest.Write(t, filepath.Join(t.TempDir(), "dense"), x, d, "l2")
 	want := exact(t, full, q, k)
 	flat := build(t, filepath.Join(t.TempDir(), "flat"), full, ivfx.Options{Method: "ivf", NLists: 64, Seed: 1, Iterations: 10})
 	prev := 0.0
@@ -192,8 +151,8 @@ func TestRecallRandom(t *testing.T) {
 // number of threads; another seed other centroids.
 func TestDeterministic(t *testing.T) {
 	const n, d = 2000, 16
-	x := clustered(5, n, d, 10, 0.5)
-	full := writeDense(t, filepath.Join(t.TempDir(), "dense"), x, d, "dot")
+	x := densetest.Clustered(5, n, d, 10, 0.5)
+	full := densetest.Write(t, filepath.Join(t.TempDir(), "dense"), x, d, "dot")
 	o := ivfx.Options{Method: "ivfpq", NLists: 16, M: 4, OPQ: true, TrainSize: 1500, Seed: 9, Iterations: 6}
 	dirs := []string{}
 	for i, threads := range []int{1, 3, 1} {
@@ -226,8 +185,8 @@ func TestDeterministic(t *testing.T) {
 // error naming the file.
 func TestDamaged(t *testing.T) {
 	const n, d = 600, 8
-	x := clustered(5, n, d, 10, 0.5)
-	full := writeDense(t, filepath.Join(t.TempDir(), "dense"), x, d, "dot")
+	x := densetest.Clustered(5, n, d, 10, 0.5)
+	full := densetest.Write(t, filepath.Join(t.TempDir(), "dense"), x, d, "dot")
 	dir := filepath.Join(t.TempDir(), "ivf")
 	if _, err := ivfx.Build(context.Background(), dir, full, ivfx.Options{Method: "ivfpq", NLists: 4, M: 2, Seed: 1}); err != nil {
 		t.Fatal(err)
@@ -270,7 +229,7 @@ func TestDamaged(t *testing.T) {
 	if _, err := ivfx.Open(dir, full); err != nil {
 		t.Fatalf("restored index: %v", err)
 	}
-	other := writeDense(t, filepath.Join(t.TempDir(), "other"), x[:(n-1)*d], d, "dot")
+	other := densetest.Write(t, filepath.Join(t.TempDir(), "other"), x[:(n-1)*d], d, "dot")
 	if _, err := ivfx.Open(dir, other); err == nil || !strings.Contains(err.Error(), "built from 600 vectors") {
 		t.Errorf("another dense index: %v", err)
 	}
@@ -278,8 +237,8 @@ func TestDamaged(t *testing.T) {
 
 // TestBadOptions: impossible combinations are refused before any work.
 func TestBadOptions(t *testing.T) {
-	x := clustered(5, 300, 12, 4, 0.5)
-	full := writeDense(t, filepath.Join(t.TempDir(), "dense"), x, 12, "dot")
+	x := densetest.Clustered(5, 300, 12, 4, 0.5)
+	full := densetest.Write(t, filepath.Join(t.TempDir(), "dense"), x, 12, "dot")
 	for _, c := range []struct {
 		o    ivfx.Options
 		want string
@@ -412,10 +371,10 @@ func compareFaiss(t *testing.T, got [][]ivf.Hit, f faissRun, tol float64) (same 
 // within float32 rounding, for every similarity and several n_probe.
 func TestFaissSameParts(t *testing.T) {
 	const n, d, nq, k = 2000, 32, 50, 10
-	x := clustered(21, n, d, 30, 0.7)
-	q := clustered(22, nq, d, 30, 0.7)
+	x := densetest.Clustered(21, n, d, 30, 0.7)
+	q := densetest.Clustered(22, nq, d, 30, 0.7)
 	for _, sim := range []string{"dot", "cosine", "l2"} {
-		full := writeDense(t, filepath.Join(t.TempDir(), "dense"), x, d, sim)
+		full := densetest.Write(t, filepath.Join(t.TempDir(), "dense"), x, d, sim)
 		for _, o := range []ivfx.Options{
 			{Method: "ivf", NLists: 32},
 			{Method: "pq", M: 8},
@@ -453,8 +412,8 @@ func TestFaissSameParts(t *testing.T) {
 // build gives the same bytes as one never interrupted.
 func TestInterruptedBuild(t *testing.T) {
 	const n, d = 1200, 16
-	x := clustered(8, n, d, 10, 0.5)
-	full := writeDense(t, filepath.Join(t.TempDir(), "dense"), x, d, "l2")
+	x := densetest.Clustered(8, n, d, 10, 0.5)
+	full := densetest.Write(t, filepath.Join(t.TempDir(), "dense"), x, d, "l2")
 	o := ivfx.Options{Method: "ivfpq", NLists: 8, M: 4, OPQ: true, Seed: 2, Iterations: 5}
 	clean := filepath.Join(t.TempDir(), "clean")
 	if _, err := ivfx.Build(context.Background(), clean, full, o); err != nil {
