@@ -25,8 +25,8 @@ const (
 
 // LoadedOnly lists the heads irflow runs only from a Lightning IR
 // config.json (model_type): they have no preset and no index (Lightning IR
-// 0.0.6's indexers take col, dpr and splade models only); of them only MVR
-// trains (Trainable).
+// 0.0.6's indexers take col, dpr and splade models only); of them COIL and
+// MVR train (Trainable).
 func LoadedOnly() []string { return []string{Coil, UniCoil, MVR} }
 
 // Known lists every head irflow loads: the presets a recipe's head can
@@ -65,14 +65,14 @@ func (o *Options) Indexable() error {
 	return nil
 }
 
-// Trainable says whether fit can train a head: COIL and UniCOIL are
-// inference-only in irflow (their token-level exact-match scoring and
-// UniCOIL's vocabulary scatter have no training forward). MVR trains as
-// the other pooled bi-encoders, its views pooled by Head.Embed; the
+// Trainable says whether fit can train a head: UniCOIL is inference-only
+// in irflow (its vocabulary scatter runs in Go at inference, not as a
+// differentiable op). COIL trains through its own forward and MVR as the
+// other pooled bi-encoders, its views pooled by Head.Embed; the
 // Set-Encoder trains listwise, one query's documents per pass
 // (models/training).
 func (o *Options) Trainable() error {
-	if o.Architecture == Coil || o.Architecture == UniCoil {
+	if o.Architecture == UniCoil {
 		return fmt.Errorf("a %s model cannot be trained by irflow yet (it runs in re_rank only)", o.Architecture)
 	}
 	return nil

@@ -39,7 +39,8 @@ func (h *Head) TieDecoder(wordEmb *torch.Tensor) error {
 }
 
 // Params lists the head's weights under the names Lightning IR saves them
-// with (projection.*, linear.*, bert_pool.0.*). A decoder tied to the word
+// with (projection.*, linear.*, bert_pool.0.*, COIL's token_projection.* and
+// cls_projection.*). A decoder tied to the word
 // embeddings is not listed: it is the backbone's tensor.
 func (h *Head) Params() []backbone.Param {
 	var out []backbone.Param
@@ -74,6 +75,12 @@ func (h *Head) Params() []backbone.Param {
 	add(monoBertPool+"bias", h.poolB)
 	add(monoLinear+"weight", h.linW)
 	add(monoLinear+"bias", h.linB)
+	if h.coil != nil {
+		add(coilTokenProjection+"weight", h.coil.tokW)
+		add(coilTokenProjection+"bias", h.coil.tokB)
+		add(coilCLSProjection+"weight", h.coil.clsW)
+		add(coilCLSProjection+"bias", h.coil.clsB)
+	}
 	return out
 }
 

@@ -67,8 +67,11 @@ func (m *Model) Forward(s *torch.Scope, b Batch) (*Output, error) {
 	for _, d := range b.Docs {
 		docs = append(docs, d...)
 	}
-	if m.Head.Architecture == heads.SetEncoder {
+	switch m.Head.Architecture {
+	case heads.SetEncoder:
 		return m.listwiseForward(s, b)
+	case heads.Coil:
+		return m.coilForward(s, b.Queries, docs, Q, D)
 	}
 	if m.Head.IsCrossEncoder() {
 		return m.crossForward(s, b.Queries, docs, Q, D)

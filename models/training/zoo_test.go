@@ -30,15 +30,19 @@ var zooCases = []trainCase{
 	// over 100, where fp32 sums differ in the 6th digit: noise 0.1.
 	{Name: "mvr", Arch: heads.MVR, Config: map[string]any{"num_viewer_tokens": 4}, Warmup: 1, Seed: 7, Scale: 0.1},
 	{Name: "mvr-cosine-mean-markers", Arch: heads.MVR, Config: map[string]any{"num_viewer_tokens": 3, "similarity_function": "cosine", "doc_aggregation_function": "mean", "add_marker_tokens": true, "projection": "linear_no_bias"}, Warmup: 0, Seed: 8},
+	// COIL: [CLS] similarity plus same-token similarities.
+	{Name: "coil", Arch: heads.Coil, Config: map[string]any{"token_embedding_dim": 8, "cls_embedding_dim": 12}, Warmup: 1, Seed: 9},
+	{Name: "coil-cosine-mean-markers", Arch: heads.Coil, Config: map[string]any{"token_embedding_dim": 6, "cls_embedding_dim": 10, "similarity_function": "cosine", "query_aggregation_function": "mean", "add_marker_tokens": true, "projection": "linear_no_bias", "doc_mask_scoring_tokens": "punctuation"}, Warmup: 0, Seed: 10},
 }
 
-// TestZooStepsMatchLightningIR trains Lightning IR's Set-Encoders and MVR
-// models as TestStepsMatchPyTorch trains the other heads (the oracle is
+// TestZooStepsMatchLightningIR trains Lightning IR's Set-Encoders, MVR and
+// COIL models as TestStepsMatchPyTorch trains the other heads (the oracle is
 // steps.py run with the two kinds added, lir_zoo_train.py): a Set-Encoder
 // in one listwise pass per query with gradients, the stand-ins for missing
 // candidates the draws irflow makes (heads.SetEncoderNoise) and, as
 // torch.normal's, without gradient; MVR through the bi-encoder path with
-// its viewer tokens; weights after 1, 2 and 10 steps within 1e-5.
+// its viewer tokens; COIL through its own forward (coilForward); weights
+// after 1, 2 and 10 steps within 1e-5.
 func TestZooStepsMatchLightningIR(t *testing.T) {
 	const layers, hidden, maxMissing = 2, 32, 2 // the tiny BERT; depth 5 − 3 documents
 	dir := t.TempDir()

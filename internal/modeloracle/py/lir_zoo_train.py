@@ -1,11 +1,13 @@
-# Training-step oracle for Lightning IR v0.0.6 Set-Encoders and MVR: runs
+# Training-step oracle for Lightning IR v0.0.6 Set-Encoders, MVR and COIL: runs
 # scripts/oracle/train/steps.py's "train" mode (same tiny backbone, batches,
 # listwise cross-entropy, clipping, AdamW, schedule, dumps) with the
-# set-encoder and mvr added to its model kinds. A set-encoder is scored as
+# set-encoder, mvr and coil added to its model kinds. A set-encoder is scored as
 # its cross-encoders are (tok.tokenize(..., num_docs=[D] * Q) then
 # model(encoding), which is what Lightning IR's CrossEncoderModule.forward
 # does in training), MVR as its bi-encoders are (MvrTokenizer adds the
-# [VIE] tokens; steps.py resizes the embeddings for them).
+# [VIE] tokens; steps.py resizes the embeddings for them), COIL too, its
+# fresh cls_projection and token_projection given N(0, 0.3) noise in
+# "train" mode as steps.py gives the other heads' projections.
 # The stand-ins for missing candidates: Lightning IR draws them with
 # torch.normal(mean, std), whose derivative is zero for mean and std. Here
 # the value is mean + std * z with z the first (depth - D) * hidden values of
@@ -21,7 +23,8 @@ import torch
 
 sys.path.insert(0, sys.argv[1])
 import steps  # noqa: E402
-from lightning_ir.models import MvrConfig, MvrModel, MvrTokenizer, SetEncoderConfig, SetEncoderModel, SetEncoderTokenizer  # noqa: E402
+from lightning_ir.bi_encoder import BiEncoderTokenizer  # noqa: E402
+from lightning_ir.models import CoilConfig, CoilModel, MvrConfig, MvrModel, MvrTokenizer, SetEncoderConfig, SetEncoderModel, SetEncoderTokenizer  # noqa: E402
 
 spec = json.load(sys.stdin)
 noise = spec.pop("noise")
@@ -48,7 +51,22 @@ def counted(self, hidden_states, num_docs):
 SetEncoderModel.cat_other_doc_hidden_states = counted
 steps.KINDS["set-encoder"] = (SetEncoderConfig, SetEncoderModel, SetEncoderTokenizer)
 steps.KINDS["mvr"] = (MvrConfig, MvrModel, MvrTokenizer)
+mode = sys.argv[2] if len(sys.argv) > 2 else "train"
+
+
+class NoisyCoil:
+    @staticmethod
+    def from_pretrained(*args, **kwargs):
+        model = CoilModel.from_pretrained(*args, **kwargs)
+        if mode == "train":
+            with torch.no_grad():
+                for n, p in model.named_parameters():
+                    if n.split(".")[0] in ("cls_projection", "token_projection"):
+                        p.add_(torch.randn_like(p) * 0.3)
+        return model
+
+
+steps.KINDS["coil"] = (CoilConfig, NoisyCoil, BiEncoderTokenizer)
 scores_of = steps.scores_of
 steps.scores_of = lambda model, tok, arch, q, d: scores_of(model, tok, "mono" if arch == "set-encoder" else arch, q, d)
-mode = sys.argv[2] if len(sys.argv) > 2 else "train"
 print(json.dumps(steps.train(spec) if mode == "train" else steps.check(spec)))
