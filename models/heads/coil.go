@@ -29,30 +29,6 @@ const (
 // MVR train (Trainable).
 func LoadedOnly() []string { return []string{Coil, UniCoil, MVR} }
 
-// Known lists every head irflow loads: the presets a recipe's head can
-// name, then the ones read only from a model directory's config.json.
-func Known() []string {
-	return append(append(Architectures(), SetEncoder), LoadedOnly()...)
-}
-
-// Stages says which stage blocks can use a head: re_rank takes them all,
-// index and search the bi-encoders Lightning IR can index, fit the heads
-// irflow trains.
-func Stages(arch string) []string {
-	o := Options{Architecture: arch}
-	if arch == SetEncoder {
-		o.Depth = 1
-	}
-	var use []string
-	if o.Trainable() == nil {
-		use = append(use, "fit")
-	}
-	if !o.IsCrossEncoder() && o.Indexable() == nil {
-		use = append(use, "index", "search")
-	}
-	return append(use, "re_rank")
-}
-
 func isLoadedOnly(arch string) bool { return slices.Contains(LoadedOnly(), arch) }
 
 // Indexable says whether irflow's index and search can use a head:

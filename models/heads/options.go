@@ -115,6 +115,27 @@ func Preset(name string, hidden int) (Options, error) {
 // Architectures lists the supported head architectures.
 func Architectures() []string { return []string{DPR, Col, Splade, SentenceTransformers, Mono} }
 
+// Known lists every head irflow loads: the presets a recipe's head can
+// name, then the ones read only from a model directory's config.json.
+func Known() []string {
+	return append(append(Architectures(), SetEncoder), LoadedOnly()...)
+}
+
+// Stages says which stage blocks can use a head: re_rank takes them all,
+// index and search the bi-encoders Lightning IR can index, fit the heads
+// irflow trains.
+func Stages(arch string) []string {
+	o := Options{Architecture: arch}
+	var use []string
+	if o.Trainable() == nil {
+		use = append(use, "fit")
+	}
+	if !o.IsCrossEncoder() && o.Indexable() == nil {
+		use = append(use, "index", "search")
+	}
+	return append(use, "re_rank")
+}
+
 // Validate checks every option against the values the code implements.
 func (o *Options) Validate() error {
 	check := func(field, v string, allowed ...string) error {
