@@ -58,7 +58,7 @@ func (p *t5Pair) encode(tok *tokenizer.Tokenizer, a, b string, maxLen int) token
 	ea, eb := tok.EncodeNoSpecial(a, 0), tok.EncodeNoSpecial(b, 0)
 	na, nb := ea.Len(), eb.Len()
 	if maxLen > 0 {
-		na, nb = longestFirst(na, nb, max(maxLen-p.specials(), 0))
+		na, nb, _ = tokenizer.TruncatePair(na, nb, max(maxLen-p.specials(), 0), tokenizer.LongestFirst)
 	}
 	var e tokenizer.Encoding
 	add := func(ids []int, toks []string, special int) {
@@ -87,27 +87,4 @@ func prefix(s []string, n int) []string {
 		return nil
 	}
 	return s[:n]
-}
-
-// longestFirst gives the kept lengths of a pair of na and nb tokens within
-// limit, as HF's TruncationStrategy::LongestFirst: the shorter side keeps
-// what it can up to half, the longer the rest.
-func longestFirst(na, nb, limit int) (int, int) {
-	if na+nb <= limit {
-		return na, nb
-	}
-	n1, n2 := min(na, nb), max(na, nb)
-	if n1 > limit {
-		n2 = n1
-	} else {
-		n2 = max(n1, limit-n1)
-	}
-	if n1+n2 > limit {
-		n1 = limit / 2
-		n2 = n1 + limit%2
-	}
-	if na > nb {
-		n1, n2 = n2, n1
-	}
-	return min(n1, na), min(n2, nb)
 }

@@ -71,9 +71,9 @@ func TestLongestFirst(t *testing.T) {
 		{12, 40, 0, 0, 0},  // no room
 		{20, 30, 11, 5, 6}, // both longer than the room
 	} {
-		a, b := longestFirst(c[0], c[1], c[2])
-		if a != c[3] || b != c[4] {
-			t.Errorf("longestFirst(%d, %d, %d) = %d, %d, want %d, %d", c[0], c[1], c[2], a, b, c[3], c[4])
+		a, b, err := tokenizer.TruncatePair(c[0], c[1], c[2], tokenizer.LongestFirst)
+		if err != nil || a != c[3] || b != c[4] {
+			t.Errorf("TruncatePair(%d, %d, %d, LongestFirst) = %d, %d, %v, want %d, %d", c[0], c[1], c[2], a, b, err, c[3], c[4])
 		}
 	}
 }

@@ -181,7 +181,7 @@ func (t *Tokenizer) EncodePair(a, b string, maxLen int, strategy Truncation) (En
 	na, nb := aLen, len(sc.ids)-aLen
 	if maxLen > 0 {
 		var err error
-		na, nb, err = truncatePair(na, nb, max(maxLen-t.pair.nSpecial(), 0), strategy)
+		na, nb, err = TruncatePair(na, nb, max(maxLen-t.pair.nSpecial(), 0), strategy)
 		if err != nil {
 			return Encoding{}, err
 		}
@@ -189,9 +189,11 @@ func (t *Tokenizer) EncodePair(a, b string, maxLen int, strategy Truncation) (En
 	return t.pair.build(sc.ids[:na], sc.toks[:na], sc.ids[aLen:aLen+nb], sc.toks[aLen:aLen+nb], true), nil
 }
 
-// truncatePair gives the kept lengths of a pair of na and nb tokens within
-// limit tokens, as HF's truncate_encodings.
-func truncatePair(na, nb, limit int, strategy Truncation) (int, int, error) {
+// TruncatePair gives the kept lengths of a pair of na and nb tokens within
+// limit tokens, as HF's truncate_encodings (LongestFirst never fails).
+// Pair templates built outside the tokenizer (textinput's T5 pairs) cut
+// their sides with it too.
+func TruncatePair(na, nb, limit int, strategy Truncation) (int, int, error) {
 	if na+nb <= limit {
 		return na, nb, nil
 	}
