@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	oracle "github.com/irflow/irflow/internal/modeloracle"
-	"github.com/irflow/irflow/models/internal/testtexts"
 )
 
 // TestHeadsOnNewBackbones runs every head on the tiny random RoBERTa,
@@ -25,9 +24,7 @@ import (
 func TestHeadsOnNewBackbones(t *testing.T) {
 	root := oracle.TinyModels(t)
 	out := t.TempDir()
-	query := testtexts.Lines(t, 1, "scifact", "queries.tsv")[0]
-	docs := append(testtexts.Lines(t, 4, "scifact", "docs.tsv"), testtexts.Lines(t, 3, "msmarco-passage", "rerank", "passages.tsv")...)
-	docs = append(docs, "Short, punctuated: doc!")
+	query, docs := headParityTexts(t)
 	type tc struct {
 		name, backbone, arch string
 		config               map[string]any

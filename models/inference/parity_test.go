@@ -33,6 +33,15 @@ type lirResult struct {
 	DocEmb   [][]float64 `json:"doc_emb"`
 }
 
+// headParityTexts is the query and documents the head parity tests score:
+// a SciFact query against SciFact and MS MARCO documents of very different
+// lengths and a short punctuated one.
+func headParityTexts(t *testing.T) (string, []string) {
+	query := testtexts.Lines(t, 1, "scifact", "queries.tsv")[0]
+	docs := append(testtexts.Lines(t, 4, "scifact", "docs.tsv"), testtexts.Lines(t, 3, "msmarco-passage", "rerank", "passages.tsv")...)
+	return query, append(docs, "Short, punctuated: doc!")
+}
+
 // TestHeadsMatchLightningIR builds models with every head preset in
 // Lightning IR v0.0.6 itself (fresh, randomised head weights on tiny random
 // backbones), saves them, loads the saved directories with irflow (config
@@ -41,9 +50,7 @@ type lirResult struct {
 func TestHeadsMatchLightningIR(t *testing.T) {
 	root := oracle.TinyModels(t)
 	out := t.TempDir()
-	query := testtexts.Lines(t, 1, "scifact", "queries.tsv")[0]
-	docs := append(testtexts.Lines(t, 4, "scifact", "docs.tsv"), testtexts.Lines(t, 3, "msmarco-passage", "rerank", "passages.tsv")...)
-	docs = append(docs, "Short, punctuated: doc!")
+	query, docs := headParityTexts(t)
 	type tc struct {
 		name, backbone, arch string
 		config               map[string]any
