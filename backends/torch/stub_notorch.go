@@ -215,6 +215,20 @@ func (s *Scope) CosineSimilarity(x1, x2 *Tensor, dim int64, eps float64) (r0 *Te
 	return
 }
 
+// Scatter is torch.scatter(x, dim, index, src): a copy of x with
+// src[i][j] written to slot index[i][j] along dim (2-D shown; index int64,
+// same rank as src). Where an index repeats, the CPU kernel writes in
+// order, so the last occurrence stands; CUDA leaves the order unspecified,
+// as in PyTorch. The gradient is PyTorch's: x gets the output's gradient
+// with the written slots zeroed, and every src element — an overwritten
+// one too — gets its slot's gradient (grad.gather(dim, index)). For a
+// gradient index must have src's shape: PyTorch's backward refuses a
+// narrower one, and so does this.
+func (s *Scope) Scatter(x *Tensor, dim int64, index, src *Tensor) (r0 *Tensor, r1 error) {
+	r1 = ErrNotBuilt
+	return
+}
+
 // Add returns a + b (broadcasting).
 func (s *Scope) Add(a, b *Tensor) (r0 *Tensor, r1 error) {
 	r1 = ErrNotBuilt
