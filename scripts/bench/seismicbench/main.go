@@ -7,13 +7,19 @@
 //	go run ./scripts/bench/seismicbench compare -data NAME=DIR[,NAME=DIR] [-k 10]
 //	    [-points 3:1,5:0.9,10:0.7,20:0.5] [-num-postings 3500] [-centroid-fraction 0.1]
 //	    [-min-cluster-size 2] [-summary-energy 0.4] [-doc-cut 15] [-threads 1] [-anchor=true]
+//	    [-rounds 3] [-reuse] [-save-anchor=true] [-search-cpuprofile FILE]
 //
 // A data directory is a prepared corpus of scripts/bench/sparsebench
 // (prep or gen-synth): vectors.jsonl (integer weights) and queries.jsonl.
 // irflow indexes the integers as they are (scale 1), as pyseismic reads
-// them. Outputs go under bench-out/seismicbench (git-ignored); pyseismic
-// runs afterwards as a subprocess (seismic_anchor.py, .cache/venv-seismic:
-// ./task setup:seismic).
+// them. Outputs go under bench-out/seismicbench (git-ignored). pyseismic
+// runs as a child process (seismic_anchor.py, .cache/venv-seismic:
+// ./task setup:seismic) that builds its index, or loads the one it saved
+// on an earlier run with the same vectors and parameters, and then
+// searches on command: the two systems' rounds alternate (-rounds, which
+// goes first alternating too) and each keeps its least CPU time per
+// query, so that both are timed under the same load. -reuse searches
+// irflow's indexes of an earlier run (search only, no build).
 package main
 
 import (
@@ -23,7 +29,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime/pprof"
 	"slices"
@@ -82,8 +87,9 @@ func compare(args []string) error {
 	py := fs.String("python", ".cache/venv-seismic/bin/python", "python of the anchor")
 	profile := fs.String("cpuprofile", "", "write a CPU profile of irflow's builds")
 	fs.StringVar(&searchProfile, "search-cpuprofile", "", "write a CPU profile of irflow's search at the last point")
-	fs.BoolVar(&reuse, "reuse", false, "reuse the indexes of an earlier run")
-	fs.IntVar(&rounds, "rounds", 1, "time irflow's search at each point this many times, keep the least CPU (a profile is of the last round)")
+	fs.BoolVar(&reuse, "reuse", false, "search only: reuse irflow's indexes and exact top k of an earlier run")
+	saveAnchor := fs.Bool("save-anchor", true, "keep pyseismic's index (bench-out/seismicbench/NAME/pyseismic.index.seismic) and load it when vectors and parameters are the same")
+	fs.IntVar(&rounds, "rounds", 3, "rounds at each point, irflow's and pyseismic's interleaved; the least CPU of each is kept (a profile is of irflow's last)")
 	fs.Parse(args)
 	if *profile != "" {
 		f, err := os.Create(*profile)
@@ -112,18 +118,33 @@ func compare(args []string) error {
 		}
 		names = append(names, name)
 		out := filepath.Join("bench-out", "seismicbench", name)
-		rs, err := runIrflow(name, dir, out, *k, points, o)
+		if err := os.MkdirAll(out, 0o755); err != nil {
+			return err
+		}
+		fmt.Printf("%s: load average %s\n", name, benchproc.LoadAverage())
+		ir, err := openIrflow(name, dir, out, *k, o)
 		if err != nil {
 			return err
 		}
-		rows = append(rows, rs...)
+		var an *anchorRun
 		if *anchor {
-			rs, err := runAnchor(*py, name, dir, out, *k, points, o)
-			if err != nil {
+			if an, err = startAnchor(*py, name, dir, out, *k, o, *saveAnchor); err != nil {
+				ir.Close()
 				return err
 			}
-			rows = append(rows, rs...)
 		}
+		rs, err := interleave(name, *k, points, max(1, rounds), ir, an)
+		ir.Close()
+		if an != nil {
+			if cerr := an.Close(); err == nil {
+				err = cerr
+			}
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Printf("%s: searched, load average %s\n", name, benchproc.LoadAverage())
+		rows = append(rows, rs...)
 	}
 	fmt.Printf("\nk = %d, num_postings %d, centroid_fraction %v, min_cluster_size %d, summary_energy %v, doc_cut %d, build threads %d, search 1 thread; load average %s\n\n",
 		*k, o.NumPostings, o.CentroidFraction, o.MinClusterSize, o.SummaryEnergy, o.DocCut, o.Threads, benchproc.LoadAverage())
@@ -175,15 +196,30 @@ var (
 	rounds        int
 )
 
-// runIrflow indexes the corpus exactly (scale 1), writes the exact top k
-// for the anchor, builds the Seismic index and times every point.
-func runIrflow(name, dir, out string, k int, points []point, o seismicx.Options) ([]row, error) {
+// irflowRun is irflow's side of one corpus: its indexes open, the
+// queries and the exact top k by query id.
+type irflowRun struct {
+	src   *index.Index
+	ix    *seismicx.Index
+	s     *seismics.Searcher
+	qs    []sparses.Query
+	exact map[string][]string
+}
+
+func (r *irflowRun) Close() {
+	if r.ix != nil {
+		r.ix.Close()
+	}
+	r.src.Close()
+}
+
+// openIrflow indexes the corpus exactly (scale 1), writes the exact top k
+// for the anchor and builds the Seismic index; with -reuse it opens the
+// indexes of an earlier run instead and reads its exact.tsv when there is
+// one (search-only).
+func openIrflow(name, dir, out string, k int, o seismicx.Options) (*irflowRun, error) {
 	ctx := context.Background()
 	var dict jsonvec.Dict
-	f, err := os.Open(filepath.Join(dir, "vectors.jsonl"))
-	if err != nil {
-		return nil, err
-	}
 	// Token ids are given as the reader meets them (in map order): they
 	// are saved beside the index for -reuse.
 	sparseDir, vocabPath := filepath.Join(out, "sparse"), filepath.Join(out, "vocab.txt")
@@ -196,9 +232,14 @@ func runIrflow(name, dir, out string, k int, points []point, o seismicx.Options)
 			dict.ID(tok)
 		}
 	} else {
+		f, err := os.Open(filepath.Join(dir, "vectors.jsonl"))
+		if err != nil {
+			return nil, err
+		}
 		os.RemoveAll(sparseDir)
 		_, err = index.Build(ctx, jsonvec.Read(bufio.NewReaderSize(f, 1<<20), f.Name(), &dict), sparseDir,
 			index.BuildOptions{VocabSize: 1 << 20, Scale: 1, MemoryBudget: 1 << 30})
+		f.Close()
 		if err == nil {
 			var sb strings.Builder
 			for i := range dict.Len() {
@@ -206,33 +247,37 @@ func runIrflow(name, dir, out string, k int, points []point, o seismicx.Options)
 			}
 			err = os.WriteFile(vocabPath, []byte(sb.String()), 0o644)
 		}
-	}
-	f.Close()
-	if err != nil {
-		return nil, err
+		if err != nil {
+			return nil, err
+		}
 	}
 	src, err := index.Open(sparseDir)
 	if err != nil {
 		return nil, err
 	}
-	defer src.Close()
+	r := &irflowRun{src: src}
+	fail := func(err error) (*irflowRun, error) { r.Close(); return nil, err }
 	dict.Frozen = true
-	qs, err := readQueries(filepath.Join(dir, "queries.jsonl"), &dict)
-	if err != nil {
-		return nil, err
+	if r.qs, err = readQueries(filepath.Join(dir, "queries.jsonl"), &dict); err != nil {
+		return fail(err)
 	}
-	exact, err := sparses.SearchAll(ctx, src, qs, sparses.Options{K: k})
-	if err != nil {
-		return nil, err
-	}
-	var sb strings.Builder
-	for i, hs := range exact {
-		for _, h := range hs {
-			fmt.Fprintf(&sb, "%s\t%s\n", qs[i].ID, h.ID)
+	exactPath := filepath.Join(out, "exact.tsv")
+	if r.exact, err = readExact(exactPath); !reuse || err != nil {
+		exact, err := sparses.SearchAll(ctx, src, r.qs, sparses.Options{K: k})
+		if err != nil {
+			return fail(err)
 		}
-	}
-	if err := os.WriteFile(filepath.Join(out, "exact.tsv"), []byte(sb.String()), 0o644); err != nil {
-		return nil, err
+		var sb strings.Builder
+		r.exact = map[string][]string{}
+		for i, hs := range exact {
+			for _, h := range hs {
+				fmt.Fprintf(&sb, "%s\t%s\n", r.qs[i].ID, h.ID)
+				r.exact[r.qs[i].ID] = append(r.exact[r.qs[i].ID], h.ID)
+			}
+		}
+		if err := os.WriteFile(exactPath, []byte(sb.String()), 0o644); err != nil {
+			return fail(err)
+		}
 	}
 
 	t0 := time.Now()
@@ -240,53 +285,52 @@ func runIrflow(name, dir, out string, k int, points []point, o seismicx.Options)
 		pprof.StartCPUProfile(buildProfile)
 	}
 	var meta *seismicx.Meta
-	if reuse {
-		m, err := seismicx.Open(filepath.Join(out, "seismic"), src)
-		if err != nil {
-			return nil, err
-		}
-		mt := m.Meta()
-		meta = &mt
-		m.Close()
-	} else {
+	if !reuse {
 		meta, err = seismicx.Build(ctx, filepath.Join(out, "seismic"), src, o)
 	}
 	pprof.StopCPUProfile()
 	if err != nil {
-		return nil, err
+		return fail(err)
 	}
-	fmt.Printf("%s irflow: %d docs, %d queries; build %.1f s (%d threads), kept postings %d of %d, %d blocks, %d summary entries\n",
-		name, meta.NumDocs, len(qs), time.Since(t0).Seconds(), o.Threads, meta.KeptPostings, meta.ForwardPostings, meta.NumBlocks, meta.NumSumEntries)
-	ix, err := seismicx.Open(filepath.Join(out, "seismic"), src)
+	build := time.Since(t0)
+	t0 = time.Now()
+	if r.ix, err = seismicx.Open(filepath.Join(out, "seismic"), src); err != nil {
+		return fail(err)
+	}
+	if reuse {
+		mt := r.ix.Meta()
+		meta = &mt
+		fmt.Printf("%s irflow: %d docs, %d queries; opened the index of an earlier run (%.1f s), kept postings %d of %d, %d blocks, %d summary entries\n",
+			name, meta.NumDocs, len(r.qs), time.Since(t0).Seconds(), meta.KeptPostings, meta.ForwardPostings, meta.NumBlocks, meta.NumSumEntries)
+	} else {
+		fmt.Printf("%s irflow: %d docs, %d queries; build %.1f s (%d threads), kept postings %d of %d, %d blocks, %d summary entries\n",
+			name, meta.NumDocs, len(r.qs), build.Seconds(), o.Threads, meta.KeptPostings, meta.ForwardPostings, meta.NumBlocks, meta.NumSumEntries)
+	}
+	r.s = seismics.NewSearcher(r.ix)
+	return r, nil
+}
+
+// search times one round at p: a warm pass, then the timed one (prof, if
+// set, receives its CPU profile).
+func (r *irflowRun) search(name string, k int, p point, prof string) (row, error) {
+	got := make([][]sparses.Hit, len(r.qs))
+	so := seismics.Options{K: k, QueryCut: p.cut, HeapFactor: p.hf, Sorted: true}
+	wall, cpu, err := benchproc.TimeQueries(len(r.qs), prof, func(i int) (err error) {
+		got[i], err = r.s.Search(r.qs[i], so)
+		return err
+	})
 	if err != nil {
-		return nil, err
+		return row{}, err
 	}
-	defer ix.Close()
-	s := seismics.NewSearcher(ix)
-	var rows []row
-	for pi, p := range points {
-		got := make([][]sparses.Hit, len(qs))
-		so := seismics.Options{K: k, QueryCut: p.cut, HeapFactor: p.hf, Sorted: true}
-		prof := ""
-		if pi == len(points)-1 {
-			prof = searchProfile
+	var sum float64
+	for i, hs := range got {
+		ids := make([]string, len(hs))
+		for j, h := range hs {
+			ids[j] = h.ID
 		}
-		var best row
-		for r := range max(1, rounds) {
-			wall, cpu, err := benchproc.TimeQueries(len(qs), prof, func(i int) (err error) {
-				got[i], err = s.Search(qs[i], so)
-				return err
-			})
-			if err != nil {
-				return nil, err
-			}
-			if r == 0 || cpu.Mean < best.cpuMs {
-				best = row{data: name, system: "irflow", p: p, recall: recall(exact, got), lat: wall, cpuMs: cpu.Mean}
-			}
-		}
-		rows = append(rows, best)
+		sum += recallOf(r.exact[r.qs[i].ID], ids)
 	}
-	return rows, nil
+	return row{data: name, system: "irflow", p: p, recall: sum / float64(len(got)), lat: wall, cpuMs: cpu.Mean}, nil
 }
 
 // readQueries reads queries.jsonl with the documents' token ids; tokens
@@ -331,67 +375,30 @@ func readQueries(path string, dict *jsonvec.Dict) ([]sparses.Query, error) {
 	return qs, nil
 }
 
-// recall is the mean share of the exact top k found.
-func recall(exact, got [][]sparses.Hit) float64 {
-	var sum float64
-	for i := range exact {
-		in := map[string]bool{}
-		for _, h := range got[i] {
-			in[h.ID] = true
+// recallOf is the share of the exact top k (want) found in got.
+func recallOf(want, got []string) float64 {
+	n := 0
+	for _, w := range want {
+		if slices.Contains(got, w) {
+			n++
 		}
-		n := 0
-		for _, h := range exact[i] {
-			if in[h.ID] {
-				n++
-			}
-		}
-		sum += float64(n) / float64(max(1, len(exact[i])))
 	}
-	return sum / float64(len(exact))
+	return float64(n) / float64(max(1, len(want)))
 }
 
-func runAnchor(py, name, dir, out string, k int, points []point, o seismicx.Options) ([]row, error) {
-	var ps []string
-	for _, p := range points {
-		ps = append(ps, fmt.Sprintf("%d:%v", p.cut, p.hf))
-	}
-	cmd := exec.Command(py, "scripts/bench/seismicbench/seismic_anchor.py",
-		"--docs", filepath.Join(dir, "vectors.jsonl"), "--queries", filepath.Join(dir, "queries.jsonl"),
-		"--exact", filepath.Join(out, "exact.tsv"), "--k", strconv.Itoa(k), "--points", strings.Join(ps, ","),
-		"--n-postings", strconv.Itoa(o.NumPostings), "--centroid-fraction", fmt.Sprint(o.CentroidFraction),
-		"--min-cluster-size", strconv.Itoa(o.MinClusterSize), "--summary-energy", fmt.Sprint(o.SummaryEnergy),
-		"--doc-cut", strconv.Itoa(o.DocCut), "--threads", strconv.Itoa(o.Threads))
-	cmd.Stderr = os.Stderr
-	b, err := cmd.Output()
+// readExact reads exact.tsv (qid<TAB>docid, best first).
+func readExact(path string) (map[string][]string, error) {
+	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("pyseismic-lsr (%s; ./task setup:seismic): %w", py, err)
+		return nil, err
 	}
-	var rows []row
-	for _, line := range strings.Split(string(b), "\n") {
-		if !strings.HasPrefix(line, "{") {
-			continue
+	exact := map[string][]string{}
+	for n, line := range strings.Split(strings.TrimSuffix(string(b), "\n"), "\n") {
+		q, d, ok := strings.Cut(line, "\t")
+		if !ok {
+			return nil, fmt.Errorf("%s:%d: %q is not qid<TAB>docid", path, n+1, line)
 		}
-		var r struct {
-			BuildS     *float64 `json:"build_s"`
-			Docs       int      `json:"docs"`
-			QueryCut   int      `json:"query_cut"`
-			HeapFactor float64  `json:"heap_factor"`
-			Recall     float64  `json:"recall"`
-			Mean       float64  `json:"mean_ms"`
-			P50        float64  `json:"p50_ms"`
-			P99        float64  `json:"p99_ms"`
-			CPU        float64  `json:"cpu_mean_ms"`
-			Batch      float64  `json:"batch_mean_ms"`
-		}
-		if err := json.Unmarshal([]byte(line), &r); err != nil {
-			return nil, fmt.Errorf("pyseismic-lsr output %q: %v", line, err)
-		}
-		if r.BuildS != nil {
-			fmt.Printf("%s pyseismic-lsr: %d docs; build %.1f s (%d threads)\n", name, r.Docs, *r.BuildS, o.Threads)
-			continue
-		}
-		rows = append(rows, row{data: name, system: "pyseismic-lsr", p: point{r.QueryCut, r.HeapFactor}, recall: r.Recall,
-			lat: benchproc.Latency{Mean: r.Mean, P50: r.P50, P99: r.P99}, cpuMs: r.CPU, batchMs: r.Batch})
+		exact[q] = append(exact[q], d)
 	}
-	return rows, nil
+	return exact, nil
 }
