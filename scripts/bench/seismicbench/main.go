@@ -24,10 +24,12 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime/pprof"
@@ -157,6 +159,9 @@ func compare(args []string) error {
 		}
 		fmt.Printf("| %s | %s | %d | %v | %.3f | %.3f | %.3f | %.3f | %.3f | %s |\n", r.data, r.system, r.p.cut, r.p.hf, r.recall, r.cpuMs, r.lat.Mean, r.lat.P50, r.lat.P99, batch)
 	}
+	if *anchor {
+		equalRecall(names, *k, rows)
+	}
 	for _, name := range names {
 		svg := filepath.Join("bench-out", "seismicbench", name, "qps-recall.svg")
 		if err := plot(svg, name, *k, rows); err != nil {
@@ -165,6 +170,52 @@ func compare(args []string) error {
 		fmt.Printf("# picture: %s\n", svg)
 	}
 	return nil
+}
+
+// equalRecall prints, at each of pyseismic's points, irflow's CPU time
+// per query at the same recall, interpolated between irflow's two points
+// around it (log CPU time linear in recall): the goal is compared at equal
+// recall, and the two systems' recalls differ at equal parameters.
+func equalRecall(names []string, k int, rows []row) {
+	fmt.Printf("\nAt equal recall@%d: irflow's CPU ms/query interpolated at pyseismic's recall\n\n", k)
+	fmt.Println("| data | query_cut | heap_factor | pyseismic recall@k | pyseismic CPU ms | irflow CPU ms at that recall | irflow / pyseismic |")
+	fmt.Println("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+	for _, name := range names {
+		var ir []row
+		for _, r := range rows {
+			if r.data == name && r.system == "irflow" {
+				ir = append(ir, r)
+			}
+		}
+		slices.SortFunc(ir, func(a, b row) int { return cmp.Compare(a.recall, b.recall) })
+		for _, a := range rows {
+			if a.data != name || a.system != "pyseismic-lsr" {
+				continue
+			}
+			at, ratio := "–", "–"
+			if ms, ok := interpolate(ir, a.recall); ok {
+				at, ratio = fmt.Sprintf("%.3f", ms), fmt.Sprintf("%.2f", ms/a.cpuMs)
+			}
+			fmt.Printf("| %s | %d | %v | %.3f | %.3f | %s | %s |\n", name, a.p.cut, a.p.hf, a.recall, a.cpuMs, at, ratio)
+		}
+	}
+}
+
+// interpolate is the CPU time of rows (sorted by recall) at recall r, or
+// false outside their range; of equal recalls it takes the cheapest.
+func interpolate(rows []row, r float64) (float64, bool) {
+	best := math.Inf(1)
+	for i, a := range rows {
+		if a.recall == r {
+			best = min(best, a.cpuMs)
+		}
+		if i+1 < len(rows) && a.recall < r && r < rows[i+1].recall {
+			b := rows[i+1]
+			f := (r - a.recall) / (b.recall - a.recall)
+			best = min(best, math.Exp(math.Log(a.cpuMs)+f*(math.Log(b.cpuMs)-math.Log(a.cpuMs))))
+		}
+	}
+	return best, !math.IsInf(best, 1)
 }
 
 // plot draws recall@k against queries per CPU second (1000 / CPU ms per
