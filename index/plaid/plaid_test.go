@@ -13,6 +13,7 @@ import (
 	"github.com/irflow/irflow/index/multivector"
 	"github.com/irflow/irflow/index/plaid"
 	"github.com/irflow/irflow/index/plaid/plaidtest"
+	"github.com/irflow/irflow/internal/vecmath"
 )
 
 func build(t *testing.T, src *multivector.Index, o plaid.Options) (string, *plaid.Meta) {
@@ -272,6 +273,67 @@ func TestCancelledBuild(t *testing.T) {
 		y, _ := os.ReadFile(filepath.Join(dir, name))
 		if !bytes.Equal(x, y) {
 			t.Errorf("%s differs after cancelled builds", name)
+		}
+	}
+}
+
+// TestDecompressIsDecodeNormalize: Decompress (byte table, cached norms)
+// gives bit for bit Decode then vecmath.Normalize of every token, at every
+// n_bits, for unit (re-normalised) and other token vectors, on a first and
+// a second pass (norms computed, then read from the cache) and on rows
+// that start mid-document.
+func TestDecompressIsDecodeNormalize(t *testing.T) {
+	for _, dim := range []int{32, 44} { // 44: an odd number of 2-bit code bytes
+		testDecompress(t, plaidtest.Make(5, 80, 0, dim, 12))
+	}
+}
+
+func testDecompress(t *testing.T, col plaidtest.Collection) {
+	scaled := col
+	scaled.Docs = nil
+	for i, v := range col.Docs {
+		s := slices.Clone(v)
+		for j := range s {
+			s[j] *= 1 + float32(i%3)
+		}
+		scaled.Docs = append(scaled.Docs, s)
+	}
+	for _, c := range []plaidtest.Collection{col, scaled} {
+		src := plaidtest.Index(t, c, multivector.Options{})
+		for _, nbits := range []int{1, 2, 4} {
+			if col.Dim*nbits%8 != 0 {
+				continue
+			}
+			dir, m := build(t, src, plaid.Options{NumCentroids: 16, NBits: nbits, Seed: 5})
+			ix, err := plaid.Open(dir, src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d, cb := m.Dim, m.CodeBytes()
+			codes := ix.Codes(0, int(m.NumTokens))
+			res, err := os.ReadFile(filepath.Join(dir, plaid.ResidualsFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := make([]float32, int(m.NumTokens)*d)
+			for i, code := range codes {
+				v := want[i*d : (i+1)*d]
+				plaid.Decode(v, ix.Centroids()[int(code)*d:int(code+1)*d], res[i*cb:(i+1)*cb], ix.Weights(), nbits)
+				if m.UnitNorm {
+					vecmath.Normalize(v, vecmath.CosineEps)
+				}
+			}
+			for pass := 0; pass < 2; pass++ {
+				for _, r := range [][2]int{{3, 40}, {0, int(m.NumTokens)}} {
+					got := ix.Decompress(r[0], r[1], nil)
+					for j, g := range got {
+						if w := want[r[0]*d+j]; math.Float32bits(g) != math.Float32bits(w) {
+							t.Fatalf("unit %v, n_bits %d, pass %d: token %d dim %d: %v, want %v", m.UnitNorm, nbits, pass, r[0]+j/d, j%d, g, w)
+						}
+					}
+				}
+			}
+			ix.Close()
 		}
 	}
 }

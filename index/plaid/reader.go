@@ -2,8 +2,11 @@ package plaid
 
 import (
 	"fmt"
+	"math"
 	"path/filepath"
 	"slices"
+	"sync"
+	"sync/atomic"
 
 	"github.com/irflow/irflow/index/internal/mmapfile"
 	"github.com/irflow/irflow/index/internal/sumfile"
@@ -24,6 +27,18 @@ type Index struct {
 	residuals []byte
 	offs      []uint64
 	docs      []uint32
+
+	// lut[b·per+i] is the weight of the i-th residual value packed in a
+	// byte b (per = 8/NBits values a byte): decoding a byte is then a
+	// lookup and per additions.
+	lut []float32
+	// norms caches, per token, the norm Normalize divides its decompressed
+	// vector by (float32 bits; 0 = not yet computed, as a norm clamped to
+	// CosineEps is never 0): the norm is the same for every query, and
+	// its float64 sum in order of dimension is most of a decompression's
+	// cost. Filled on first use (unit-norm indexes only).
+	normsOnce sync.Once
+	norms     []atomic.Uint32
 }
 
 // Open maps the index in dir, checks every file's size and checksum
@@ -97,6 +112,13 @@ func Open(dir string, full *multivector.Index) (*Index, error) {
 	nc := 1<<mt.NBits - 1
 	ix.cutoffs, ix.weights = b[:nc], b[nc:]
 	ix.residuals = maps[ResidualsFile]
+	per := 8 / mt.NBits
+	ix.lut = make([]float32, 256*per)
+	for b := range 256 {
+		for i := range per {
+			ix.lut[b*per+i] = ix.weights[b>>(i*mt.NBits)&(1<<mt.NBits-1)]
+		}
+	}
 	return ix, nil
 }
 
@@ -122,19 +144,57 @@ func (ix *Index) Docs(c int) []uint32 { return ix.docs[ix.offs[c]:ix.offs[c+1]] 
 
 // Decompress writes the approximate vectors of token rows lo..hi-1
 // (centroid + decoded residual, re-normalised when the token vectors are
-// unit vectors) into buf, grown as needed.
+// unit vectors) into buf, grown as needed. Every value is bit for bit
+// Decode's, then vecmath.Normalize's (TestDecompressIsDecodeNormalize).
 func (ix *Index) Decompress(lo, hi int, buf []float32) []float32 {
 	d, cb := ix.meta.Dim, ix.meta.CodeBytes()
 	buf = slices.Grow(buf[:0], (hi-lo)*d)[:(hi-lo)*d]
+	if ix.meta.UnitNorm {
+		ix.normsOnce.Do(func() { ix.norms = make([]atomic.Uint32, ix.meta.NumTokens) })
+	}
 	for i := lo; i < hi; i++ {
 		c := int(ix.codes[i])
 		v := buf[(i-lo)*d : (i-lo+1)*d]
-		Decode(v, ix.centroids[c*d:(c+1)*d], ix.residuals[i*cb:(i+1)*cb], ix.weights, ix.meta.NBits)
+		n := float32(1) // x/1 is x: no re-normalisation
 		if ix.meta.UnitNorm {
-			vecmath.Normalize(v, vecmath.CosineEps)
+			n = math.Float32frombits(ix.norms[i].Load())
+		}
+		if n != 0 {
+			ix.decodeDiv(v, ix.centroids[c*d:(c+1)*d], ix.residuals[i*cb:(i+1)*cb], n)
+			continue
+		}
+		// vecmath.Normalize, its norm kept for the next query
+		ix.decodeDiv(v, ix.centroids[c*d:(c+1)*d], ix.residuals[i*cb:(i+1)*cb], 1)
+		n = max(float32(math.Sqrt(float64(vecmath.SqNorm(v)))), vecmath.CosineEps)
+		ix.norms[i].Store(math.Float32bits(n))
+		for t := range v {
+			v[t] /= n
 		}
 	}
 	return buf
+}
+
+// decodeDiv is Decode through the byte table, every value then divided
+// by n (1: none).
+func (ix *Index) decodeDiv(out, centroid []float32, code []byte, n float32) {
+	per := 8 / ix.meta.NBits
+	if per == 4 && useAVX && len(code) > 0 { // 2 bits, the default
+		decodeDiv2(&out[0], &centroid[:len(out)][0], &code[0], &ix.lut[0], len(code), n)
+		return
+	}
+	for j, b := range code {
+		l := ix.lut[int(b)*per : int(b)*per+per]
+		o := out[j*per : j*per+per]
+		c := centroid[j*per : j*per+per]
+		for t := range o {
+			o[t] = c[t] + l[t]
+		}
+	}
+	if n != 1 {
+		for t := range out {
+			out[t] /= n
+		}
+	}
 }
 
 // Close unmaps the files (not the multivector index).
