@@ -39,21 +39,7 @@
 //	sumcodes.bin    uint8 per entry: the block's quantised maximum for that term
 package seismic
 
-import (
-	"bufio"
-	"context"
-	"crypto/sha256"
-	"encoding/binary"
-	"encoding/hex"
-	"fmt"
-	"hash"
-	"io"
-	"math"
-	"os"
-	"path/filepath"
-
-	"github.com/irflow/irflow/index/internal/sumfile"
-)
+import "fmt"
 
 // Format is the on-disk format version; Open refuses others. Format 2
 // added fwd16.bin (format 1 indexes must be rebuilt).
@@ -117,8 +103,13 @@ type Options struct {
 	// 256 MiB); the rest of the build holds a few vocabulary-sized arrays
 	// and one batch of terms per thread.
 	MemoryBudget int64
-	// Log, if set, is told what the build is doing.
-	Log func(msg string)
+	// CheckpointDir, if set, keeps the build's finished steps (the
+	// forward index, then each batch of terms) so that a killed build
+	// resumes after the last one (index/internal/stepckpt).
+	CheckpointDir string
+	// Log, if set, is told what the build is doing; Debug, if set, of
+	// every step committed to the checkpoint.
+	Log, Debug func(msg string)
 }
 
 // Meta is meta.json.
@@ -170,125 +161,6 @@ func (o Options) Check() error {
 		return fmt.Errorf("summary_energy = %v: want in (0, 1]", o.SummaryEnergy)
 	case o.DocCut <= 0:
 		return fmt.Errorf("doc_cut = %d: want > 0", o.DocCut)
-	}
-	return nil
-}
-
-// writer writes an index's files through sumfile (meta.json removed
-// first and written last, every file synced and hashed, a partial build
-// removed), with several files open at once: the build appends to them
-// term by term, which sumfile's one-file-at-a-time File cannot.
-type writer struct {
-	sf    *sumfile.Writer
-	dir   string
-	meta  *Meta
-	open  map[string]*stream
-	names []string
-}
-
-type stream struct {
-	f *os.File
-	h hash.Hash
-	b *bufio.Writer
-}
-
-func (w *writer) start() error {
-	sf, err := sumfile.Start(pkg, w.dir, dataFiles...)
-	if err != nil {
-		return err
-	}
-	w.sf, w.open = sf, map[string]*stream{}
-	return nil
-}
-
-func (w *writer) create(name string) (*bufio.Writer, error) {
-	f, err := os.Create(filepath.Join(w.dir, name))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", pkg, err)
-	}
-	s := &stream{f: f, h: sha256.New()}
-	s.b = bufio.NewWriterSize(io.MultiWriter(f, s.h), 1<<20)
-	w.open[name] = s
-	w.names = append(w.names, name)
-	return s.b, nil
-}
-
-// close flushes, syncs and closes a file and records its checksum.
-func (w *writer) close(name string) error {
-	s := w.open[name]
-	err := s.b.Flush()
-	if err == nil {
-		err = s.f.Sync()
-	}
-	if cerr := s.f.Close(); err == nil {
-		err = cerr
-	}
-	delete(w.open, name)
-	if err != nil {
-		return fmt.Errorf("%s: %s: %w", pkg, s.f.Name(), err)
-	}
-	w.meta.Files[name] = hex.EncodeToString(s.h.Sum(nil))
-	return nil
-}
-
-func (w *writer) finish() error {
-	for _, name := range w.names {
-		if _, ok := w.open[name]; ok {
-			if err := w.close(name); err != nil {
-				return err
-			}
-		}
-	}
-	if err := w.sf.Finish(w.meta); err != nil {
-		return err
-	}
-	w.names = nil // done: abort keeps the files
-	return nil
-}
-
-// abort removes what an unfinished build wrote.
-func (w *writer) abort() {
-	for _, s := range w.open {
-		s.f.Close()
-	}
-	for _, name := range w.names {
-		os.Remove(filepath.Join(w.dir, name))
-	}
-	w.sf.Abort()
-}
-
-// The put functions append to the writer's free buffer (no allocation
-// per value).
-func putU16(b *bufio.Writer, v uint16) error {
-	_, err := b.Write(binary.LittleEndian.AppendUint16(b.AvailableBuffer(), v))
-	return err
-}
-
-func putU32(b *bufio.Writer, v uint32) error {
-	_, err := b.Write(binary.LittleEndian.AppendUint32(b.AvailableBuffer(), v))
-	return err
-}
-
-func putU64(b *bufio.Writer, v uint64) error {
-	_, err := b.Write(binary.LittleEndian.AppendUint64(b.AvailableBuffer(), v))
-	return err
-}
-
-func putU64s(b *bufio.Writer, vs []uint64) error {
-	for _, v := range vs {
-		if err := putU64(b, v); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func putF32(b *bufio.Writer, v float32) error { return putU32(b, math.Float32bits(v)) }
-
-// ctxErr is checked between units of work.
-func ctxErr(ctx context.Context) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("%s: %w", pkg, err)
 	}
 	return nil
 }
