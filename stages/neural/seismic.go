@@ -106,8 +106,12 @@ func runSeismicIndex(ctx context.Context, job *stage.Job) error {
 	o := seismicx.Options{NumPostings: job.Int("num_postings"), CentroidFraction: job.Float("centroid_fraction"),
 		MinClusterSize: job.Int("min_cluster_size"), SummaryEnergy: job.Float("summary_energy"), DocCut: job.Int("doc_cut"),
 		Seed: uint64(job.Int("seed")), Threads: job.Threads, MemoryBudget: int64(memoryMB * (1 << 20) / 4)}
+	if job.CheckpointDir != "" { // the forward index and finished ranges of terms survive a kill
+		o.CheckpointDir = filepath.Join(job.CheckpointDir, seismicDir)
+	}
 	if job.Log != nil {
 		o.Log = func(msg string) { job.Log.Info(msg) }
+		o.Debug = func(msg string) { job.Log.Debug(msg) }
 	}
 	meta, err := seismicx.Build(ctx, filepath.Join(outDir, seismicDir), sp, o)
 	if err != nil {
