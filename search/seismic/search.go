@@ -22,6 +22,7 @@ import (
 	"math"
 	"runtime"
 	"slices"
+	"unsafe"
 
 	index "github.com/irflow/irflow/index/seismic"
 	sparsex "github.com/irflow/irflow/index/sparse"
@@ -122,10 +123,10 @@ type Searcher struct {
 	scale  float64
 	q      []float64 // vocabulary: the query's weights as scored
 	qbits  []uint64  // vocabulary bitmap of the query's terms: small enough for L1, tested before q
-	seen   []uint32  // per document: the query number that scored it
-	gen    uint32
+	done   []uint64  // bitmap of the documents this query scored: 1 bit each, so that it stays in cache
 	heap   topk.Heap
 	terms  []qterm
+	cut    []qterm
 	acc    []float64
 	order  []int
 	// qn holds the query's weights by term for a narrow forward index
@@ -142,7 +143,7 @@ type qterm struct {
 func NewSearcher(ix *index.Index) *Searcher {
 	m := ix.Meta()
 	s := &Searcher{ix: ix, src: ix.Sparse(), floats: m.Scale == 0, scale: m.Scale,
-		q: make([]float64, m.VocabSize), qbits: make([]uint64, (m.VocabSize+63)/64), seen: make([]uint32, m.NumDocs)}
+		q: make([]float64, m.VocabSize), qbits: make([]uint64, (m.VocabSize+63)/64), done: make([]uint64, (m.NumDocs+63)/64)}
 	if m.NarrowForward {
 		s.qn = new([1 << 16]int64)
 	}
@@ -214,13 +215,10 @@ func (s *Searcher) Search(q Query, o Options) ([]Hit, error) {
 		return nil, err
 	}
 	defer s.reset()
-	s.gen++
-	if s.gen == 0 { // wrapped: forget every mark
-		clear(s.seen)
-		s.gen = 1
-	}
+	clear(s.done)
 	s.heap.Reset(o.K)
-	cut := slices.Clone(s.terms)
+	cut := append(s.cut[:0], s.terms...)
+	s.cut = cut
 	slices.SortStableFunc(cut, func(a, b qterm) int { return cmp.Compare(b.weight, a.weight) })
 	cut = cut[:min(len(cut), o.QueryCut)]
 	for i, t := range cut {
@@ -281,26 +279,54 @@ func (s *Searcher) visit(t uint32, heapFactor float64, sorted bool) {
 		if s.heap.Full() && s.acc[b]*(1+boundMargin) < heapFactor*s.heap.Worst().Score {
 			continue
 		}
-		for _, d := range s.ix.BlockDocs(lo + b) {
-			if s.seen[d] == s.gen {
-				continue
-			}
-			s.seen[d] = s.gen
-			if s.qn != nil {
-				s.scoreNarrow(d)
-				continue
-			}
-			v := s.ix.Doc(d)
-			var score float64
-			for i := 0; i < len(v); i += 2 {
-				if t := v[i]; s.qbits[t/64]&(1<<(t%64)) != 0 {
-					score += s.q[t] * s.value(v[i+1])
-				}
-			}
-			if score > 0 {
-				s.heap.Offer(topk.Entry{Score: score, Rank: d, Doc: d})
+		docs := s.ix.BlockDocs(lo + b)
+		// The vectors of the block's new documents are asked for first, so
+		// that their cache misses overlap (pyseismic does the same): beyond
+		// the caches' size this nearly halves the search.
+		for _, d := range docs {
+			if s.done[d/64]&(1<<(d%64)) == 0 {
+				s.prefetchDoc(d)
 			}
 		}
+		for _, d := range docs {
+			w, bit := &s.done[d/64], uint64(1)<<(d%64)
+			if *w&bit != 0 {
+				continue
+			}
+			*w |= bit
+			if s.qn != nil {
+				s.scoreNarrow(d)
+			} else {
+				s.scoreWide(d)
+			}
+		}
+	}
+}
+
+// prefetchDoc asks for document d's forward vector (its narrow copy if
+// the index has one: that is what is scored).
+func (s *Searcher) prefetchDoc(d uint32) {
+	if s.qn != nil {
+		if v := s.ix.DocNarrow(d); len(v) > 0 {
+			prefetch(unsafe.Pointer(&v[0]), uintptr(4*len(v)))
+		}
+	} else if v := s.ix.Doc(d); len(v) > 0 {
+		prefetch(unsafe.Pointer(&v[0]), uintptr(4*len(v)))
+	}
+}
+
+// scoreWide scores document d from the forward index: Σ q·value over the
+// postings of the query's terms, in increasing term order.
+func (s *Searcher) scoreWide(d uint32) {
+	v := s.ix.Doc(d)
+	var score float64
+	for i := 0; i < len(v); i += 2 {
+		if t := v[i]; s.qbits[t/64]&(1<<(t%64)) != 0 {
+			score += s.q[t] * s.value(v[i+1])
+		}
+	}
+	if score > 0 {
+		s.heap.Offer(topk.Entry{Score: score, Rank: d, Doc: d})
 	}
 }
 
