@@ -4,7 +4,8 @@
 # operating point n_ivf_probe:n_full_scores twice (the first pass warms
 # caches) and prints JSON: the centroid count, build time, and per point the
 # second pass's wall and process CPU seconds and every query's hits
-# (document numbers). Run by plaidbench with .cache/venv-torch's python and
+# (document numbers). --centroids N fixes the centroid count (ColBERT's
+# rule otherwise). Run by plaidbench with .cache/venv-torch's python and
 # PYTHONPATH=.cache/fastplaid-site (setup-fastplaid.sh).
 import argparse, json, os, sys, time
 
@@ -18,7 +19,14 @@ ap.add_argument("--nbits", type=int, default=2)
 ap.add_argument("--threads", type=int, default=1)
 ap.add_argument("--k", type=int, default=10)
 ap.add_argument("--points", default="1:64")
+ap.add_argument("--centroids", type=int, default=0, help="centroid count; 0 = fast-plaid's own rule")
 a = ap.parse_args()
+if a.centroids > 0:
+    # create() has no centroid-count argument; its compute_kmeans has
+    # num_partitions, so the module's reference is wrapped to pass it.
+    import functools
+    fpm = sys.modules["fast_plaid.search.fast_plaid"]
+    fpm.compute_kmeans = functools.partial(fpm.compute_kmeans, num_partitions=a.centroids)
 torch.set_num_threads(a.threads)
 docs = np.load(os.path.join(a.dir, "docs.npy"))
 lens = np.load(os.path.join(a.dir, "doclens.npy"))

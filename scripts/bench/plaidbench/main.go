@@ -6,7 +6,7 @@
 // time per query and recall@k against exact MaxSim (search/multivector).
 //
 //	go run ./scripts/bench/plaidbench -docs 5000 -queries 200 [-dim 128] [-topics 2000] [-nbits 2] [-threads 1]
-//	    [-points 1:64,2:256,4:1024] [-threshold 0.5] [-k 10]
+//	    [-points 1:64,2:256,4:1024] [-threshold 0.5] [-k 10] [-centroids N]
 //
 // The collection is synthetic (index/plaid/plaidtest: documents of 4–24
 // unit token vectors around three of -topics centres, 8-vector queries
@@ -16,7 +16,8 @@
 // .cache/fastplaid-site: scripts/bench/plaidbench/setup-fastplaid.sh). A
 // point n:c is n_cells n and candidate_k c for irflow, n_ivf_probe n and
 // n_full_scores c for fast-plaid (which has no centroid_score_threshold
-// parameter).
+// parameter). Both engines train the same number of centroids: -centroids,
+// or else fast-plaid's ColBERT rule, which irflow then follows.
 package main
 
 import (
@@ -62,7 +63,10 @@ func run() error {
 	thr := flag.Float64("threshold", 0.5, "irflow's centroid_score_threshold")
 	k := flag.Int("k", 10, "hits per query")
 	skipAnchor := flag.Bool("irflow-only", false, "do not run fast-plaid")
+	nc := flag.Int("centroids", 0, "centroids of both engines (0: fast-plaid's ColBERT rule, which irflow then follows)")
 	flag.Parse()
+	fmt.Printf("# plaidbench %s; commit %s; %s UTC; load %s\n", strings.Join(os.Args[1:], " "), gitHead(),
+		time.Now().UTC().Format("2006-01-02 15:04"), benchproc.LoadAverage())
 	var points []point
 	for _, p := range strings.Split(*pts, ",") {
 		a, b, ok := strings.Cut(p, ":")
@@ -125,7 +129,7 @@ func run() error {
 
 	// fast-plaid first: its centroid count (ColBERT's rule on its sample)
 	// is then irflow's.
-	centroids := 0
+	centroids := *nc
 	var anchor *anchorResult
 	if !*skipAnchor {
 		if err := writeNpyF32(filepath.Join(out, "docs.npy"), flat, []int{len(flat) / *dim, *dim}); err != nil {
@@ -137,7 +141,7 @@ func run() error {
 		if err := writeNpyI64(filepath.Join(out, "doclens.npy"), lens); err != nil {
 			return err
 		}
-		if anchor, err = runAnchor(out, *nbits, *threads, *k, *pts); err != nil {
+		if anchor, err = runAnchor(out, *nbits, *threads, *k, *pts, centroids); err != nil {
 			return err
 		}
 		centroids = anchor.Centroids
@@ -228,14 +232,14 @@ type anchorResult struct {
 	} `json:"points"`
 }
 
-func runAnchor(dir string, nbits, threads, k int, points string) (*anchorResult, error) {
+func runAnchor(dir string, nbits, threads, k int, points string, centroids int) (*anchorResult, error) {
 	py := filepath.Join(".cache", "venv-torch", "bin", "python")
 	site := filepath.Join(".cache", "fastplaid-site")
 	if _, err := os.Stat(site); err != nil {
 		return nil, fmt.Errorf("%s is missing: run bash scripts/bench/plaidbench/setup-fastplaid.sh (or -irflow-only)", site)
 	}
 	cmd := exec.Command(py, filepath.Join("scripts", "bench", "plaidbench", "fastplaid_run.py"), "--dir", dir,
-		"--nbits", fmt.Sprint(nbits), "--threads", fmt.Sprint(threads), "--k", fmt.Sprint(k), "--points", points)
+		"--nbits", fmt.Sprint(nbits), "--threads", fmt.Sprint(threads), "--k", fmt.Sprint(k), "--points", points, "--centroids", fmt.Sprint(centroids))
 	cmd.Env = append(os.Environ(), "PYTHONPATH="+site, "OMP_WAIT_POLICY=PASSIVE", fmt.Sprintf("OMP_NUM_THREADS=%d", threads))
 	cmd.Stderr = os.Stderr
 	b, err := cmd.Output()
@@ -247,6 +251,20 @@ func runAnchor(dir string, nbits, threads, k int, points string) (*anchorResult,
 		return nil, fmt.Errorf("fast-plaid output: %w", err)
 	}
 	return &r, nil
+}
+
+// gitHead is the working tree's commit (with "+changes" when it differs
+// from it), for the log's first line.
+func gitHead() string {
+	b, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output()
+	if err != nil {
+		return "unknown"
+	}
+	h := strings.TrimSpace(string(b))
+	if exec.Command("git", "diff", "--quiet", "HEAD", "--", "index/plaid", "search/plaid", "scripts/bench/plaidbench").Run() != nil {
+		h += "+changes to plaid"
+	}
+	return h
 }
 
 // writeNpyF32 and writeNpyI64 write C-order little-endian .npy files
