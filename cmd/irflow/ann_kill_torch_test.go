@@ -122,13 +122,21 @@ func TestANNIndexKillAndResume(t *testing.T) {
 	}
 }
 
-// seismicKillRecipe builds Seismic on precomputed sparse vectors (≈ 1 s
-// of CPU). The build keeps no checkpoint: a killed one starts over.
+// seismicKillRecipe builds two Seismic indexes (two seeds, one after the
+// other with -j 1) on precomputed sparse vectors, ≈ 1 s of CPU each: the
+// forward index, then 8 ranges of terms, each a checkpointed step.
 const seismicKillRecipe = `
 index "seismic" {
   method       = "seismic"
   sparse       = "sparse"
   num_postings = 800
+}
+
+index "seismic2" {
+  method       = "seismic"
+  sparse       = "sparse"
+  num_postings = 800
+  seed         = 2
 }
 `
 
@@ -184,30 +192,51 @@ func writeSparseInput(t *testing.T, dir string) {
 	writeNeuralInfo(t, dir, "sparse", 3000, 2000)
 }
 
-// TestSeismicKillAndRestart SIGKILLs `irflow run` of a Seismic build at
-// random moments (at least 8 kills while it was under way) and requires
-// the cache to hold no artifact that does not verify after any kill, and
-// the final index, built again from the start after a kill, to be
-// byte-identical to an uninterrupted build's.
-func TestSeismicKillAndRestart(t *testing.T) {
+var (
+	seismicStepLine    = regexp.MustCompile(`checkpoint: (seismic step \d+).*`)
+	seismicResumedLine = regexp.MustCompile(`resuming the seismic build from checkpoint`)
+)
+
+// TestSeismicKillAndResume SIGKILLs `irflow run` of a Seismic build at
+// random moments (at least 8 kills after the build committed a step),
+// resumes each time, and requires the final index to be byte-identical to
+// an uninterrupted build's, no step to be committed twice in an episode
+// (a resumed build goes on after its checkpoint instead of starting over),
+// and the cache to hold no artifact that does not verify after any kill.
+func TestSeismicKillAndResume(t *testing.T) {
 	setup := func(c *cli) {
 		writeSparseInput(t, filepath.Join(c.dir, "sparse"))
 		c.write("r.hcl", seismicKillRecipe)
 	}
 	var want map[string][]cache.File
+	resumed := 0
 	killAndResume(t, killRun{
 		setup: setup, args: []string{"-j", "1", "--threads", "1"}, wantKills: 8,
 		reference: func(c *cache.Cache, res *exec.Result) { want = artifacts(t, c, res) },
-		// The engine makes a stage's checkpoint directory when the stage
-		// starts and removes it once the stage is committed.
 		progressed: func(cacheDir string) bool {
-			started, _ := filepath.Glob(filepath.Join(cacheDir, "ckpt", "*"))
-			return len(started) > 0
+			steps, _ := filepath.Glob(filepath.Join(cacheDir, "ckpt", "*", "seismic", "blocks", "step-*"))
+			return len(steps) > 0
 		},
 		check: func(episode int, c *cache.Cache, res *exec.Result, logs string) {
 			if got := artifacts(t, c, res); !reflect.DeepEqual(got, want) {
 				t.Fatalf("episode %d: the index differs from the uninterrupted build", episode)
 			}
+			seen := map[string]int{}
+			for _, line := range seismicStepLine.FindAllString(logs, -1) {
+				st := annStageAttr.FindStringSubmatch(line)
+				if st == nil {
+					t.Fatalf("no stage in %q", line)
+				}
+				step := st[1] + " " + seismicStepLine.FindStringSubmatch(line)[1]
+				if seen[step]++; seen[step] == 2 {
+					t.Errorf("episode %d: %s committed more than once", episode, step)
+				}
+			}
+			resumed += len(seismicResumedLine.FindAllString(logs, -1))
 		},
 	})
+	t.Logf("%d resuming lines", resumed)
+	if resumed == 0 {
+		t.Error("no build resumed from a checkpoint")
+	}
 }
