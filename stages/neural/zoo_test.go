@@ -85,3 +85,67 @@ index "exact" {
 		{fmt.Sprintf(tmpl, `{ add_marker_tokens = "yes" }`), "want true or false", "head_options"},
 	})
 }
+
+// TestT5HeadsRefusedAtPlan checks that index and search refuse at `irflow
+// plan`, at the model attribute, the heads irflow does not run on a T5
+// model: SPLADE (Lightning IR 0.0.6 cannot build it on T5, which has no
+// masked-language-model head), a Set-Encoder, and query expansion (T5 has
+// no [MASK]); DPR and col (XTR) on the same plain T5 directory plan.
+func TestT5HeadsRefusedAtPlan(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "docs.tsv"), []byte("d1\tsome text\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "queries.tsv"), []byte("q1\ttext\n"), 0o644)
+	t5 := `"d_model": 32, "num_layers": 2, "num_heads": 4, "d_kv": 8, "d_ff": 37, "vocab_size": 100`
+	for name, head := range map[string]string{
+		"t5":              `"model_type": "t5", "architectures": ["T5ForConditionalGeneration"]`,
+		"t5-set-encoder":  `"model_type": "set-encoder", "backbone_model_type": "t5", "depth": 10`,
+		"t5-saved-splade": `"model_type": "splade", "backbone_model_type": "t5"`,
+	} {
+		os.MkdirAll(filepath.Join(dir, name), 0o755)
+		os.WriteFile(filepath.Join(dir, name, "config.json"), []byte("{"+head+", "+t5+"}"), 0o644)
+	}
+	const tmpl = `
+index "exact" {
+  method       = "%s"
+  docs         = "docs.tsv"
+  model        = "%s"
+  head         = "%s"
+  head_options = %s
+}
+`
+	cases := []struct {
+		method, model, head, options string
+		want                         string
+	}{
+		{"dense", "t5", "dpr", "{}", ""},
+		{"multivector", "t5", "col", `{ projection = "linear_no_bias" }`, ""},
+		{"sparse", "t5", "splade", "{}", "a splade head does not run on a T5 backbone"},
+		{"sparse", "t5-saved-splade", "", "{}", "a splade head does not run on a T5 backbone"},
+		{"dense", "t5-set-encoder", "", "{}", "a set-encoder runs on bert or electra backbones (as in Lightning IR 0.0.6), not backbone_model_type \"t5\""},
+		{"multivector", "t5", "col", `{ query_expansion = "true" }`, "query_expansion / doc_expansion pad with [MASK]"},
+	}
+	var pcs []planCase
+	for _, c := range cases {
+		pcs = append(pcs, planCase{fmt.Sprintf(tmpl, c.method, c.model, c.head, c.options), c.want, "model        ="})
+	}
+	checkPlan(t, dir, "t5-", pcs)
+	// search runs the same check.
+	checkPlan(t, dir, "t5-search-", []planCase{{`
+index "exact" {
+  method = "sparse"
+  docs   = "docs.tsv"
+  model  = "t5"
+  head   = "dpr"
+}
+
+search "a" {
+  method  = "sparse"
+  index   = index.exact.index
+  queries = "queries.tsv"
+  model   = "t5"
+  head    = "splade"
+  k       = 10
+}
+`, "a splade head does not run on a T5 backbone", `model   = "t5"
+  head    = "splade"`}})
+}
