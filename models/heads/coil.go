@@ -25,8 +25,8 @@ const (
 
 // LoadedOnly lists the heads irflow runs only from a Lightning IR
 // config.json (model_type): they have no preset and no index (Lightning IR
-// 0.0.6's indexers take col, dpr and splade models only); of them COIL and
-// MVR train (Trainable).
+// 0.0.6's indexers take col, dpr and splade models only); all three train
+// (Trainable).
 func LoadedOnly() []string { return []string{Coil, UniCoil, MVR} }
 
 func isLoadedOnly(arch string) bool { return slices.Contains(LoadedOnly(), arch) }
@@ -41,18 +41,14 @@ func (o *Options) Indexable() error {
 	return nil
 }
 
-// Trainable says whether fit can train a head: UniCOIL is inference-only
-// in irflow (its vocabulary scatter runs in Go at inference, not as a
-// differentiable op). COIL trains through its own forward and MVR as the
-// other pooled bi-encoders, its views pooled by Head.Embed; the
-// Set-Encoder trains listwise, one query's documents per pass
-// (models/training).
-func (o *Options) Trainable() error {
-	if o.Architecture == UniCoil {
-		return fmt.Errorf("a %s model cannot be trained by irflow yet (it runs in re_rank only)", o.Architecture)
-	}
-	return nil
-}
+// Trainable says whether fit can train a head. Every head irflow loads
+// trains: COIL through its own forward, UniCOIL with its vocabulary
+// scatter as a differentiable op (UniCoilEmbed), MVR as the other pooled
+// bi-encoders, its views pooled by Head.Embed, and the Set-Encoder
+// listwise, one query's documents per pass (models/training). It stays
+// the one question fit's plan check and training.Load ask, for a head
+// that cannot train.
+func (o *Options) Trainable() error { return nil }
 
 // fromLoadedOnly reads a COIL, UniCOIL or MVR config.json. Fields those
 // models ignore in Lightning IR 0.0.6 (COIL's normalization and
@@ -226,6 +222,31 @@ func (h *Head) TokenWeights(s *torch.Scope, hidden, mask *torch.Tensor) (*torch.
 		return nil, err
 	}
 	return s.ReLU(w)
+}
+
+// UniCoilEmbed is UniCOIL's embedding [B 1 vocab] as Lightning IR's
+// UniCoilModel.encode computes it: the token weights (TokenWeights, hidden
+// [B L H], mask [B L]) written into a zero vector at their input ids (ids
+// [B L], int64) with torch.scatter, so for a repeated token the last
+// occurrence's weight stands (on the CPU) and, in training, every
+// occurrence gets that slot's gradient, as in PyTorch.
+func (h *Head) UniCoilEmbed(s *torch.Scope, hidden, mask, ids *torch.Tensor, vocab int) (*torch.Tensor, error) {
+	w, err := h.TokenWeights(s, hidden, mask)
+	if err != nil {
+		return nil, err
+	}
+	zeros, err := s.Zeros(torch.Float32, ids.Shape()[0], int64(vocab))
+	if err != nil {
+		return nil, err
+	}
+	if w, err = s.ToDType(w, torch.Float32); err != nil {
+		return nil, err
+	}
+	v, err := s.Scatter(zeros, 1, ids, w)
+	if err != nil {
+		return nil, err
+	}
+	return s.Unsqueeze(v, 1)
 }
 
 // CoilScore scores one query against N documents as Lightning IR's

@@ -66,8 +66,8 @@ func TestCoilMvrFromConfig(t *testing.T) {
 			if o.Indexable() == nil {
 				t.Error("a loaded-only head must be refused by index")
 			}
-			if trains := o.Trainable() == nil; trains != (o.Architecture != UniCoil) {
-				t.Errorf("fit takes %s: %v, want it to take COIL and MVR, not UniCOIL", o.Architecture, trains)
+			if err := o.Trainable(); err != nil {
+				t.Errorf("fit refuses %s: %v, want it to take COIL, UniCOIL and MVR", o.Architecture, err)
 			}
 			// Saved and read back, the options are the same.
 			saved := o.LightningIRConfig("bert")
@@ -94,7 +94,7 @@ func TestStagesOfEveryHead(t *testing.T) {
 	want := map[string]string{
 		DPR: "fit index search re_rank", Col: "fit index search re_rank", Splade: "fit index search re_rank",
 		SentenceTransformers: "fit index search re_rank", Mono: "fit re_rank",
-		SetEncoder: "fit re_rank", Coil: "fit re_rank", UniCoil: "re_rank", MVR: "fit re_rank",
+		SetEncoder: "fit re_rank", Coil: "fit re_rank", UniCoil: "fit re_rank", MVR: "fit re_rank",
 	}
 	if got := Known(); len(got) != len(want) {
 		t.Fatalf("Known() = %v, want the %d heads of the table", got, len(want))

@@ -127,7 +127,7 @@ func (m *Model) Forward(s *torch.Scope, b Batch) (*Output, error) {
 
 // embed encodes texts and returns their embeddings [B n dim] and scoring
 // mask [B n] (int64; all ones for pooled embeddings, n = 1 or MVR's
-// document views).
+// document views; UniCOIL's one vector is vocabulary-sized).
 func (m *Model) embed(s *torch.Scope, texts []string, query bool) (*torch.Tensor, *torch.Tensor, error) {
 	encs := m.inputs.Texts(texts, query)
 	ids, types, mask, L, err := m.tensors(s, encs)
@@ -138,7 +138,12 @@ func (m *Model) embed(s *torch.Scope, texts []string, query bool) (*torch.Tensor
 	if err != nil {
 		return nil, nil, err
 	}
-	emb, err := m.head.Embed(s, hidden, mask, query)
+	var emb *torch.Tensor
+	if m.Head.Architecture == heads.UniCoil { // pooled by input id
+		emb, err = m.head.UniCoilEmbed(s, hidden, mask, ids, m.Config.VocabSize)
+	} else {
+		emb, err = m.head.Embed(s, hidden, mask, query)
+	}
 	if err != nil {
 		return nil, nil, err
 	}

@@ -61,6 +61,17 @@ type trainCase struct {
 	LNScale float64        `json:"mlm_ln_scale,omitempty"`
 	Shift   float64        `json:"mlm_shift,omitempty"`
 	Scale   float64        `json:"scale,omitempty"` // std of the noise on fresh head weights (steps.py: 0.3)
+	// Batches replace the shared batches for this case (steps.py reads
+	// them from the case too).
+	Batches []batchSpec `json:"batches,omitempty"`
+}
+
+// trainBatches are the batches case c trains on.
+func (c trainCase) trainBatches() []batchSpec {
+	if c.Batches != nil {
+		return c.Batches
+	}
+	return batches
 }
 
 // Linear warmup (0 warmup steps: pure linear decay) as Lightning IR's
@@ -245,7 +256,8 @@ func matchSteps(t *testing.T, dir string, c trainCase, ref oracleLog) {
 		var loss, norm float64
 		err := m.Runtime().Do(ctx, func(s *torch.Scope) error {
 			var err error
-			loss, norm, err = trainStep(s, m, o, batches[(step-1)%len(batches)], lr)
+			bs := c.trainBatches()
+			loss, norm, err = trainStep(s, m, o, bs[(step-1)%len(bs)], lr)
 			return err
 		})
 		if err != nil {
@@ -534,10 +546,10 @@ func TestSaveLoadsEverywhere(t *testing.T) {
 // and Lightning IR (through check, steps.py's "check" mode) load it.
 func savesLoad(t *testing.T, dir string, cases []trainCase, check func(in, out any)) {
 	ctx := context.Background()
-	b := batches[0]
 	var checks []map[string]any
 	want := map[string][]float32{}
 	for _, c := range cases {
+		b := c.trainBatches()[0]
 		m, err := Load(ctx, filepath.Join(dir, c.Name, "init"), Options{Threads: 1, Dropout: zero()})
 		if err != nil {
 			t.Fatal(err)

@@ -33,16 +33,37 @@ var zooCases = []trainCase{
 	// COIL: [CLS] similarity plus same-token similarities.
 	{Name: "coil", Arch: heads.Coil, Config: map[string]any{"token_embedding_dim": 8, "cls_embedding_dim": 12}, Warmup: 1, Seed: 9},
 	{Name: "coil-cosine-mean-markers", Arch: heads.Coil, Config: map[string]any{"token_embedding_dim": 6, "cls_embedding_dim": 10, "similarity_function": "cosine", "query_aggregation_function": "mean", "add_marker_tokens": true, "projection": "linear_no_bias", "doc_mask_scoring_tokens": "punctuation"}, Warmup: 0, Seed: 10},
+	// UniCOIL: token weights scattered into the vocabulary, on texts that
+	// repeat tokens, so that a slot is written more than once (the last
+	// weight stands; every writer gets the slot's gradient). Noise 0.1 on
+	// the dot case: at 0.3 its first loss is 1e-4 and nothing trains. The
+	// last case starts with texts whose every weight is 0 (seed 12):
+	// cosine's gradient at a zero vector is PyTorch's 0, not NaN.
+	{Name: "unicoil", Arch: heads.UniCoil, Config: map[string]any{}, Warmup: 1, Seed: 11, Scale: 0.1, Batches: repeatBatches},
+	{Name: "unicoil-cosine-markers", Arch: heads.UniCoil, Config: map[string]any{"similarity_function": "cosine", "add_marker_tokens": true, "projection": "linear_no_bias"}, Warmup: 0, Seed: 15, Batches: repeatBatches},
+	{Name: "unicoil-cosine-zero-vectors", Arch: heads.UniCoil, Config: map[string]any{"similarity_function": "cosine", "add_marker_tokens": true, "projection": "linear_no_bias"}, Warmup: 0, Seed: 12, Batches: repeatBatches},
 }
 
-// TestZooStepsMatchLightningIR trains Lightning IR's Set-Encoders, MVR and
-// COIL models as TestStepsMatchPyTorch trains the other heads (the oracle is
+// repeatBatches are batches like the shared ones whose queries and
+// documents repeat word pieces ("cat", "fell", "hamlet", ",", …).
+var repeatBatches = []batchSpec{
+	{Queries: []string{"is a cat a pet", "how do planes fly, planes with wings"}, Docs: [][]string{
+		{"A cat is a pet: cats and a cat.", "The market fell, fell and fell again.", "A recipe for bread"},
+		{"Planes fly: wings lift planes, wings lift birds.", "Cats sleep a lot, a lot.", "Rivers flow to the sea"}}},
+	{Queries: []string{"who wrote hamlet, the play hamlet"}, Docs: [][]string{
+		{"Shakespeare wrote Hamlet; Hamlet is a play he wrote.", "Hamlet is a small village, a hamlet.", "Bread needs yeast, flour and water; knead it well!"}}},
+}
+
+// TestZooStepsMatchLightningIR trains Lightning IR's Set-Encoders, MVR,
+// COIL and UniCOIL models as TestStepsMatchPyTorch trains the other heads (the oracle is
 // steps.py run with the two kinds added, lir_zoo_train.py): a Set-Encoder
 // in one listwise pass per query with gradients, the stand-ins for missing
 // candidates the draws irflow makes (heads.SetEncoderNoise) and, as
 // torch.normal's, without gradient; MVR through the bi-encoder path with
-// its viewer tokens; COIL through its own forward (coilForward); weights
-// after 1, 2 and 10 steps within 1e-5.
+// its viewer tokens; COIL through its own forward (coilForward); UniCOIL
+// through the bi-encoder path, its vocabulary vectors scattered with
+// gradient (heads.Head.UniCoilEmbed); weights after 1, 2 and 10 steps
+// within 1e-5.
 func TestZooStepsMatchLightningIR(t *testing.T) {
 	const layers, hidden, maxMissing = 2, 32, 2 // the tiny BERT; depth 5 − 3 documents
 	dir := t.TempDir()

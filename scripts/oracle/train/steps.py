@@ -6,7 +6,8 @@
 # 4 heads, intermediate 37, every weight perturbed by N(0, 0.05)); fresh head
 # weights get N(0, scale) added so they matter. Each model is saved
 # (save_pretrained, with its tokenizer) to <out>/<name>/init, then trained for
-# `steps` steps on fixed batches, eval mode (dropout off): listwise loss
+# `steps` steps on fixed batches (the case's "batches" where it has them),
+# eval mode (dropout off): listwise loss
 # cross_entropy(scores.view(Q, D), 0), clip_grad_norm_(max_norm), then
 # torch.optim.AdamW (foreach=False, betas/eps/weight decay as given; biases
 # and LayerNorm weights in a weight-decay-0 group) with Lightning IR's
@@ -91,7 +92,8 @@ def train(spec):
         log = {"loss": [], "norm": [], "lr": [], "names": [n for n, _ in named],
                "tied": bool(arch == "splade" and model.projection.predictions.decoder.weight is model.embeddings.word_embeddings.weight)}
         for step in range(1, spec["steps"] + 1):
-            b = spec["batches"][(step - 1) % len(spec["batches"])]
+            bs = case.get("batches") or spec["batches"]
+            b = bs[(step - 1) % len(bs)]
             opt.zero_grad()
             sc = scores_of(model, tok, arch, b["queries"], b["docs"])
             loss = torch.nn.functional.cross_entropy(sc, torch.zeros(sc.shape[0], dtype=torch.long))
