@@ -2,7 +2,6 @@ package seismic
 
 import (
 	"bufio"
-	"cmp"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -54,7 +53,7 @@ func Build(ctx context.Context, dir string, src *sparse.Index, o Options) (*Meta
 	meta := &Meta{Kind: Kind, Format: Format, NumDocs: sm.NumDocs, VocabSize: sm.VocabSize, Scale: sm.Scale,
 		NumPostings: o.NumPostings, CentroidFraction: o.CentroidFraction, MinClusterSize: o.MinClusterSize,
 		SummaryEnergy: o.SummaryEnergy, DocCut: o.DocCut, Seed: o.Seed, Files: map[string]string{}}
-	s, err := openSteps(src, o)
+	s, err := openSteps(src, o, *meta)
 	if err != nil {
 		return nil, err
 	}
@@ -334,6 +333,7 @@ type lists struct {
 	w                                     *writer
 	out                                   map[string]*bufio.Writer
 	kept, blocks, docs, sumTerms, entries uint64
+	buf                                   []byte
 }
 
 // start creates the list files, each offsets file with its leading 0.
@@ -420,52 +420,34 @@ func buildBatch(builders []*builder, batch []list, lo, hi int) error {
 	return nil
 }
 
-// append writes one term's list.
+// append writes one term's list (its offsets made global in place).
 func (l *lists) append(li *list) error {
-	bOffs, bDocs, bQuant := l.out[BlockOffsFile], l.out[BlockDocsFile], l.out[BlockQuantFile]
-	sTerms, sOffs, sBlocks := l.out[SumTermsFile], l.out[SumOffsFile], l.out[SumBlocksFile]
-	for _, e := range li.ends {
-		if err := putU64(bOffs, l.docs+e); err != nil {
-			return err
-		}
+	for i := range li.ends {
+		li.ends[i] += l.docs
 	}
-	for _, d := range li.docs {
-		if err := putU32(bDocs, d); err != nil {
-			return err
-		}
-	}
-	for _, q := range li.quant {
-		if err := putF32(bQuant, q); err != nil {
-			return err
-		}
-	}
-	for _, st := range li.sumTerms {
-		if err := putU32(sTerms, st); err != nil {
-			return err
-		}
-	}
-	for _, e := range li.sumEnds {
-		if err := putU64(sOffs, l.entries+e); err != nil {
-			return err
-		}
-	}
-	for _, b := range li.sumBlock {
-		if err := putU16(sBlocks, b); err != nil {
-			return err
-		}
-	}
-	if _, err := l.out[SumCodesFile].Write(li.sumCode); err != nil {
-		return err
+	for i := range li.sumEnds {
+		li.sumEnds[i] += l.entries
 	}
 	l.kept += uint64(li.kept)
 	l.blocks += uint64(len(li.ends))
 	l.docs += uint64(len(li.docs))
 	l.sumTerms += uint64(len(li.sumTerms))
 	l.entries += uint64(len(li.sumCode))
-	if err := putU64(l.out[ListBlocksFile], l.blocks); err != nil {
-		return err
+	for _, f := range []struct {
+		name string
+		v    any
+	}{{BlockOffsFile, li.ends}, {BlockDocsFile, li.docs}, {BlockQuantFile, li.quant}, {SumTermsFile, li.sumTerms},
+		{SumOffsFile, li.sumEnds}, {SumBlocksFile, li.sumBlock}, {SumCodesFile, li.sumCode},
+		{ListBlocksFile, l.blocks}, {ListSumsFile, l.sumTerms}} {
+		var err error
+		if l.buf, err = binary.Append(l.buf[:0], binary.LittleEndian, f.v); err != nil {
+			return err
+		}
+		if _, err := l.out[f.name].Write(l.buf); err != nil {
+			return err
+		}
 	}
-	return putU64(l.out[ListSumsFile], l.sumTerms)
+	return nil
 }
 
 // builder builds one term's list at a time; one per goroutine.
@@ -475,7 +457,6 @@ type builder struct {
 	o        Options
 
 	docs, vals []uint32
-	order      []int
 	cTerm      []int32 // vocabulary: first centroid entry of a term, -1 for none
 	cEnd       []int32 // vocabulary: end of its centroid entries (0 for none)
 	centEnt    []centEntry
@@ -556,15 +537,16 @@ func (b *builder) keep(t uint32) ([]uint32, error) {
 	if len(b.docs) <= b.o.NumPostings {
 		return slices.Clone(b.docs), nil
 	}
-	b.order = b.order[:0]
-	for i := range b.docs {
-		b.order = append(b.order, i)
+	// value descending, then document: stored values order like the
+	// values they stand for
+	b.keys = b.keys[:0]
+	for i, d := range b.docs {
+		b.keys = append(b.keys, uint64(^b.vals[i])<<32|uint64(d))
 	}
-	val := func(i int) float64 { return b.src.Value(b.vals[i]) }
-	slices.SortFunc(b.order, func(x, y int) int { return cmp.Or(cmp.Compare(val(y), val(x)), cmp.Compare(x, y)) })
+	slices.Sort(b.keys)
 	kept := make([]uint32, b.o.NumPostings)
 	for i := range kept {
-		kept[i] = b.docs[b.order[i]]
+		kept[i] = uint32(b.keys[i])
 	}
 	slices.Sort(kept)
 	return kept, nil

@@ -30,7 +30,7 @@ func builder(src *sparse.Index, seed uint64) stepckpttest.Build {
 // commits only the steps after it; quantised and float values.
 func TestResumeFromEveryCheckpoint(t *testing.T) {
 	defer seismic.SetMinStepKept(6000)()
-	docs, vocab := synthDocs(800, 1)
+	docs, vocab := synthDocs(500, 1)
 	for _, c := range []struct {
 		name  string
 		scale float64
@@ -49,7 +49,7 @@ func TestResumeFromEveryCheckpoint(t *testing.T) {
 // checkpoint of another seed or another sparse index is discarded.
 func TestForeignOrDamagedCheckpoint(t *testing.T) {
 	defer seismic.SetMinStepKept(6000)()
-	docs, vocab := synthDocs(800, 1)
+	docs, vocab := synthDocs(500, 1)
 	src := buildSparse(t, docs, vocab, 100)
 	build := builder(src, 7)
 	tmp := t.TempDir()

@@ -51,27 +51,19 @@ type steps struct {
 
 // buildID is build.json: a checkpoint of any other build is discarded.
 type buildID struct {
-	Kind             string      `json:"kind"`
-	Format           int         `json:"format"`
-	NumPostings      int         `json:"num_postings"`
-	CentroidFraction float64     `json:"centroid_fraction"`
-	MinClusterSize   int         `json:"min_cluster_size"`
-	SummaryEnergy    float64     `json:"summary_energy"`
-	DocCut           int         `json:"doc_cut"`
-	Seed             uint64      `json:"seed"`
-	Steps            []int       `json:"steps"`
-	Sparse           sparse.Meta `json:"sparse"` // its counts and files' sizes and checksums
+	Index  Meta        `json:"index"` // the parameters (counts not yet known)
+	Steps  []int       `json:"steps"`
+	Sparse sparse.Meta `json:"sparse"` // its counts and files' sizes and checksums
 }
 
-// openSteps plans the steps and opens o.CheckpointDir, if set.
-func openSteps(src *sparse.Index, o Options) (*steps, error) {
+// openSteps plans the steps and opens o.CheckpointDir, if set, for the
+// build of the index meta describes.
+func openSteps(src *sparse.Index, o Options, meta Meta) (*steps, error) {
 	s := &steps{dir: o.CheckpointDir, bounds: termSteps(src, o.NumPostings), debug: o.Debug}
 	if s.dir == "" {
 		return s, nil
 	}
-	id := buildID{Kind: Kind, Format: Format, NumPostings: o.NumPostings, CentroidFraction: o.CentroidFraction,
-		MinClusterSize: o.MinClusterSize, SummaryEnergy: o.SummaryEnergy, DocCut: o.DocCut, Seed: o.Seed,
-		Steps: s.bounds, Sparse: src.Meta()}
+	id := buildID{Index: meta, Steps: s.bounds, Sparse: src.Meta()}
 	var err error
 	if s.ck, err = stepckpt.Open(s.dir, id, 0, s.total(), o.Log, nil); err != nil {
 		return nil, fmt.Errorf("%s: %w", pkg, err)
