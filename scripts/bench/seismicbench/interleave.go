@@ -72,6 +72,7 @@ func (a *anchorRun) read(v any) error {
 	for a.out.Scan() {
 		line := a.out.Bytes()
 		if len(line) == 0 || line[0] != '{' {
+			fmt.Fprintf(os.Stderr, "pyseismic-lsr: %s\n", line) // its build's messages
 			continue
 		}
 		if err := json.Unmarshal(line, v); err != nil {
