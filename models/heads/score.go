@@ -23,15 +23,10 @@ func clampMin(s *torch.Scope, x *torch.Tensor, v float64) (*torch.Tensor, error)
 
 // l2Normalize divides x by max(‖x‖₂, eps) along the last dim.
 func l2Normalize(s *torch.Scope, x *torch.Tensor, eps float64) (*torch.Tensor, error) {
-	sq, err := s.Mul(x, x)
+	// torch.norm, not sqrt(Σx²): at a zero vector (a UniCOIL text whose
+	// every term weight is 0) its gradient is 0, as PyTorch's, not NaN.
+	n, err := s.Norm(x, 2, []int64{-1}, true)
 	if err != nil {
-		return nil, err
-	}
-	n, err := s.Sum(sq, []int64{-1}, true)
-	if err != nil {
-		return nil, err
-	}
-	if n, err = s.Sqrt(n); err != nil {
 		return nil, err
 	}
 	if n, err = clampMin(s, n, eps); err != nil {
