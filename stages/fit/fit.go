@@ -54,7 +54,7 @@ func Kind() *stage.Kind {
 	return &stage.Kind{
 		Block: "fit", Method: Method, Version: 1,
 		Uses: []string{libtorch.Name, components.Tokenizer},
-		Doc:  "Fine-tunes a transformer ranker (Lightning IR heads: DPR, Col, SPLADE, sentence-transformers, mono, and Set-Encoder and MVR directories) with Lightning IR's losses, data rules and schedules; resumable from its last checkpoint; the output model feeds index, search and re_rank.",
+		Doc:  "Fine-tunes a transformer ranker (Lightning IR heads: DPR, Col, SPLADE, sentence-transformers, mono, and Set-Encoder, MVR, COIL and UniCOIL directories) with Lightning IR's losses, data rules and schedules; resumable from its last checkpoint; the output model feeds index, search and re_rank.",
 		Params: []stage.Param{
 			// Model.
 			{Name: "model", Type: stage.Input, Required: true, Schemes: []string{hf.ModelScheme}, Accepts: []string{stage.FormatModel}, Doc: `The starting model: a directory or "hf:org/name[@revision]". Its files' content is part of the cache key.`},

@@ -143,10 +143,6 @@ func TestScheduleOnLossWeight(t *testing.T) {
 	}
 }
 
-// TestUntrainableModelsRefusedAtPlan: fit refuses UniCOIL directories
-// (Lightning IR config.json files) at plan time, naming the model
-// attribute; COIL, MVR, Set-Encoder and DPR directories, a plain backbone
-// with a preset, and a path that is not a directory yet plan.
 // TestSetEncoderListsCheckedAtPlan: with a set-encoder of depth 10, fit
 // refuses at plan time the per-query lists that parameters make longer
 // than 10, naming the parameter, and plans those within it.
@@ -191,7 +187,10 @@ func TestSetEncoderListsCheckedAtPlan(t *testing.T) {
 	}
 }
 
-func TestUntrainableModelsRefusedAtPlan(t *testing.T) {
+// TestZooModelsPlan: fit plans every head irflow loads from a Lightning IR
+// config.json (COIL, UniCOIL, MVR, Set-Encoder, DPR), a plain backbone
+// with a preset, and a path that is not a directory yet.
+func TestZooModelsPlan(t *testing.T) {
 	root := t.TempDir()
 	bert := `"backbone_model_type": "bert", "hidden_size": 32, "vocab_size": 100, "num_hidden_layers": 1, "num_attention_heads": 4, "intermediate_size": 37`
 	for name, head := range map[string]string{
@@ -209,28 +208,13 @@ func TestUntrainableModelsRefusedAtPlan(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, c := range []struct {
-		model, head, want string // want "" = plans
-	}{
-		{"coil", "", ""},
-		{"unicoil", "", "a unicoil model cannot be trained"},
-		{"mvr", "", ""},
-		{"set-encoder", "", ""},
-		{"dpr", "", ""},
-		{"plain", "mono", ""},
-		{"not-there", "", ""},
+	for _, c := range []struct{ model, head string }{
+		{"coil", ""}, {"unicoil", ""}, {"mvr", ""}, {"set-encoder", ""}, {"dpr", ""}, {"plain", "mono"}, {"not-there", ""},
 	} {
 		t.Run(c.model, func(t *testing.T) {
 			err := checkCombination(params(map[string]any{"train_tuples": "/t", "model": filepath.Join(root, c.model), "head": c.head}))
-			if c.want == "" {
-				if err != nil {
-					t.Fatalf("unexpected error %v", err)
-				}
-				return
-			}
-			var pe *stage.ParamError
-			if !errors.As(err, &pe) || pe.Param != "model" || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), root) {
-				t.Fatalf("err = %v, want a ParamError on model naming the directory and containing %q", err, c.want)
+			if err != nil {
+				t.Fatalf("unexpected error %v", err)
 			}
 		})
 	}
