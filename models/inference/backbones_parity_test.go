@@ -4,7 +4,6 @@ package inference
 
 import (
 	"context"
-	"math"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -23,7 +22,6 @@ import (
 // Every model is then saved by irflow, reloaded and scored again.
 func TestHeadsOnNewBackbones(t *testing.T) {
 	root := oracle.TinyModels(t)
-	out := t.TempDir()
 	query, docs := headParityTexts(t)
 	type tc struct {
 		name, backbone, arch string
@@ -46,15 +44,11 @@ func TestHeadsOnNewBackbones(t *testing.T) {
 			"embedding_dim": 8, "add_marker_tokens": true, "query_expansion": true, "query_length": 24}},
 		{"mono rank first modernbert with biases", "modernbert-bias", "mono", map[string]any{"linear_bias": true}},
 	}
-	var specs []map[string]any
-	for i, c := range lir {
-		specs = append(specs, map[string]any{
-			"out": filepath.Join(out, c.arch+string(rune('a'+i))), "backbone": filepath.Join(root, c.backbone),
-			"arch": c.arch, "config": c.config, "query": query, "docs": docs, "seed": i,
-		})
+	var models []lirModel
+	for _, c := range lir {
+		models = append(models, lirModel{Backbone: filepath.Join(root, c.backbone), Arch: c.arch, Config: c.config})
 	}
-	var refs map[string]lirResult
-	oracle.RunWithInput(t, &refs, map[string]any{"cases": specs}, "lir_heads.py")
+	refs := lightningIR(t, query, docs, models)
 
 	type run struct {
 		name, dir string
@@ -63,8 +57,7 @@ func TestHeadsOnNewBackbones(t *testing.T) {
 	}
 	var runs []run
 	for i, c := range lir {
-		dir := specs[i]["out"].(string)
-		runs = append(runs, run{c.name, dir, Options{}, refs[dir]})
+		runs = append(runs, run{c.name, models[i].Dir, Options{}, refs[i]})
 	}
 	splade := []struct {
 		name, backbone, sparsification string
@@ -101,15 +94,7 @@ func TestHeadsOnNewBackbones(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var worst, top float64
-			for j, s := range scores {
-				if !near(s, r.ref.Scores[j]) {
-					t.Errorf("doc %d: score %.7g, oracle %.7g", j, s, r.ref.Scores[j])
-				}
-				worst = math.Max(worst, math.Abs(float64(s)-r.ref.Scores[j]))
-				top = math.Max(top, math.Abs(r.ref.Scores[j]))
-			}
-			t.Logf("max |Δscore| %.2g for scores up to %.4g", worst, top)
+			checkScores(t, scores, r.ref.Scores)
 			// Saved by irflow (Lightning IR's layout; RoBERTa's lm_head as
 			// projection.*) and loaded again, the model still scores as the oracle.
 			saved := filepath.Join(t.TempDir(), "saved")
@@ -125,26 +110,12 @@ func TestHeadsOnNewBackbones(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for j, s := range again {
-				if !near(s, r.ref.Scores[j]) {
-					t.Errorf("saved and reloaded: doc %d: score %.7g, oracle %.7g", j, s, r.ref.Scores[j])
-				}
-			}
+			t.Log("saved and reloaded:")
+			checkScores(t, again, r.ref.Scores)
 			if m.Head.IsCrossEncoder() {
 				return
 			}
-			q, err := m.EncodeQueries(ctx, []string{query})
-			if err != nil {
-				t.Fatal(err)
-			}
-			compareVec(t, "query", q.Vectors[0], q.Mask, 0, r.ref.QueryEmb)
-			d, err := m.EncodeDocs(ctx, docs)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for j := range docs {
-				compareVec(t, "doc", d.Vectors[j], d.Mask, j, r.ref.DocEmb[j])
-			}
+			checkEmbeddings(t, m, query, docs, r.ref.QueryEmb, r.ref.DocEmb)
 		})
 	}
 }

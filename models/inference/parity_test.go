@@ -4,8 +4,10 @@ package inference
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	oracle "github.com/irflow/irflow/internal/modeloracle"
@@ -27,10 +29,67 @@ func ulp(v float64) float64 {
 	return float64(math.Nextafter32(a, float32(math.Inf(1))) - a)
 }
 
+// lirResult is what lir_heads.py reports for one model: its scores, the
+// scored vectors (bi-encoders; COIL's [CLS] vectors apart), the input ids
+// (cross-encoders), and the same in the case's reference dtype.
 type lirResult struct {
-	Scores   []float64
-	QueryEmb []float64   `json:"query_emb"`
-	DocEmb   [][]float64 `json:"doc_emb"`
+	Scores    []float64
+	QueryEmb  []float64   `json:"query_emb"`
+	DocEmb    [][]float64 `json:"doc_emb"`
+	QueryCLS  []float64   `json:"query_cls"`
+	DocCLS    [][]float64 `json:"doc_cls"`
+	IDs       [][]int
+	Reference *lirResult
+}
+
+// lirModel is one model for lir_heads.py to build with Lightning IR 0.0.6
+// (a fresh, perturbed head on Backbone, saved to Dir) and score; or, for
+// the castorini-* and saved-* archs, a directory it scores as it is.
+type lirModel struct {
+	Backbone  string         `json:"backbone"`
+	Arch      string         `json:"arch"`
+	Config    map[string]any `json:"config,omitempty"`
+	DType     string         `json:"dtype,omitempty"`     // run dtype; "" = float32
+	Reference string         `json:"reference,omitempty"` // also scored in this dtype (lirResult.Reference)
+	Scale     float64        `json:"scale,omitempty"`     // head perturbation; 0 = the script's 0.5
+
+	Dir   string   `json:"out"`
+	Seed  int      `json:"seed"`
+	Query string   `json:"query"`
+	Docs  []string `json:"docs"`
+}
+
+// lightningIR has lir_heads.py build and score every model in one run (the
+// i-th seeded with i, saved to its own Dir under a temporary directory)
+// and returns their results in order.
+func lightningIR(t *testing.T, query string, docs []string, models []lirModel) []lirResult {
+	t.Helper()
+	out := t.TempDir()
+	for i := range models {
+		m := &models[i]
+		m.Dir = filepath.Join(out, fmt.Sprintf("%02d-%s", i, m.Arch))
+		m.Seed, m.Query, m.Docs = i, query, docs
+	}
+	var refs map[string]lirResult
+	oracle.RunWithInput(t, &refs, map[string]any{"cases": models}, "lir_heads.py")
+	res := make([]lirResult, len(models))
+	for i, m := range models {
+		r, ok := refs[m.Dir]
+		if !ok {
+			t.Fatalf("lir_heads.py reported nothing for %s", m.Dir)
+		}
+		res[i] = r
+	}
+	return res
+}
+
+// tiny returns the directory of a tiny random backbone: t5 and t5-gated
+// from oracle.TinyT5, the others from oracle.TinyModels.
+func tiny(t *testing.T, name string) string {
+	if strings.HasPrefix(name, "t5") {
+		return filepath.Join(oracle.TinyT5(t), name)
+	}
+	return filepath.Join(oracle.TinyModels(t), name)
 }
 
 // headParityTexts is the query and documents the head parity tests score:
@@ -48,8 +107,6 @@ func headParityTexts(t *testing.T) (string, []string) {
 // fields, weight names, tokenizer with marker tokens) and compares
 // embeddings and scores of a real query against real documents.
 func TestHeadsMatchLightningIR(t *testing.T) {
-	root := oracle.TinyModels(t)
-	out := t.TempDir()
 	query, docs := headParityTexts(t)
 	type tc struct {
 		name, backbone, arch string
@@ -77,21 +134,16 @@ func TestHeadsMatchLightningIR(t *testing.T) {
 		{"mono mono bert_pool bias", "bert", "mono", map[string]any{"scoring_strategy": "mono", "pooling_strategy": "bert_pool", "linear_bias": true}},
 		{"mono rank mean electra", "electra", "mono", map[string]any{"pooling_strategy": "mean", "query_length": 8, "doc_length": 40}},
 	}
-	var specs []map[string]any
-	for i, c := range cases {
-		specs = append(specs, map[string]any{
-			"out": filepath.Join(out, c.arch+string(rune('a'+i))), "backbone": filepath.Join(root, c.backbone),
-			"arch": c.arch, "config": c.config, "query": query, "docs": docs, "seed": i,
-		})
+	var models []lirModel
+	for _, c := range cases {
+		models = append(models, lirModel{Backbone: tiny(t, c.backbone), Arch: c.arch, Config: c.config})
 	}
-	var refs map[string]lirResult
-	oracle.RunWithInput(t, &refs, map[string]any{"cases": specs}, "lir_heads.py")
+	refs := lightningIR(t, query, docs, models)
 	ctx := context.Background()
 	for i, c := range cases {
-		dir := specs[i]["out"].(string)
 		t.Run(c.name, func(t *testing.T) {
-			ref := refs[dir]
-			m, err := Load(ctx, dir, Options{Threads: 2, BatchSize: 3})
+			ref := refs[i]
+			m, err := Load(ctx, models[i].Dir, Options{Threads: 2, BatchSize: 3})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -125,6 +177,48 @@ func checkScores(t *testing.T, scores []float32, want []float64) {
 		top = math.Max(top, math.Abs(want[j]))
 	}
 	t.Logf("max |Δscore| %.2g for scores up to %.4g (%.2g fp32 ulps there)", worst, top, worst/ulp(top))
+}
+
+// checkLIRScores checks scores against Lightning IR's with near or, where
+// the model has a float64 reference (Lightning IR on the same weights in
+// float64), against that exact value: each score may be off it by twice
+// Lightning IR's own fp32 error (its largest over the documents) plus
+// near's bound. This is for models where fp32 accumulation alone, on both
+// sides, goes past 1e-5 or 4 ulps; TestT5BFloat16 ties bf16 to PyTorch's
+// bf16 the same way.
+func checkLIRScores(t *testing.T, scores []float32, ref lirResult) {
+	t.Helper()
+	if ref.Reference == nil {
+		checkScores(t, scores, ref.Scores)
+		return
+	}
+	exact := ref.Reference.Scores
+	var ours, theirs float64
+	for j, e := range exact {
+		theirs = math.Max(theirs, math.Abs(ref.Scores[j]-e))
+	}
+	for j, s := range scores {
+		d := math.Abs(float64(s) - exact[j])
+		ours = math.Max(ours, d)
+		if bound := 2*theirs + math.Max(1e-5, 4*ulp(exact[j])); d > bound {
+			t.Errorf("doc %d: score %.7g is %.2g from Lightning IR's float64 %.9g, more than %.2g (twice Lightning IR fp32's largest error %.2g, plus 1e-5 or 4 ulps)",
+				j, s, d, exact[j], bound, theirs)
+		}
+	}
+	t.Logf("max |Δscore| from Lightning IR in float64: irflow %.2g, Lightning IR fp32 %.2g", ours, theirs)
+}
+
+// reordered is r's scores in the order idx names (Embeddings.Subset's).
+func (r lirResult) reordered(idx []int) lirResult {
+	out := lirResult{Scores: make([]float64, len(idx))}
+	for j, i := range idx {
+		out.Scores[j] = r.Scores[i]
+	}
+	if r.Reference != nil {
+		ref := r.Reference.reordered(idx)
+		out.Reference = &ref
+	}
+	return out
 }
 
 // checkEmbeddings encodes the query and the documents with m and compares

@@ -4,13 +4,14 @@ package inference
 
 import (
 	"context"
+	"fmt"
+	"maps"
 	"math"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
-	oracle "github.com/irflow/irflow/internal/modeloracle"
 	"github.com/irflow/irflow/models/internal/testtexts"
 )
 
@@ -19,60 +20,59 @@ import (
 // on T5Model, ScaleLinear), castorini-style plain T5ForConditionalGeneration
 // directories with the head named (the scorer = rows of the shared
 // embeddings, by Lightning IR's own _map_mono_t5_weights and
-// _map_rank_t5_weights), and XTR (Col on T5EncoderModel, linear_no_bias,
-// l2). Cross-encoder inputs must equal Lightning IR's token for token
-// (its "Query: … Document: … Relevant:" templates, the pair cut to 512);
-// scores and embeddings within the tolerances of TestHeadsMatchLightningIR.
-// The castorini and XTR models are then saved by irflow and scored by
-// Lightning IR from those directories, which must give the same scores.
+// _map_rank_t5_weights), XTR (Col on T5EncoderModel, linear_no_bias, l2)
+// and DPR on T5EncoderModel. Cross-encoder inputs must equal Lightning
+// IR's token for token (its "Query: … Document: … Relevant:" templates,
+// the pair cut to 512); scores and embeddings within the tolerances of
+// TestHeadsMatchLightningIR. The castorini, XTR and DPR models are then
+// saved by irflow and scored by Lightning IR from those directories, which
+// must give the same scores. (COIL and UniCOIL on T5 are in
+// TestCoilMvrMatchLightningIR; Lightning IR 0.0.6 cannot build SPLADE,
+// MVR or the Set-Encoder on T5: docs/models.md.)
 func TestT5HeadsMatchLightningIR(t *testing.T) {
-	root := oracle.TinyT5(t)
-	out := t.TempDir()
 	query := testtexts.Lines(t, 1, "scifact", "queries.tsv")[0]
 	docs := append(testtexts.Lines(t, 4, "scifact", "docs.tsv"), testtexts.Lines(t, 3, "msmarco-passage", "rerank", "passages.tsv")...)
 	long := strings.Repeat(docs[0]+" ", 6) // past 512 tokens: the pair is cut longest first
 	docs = append(docs, "Short, punctuated: doc!", long)
+	xtr := func(kv map[string]any) map[string]any {
+		maps.Copy(kv, map[string]any{"projection": "linear_no_bias", "normalization_strategy": "l2"})
+		return kv
+	}
 	cases := []struct {
 		name, backbone, arch string
 		config               map[string]any
 		opts                 Options // for castorini-style directories, loaded in place
 	}{
-		{"monoT5 saved by Lightning IR (gated-gelu)", "t5-gated", "mono", map[string]any{}, Options{}},
+		{"monoT5 saved by Lightning IR (gated-gelu)", "t5-gated", "mono", map[string]any{"scoring_strategy": "mono"}, Options{}},
 		{"monoT5 saved by Lightning IR, query_length and doc_length None", "t5", "mono",
-			map[string]any{"query_length": nil, "doc_length": nil}, Options{}},
-		{"RankT5 saved by Lightning IR (relu, query 8, doc 40)", "t5", "rank", map[string]any{"query_length": 8, "doc_length": 40}, Options{}},
+			map[string]any{"scoring_strategy": "mono", "query_length": nil, "doc_length": nil}, Options{}},
+		{"RankT5 saved by Lightning IR (relu, query 8, doc 40)", "t5", "mono", map[string]any{"scoring_strategy": "rank",
+			"query_length": 8, "doc_length": 40}, Options{}},
 		{"castorini monoT5 (T5ForConditionalGeneration, head mono)", "t5", "castorini-mono", nil, Options{Head: "mono"}},
 		{"castorini RankT5 (head mono, scoring_strategy rank)", "t5-gated", "castorini-rank", nil,
 			Options{Head: "mono", HeadOverrides: map[string]string{"scoring_strategy": "rank"}}},
-		{"XTR (col on the T5 encoder)", "t5", "xtr", map[string]any{"embedding_dim": 16}, Options{}},
-		{"XTR gated, doc 48, mean over query tokens", "t5-gated", "xtr", map[string]any{"embedding_dim": 8, "doc_length": 48,
-			"query_aggregation_function": "mean"}, Options{}},
+		{"XTR (col on the T5 encoder)", "t5", "col", xtr(map[string]any{"embedding_dim": 16}), Options{}},
+		{"XTR gated, doc 48, mean over query tokens", "t5-gated", "col", xtr(map[string]any{"embedding_dim": 8, "doc_length": 48,
+			"query_aggregation_function": "mean"}), Options{}},
+		{"DPR on the T5 encoder", "t5", "dpr", map[string]any{}, Options{}},
+		{"DPR gated, mean pooling, cosine, 16 dims", "t5-gated", "dpr", map[string]any{"pooling_strategy": "mean",
+			"similarity_function": "cosine", "embedding_dim": 16, "doc_length": 96}, Options{}},
 	}
-	var specs []map[string]any
-	for i, c := range cases {
-		spec := map[string]any{
-			"out": filepath.Join(out, c.arch+string(rune('a'+i))), "backbone": filepath.Join(root, c.backbone),
-			"arch": c.arch, "query": query, "docs": docs, "seed": i,
-		}
-		if c.config != nil {
-			spec["config"] = c.config
-		}
-		specs = append(specs, spec)
+	var models []lirModel
+	for _, c := range cases {
+		models = append(models, lirModel{Backbone: tiny(t, c.backbone), Arch: c.arch, Config: c.config})
 	}
-	var refs map[string]struct {
-		lirResult
-		IDs [][]int
-	}
-	oracle.RunWithInput(t, &refs, map[string]any{"cases": specs}, "lir_t5.py")
+	refs := lightningIR(t, query, docs, models)
 	ctx := context.Background()
-	var saved []map[string]any // irflow's saves, for Lightning IR to score
+	savedRoot := t.TempDir()
+	var saved []lirModel // irflow's saves, for Lightning IR to score
 	var savedRef []lirResult
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			ref := refs[specs[i]["out"].(string)]
-			dir, opts := specs[i]["out"].(string), c.opts
+			ref := refs[i]
+			dir, opts := models[i].Dir, c.opts
 			if c.opts.Head != "" {
-				dir = specs[i]["backbone"].(string)
+				dir = models[i].Backbone
 			}
 			opts.Threads, opts.BatchSize = 2, 3
 			m, err := Load(ctx, dir, opts)
@@ -89,36 +89,34 @@ func TestT5HeadsMatchLightningIR(t *testing.T) {
 					t.Fatalf("doc %d: irflow input ids %v,\nLightning IR %v", j, e.IDs, want)
 				}
 			}
+			if m.Head.IsCrossEncoder() && len(ref.IDs) != len(docs) {
+				t.Fatalf("Lightning IR reported the input ids of %d pairs, want %d", len(ref.IDs), len(docs))
+			}
 			scores, err := m.Score(ctx, query, docs)
 			if err != nil {
 				t.Fatal(err)
 			}
 			checkScores(t, scores, ref.Scores)
-			if c.opts.Head != "" || c.arch == "xtr" {
-				dir := filepath.Join(out, "irflow", c.arch+string(rune('a'+i)))
+			if c.opts.Head != "" || !m.Head.IsCrossEncoder() {
+				dir := filepath.Join(savedRoot, fmt.Sprint(i))
 				if err := m.Save(dir); err != nil {
 					t.Fatal(err)
 				}
-				arch := "saved-mono"
-				if c.arch == "xtr" {
-					arch = "saved-col"
-				}
-				saved = append(saved, map[string]any{"out": dir, "backbone": dir, "arch": arch, "query": query, "docs": docs})
-				savedRef = append(savedRef, ref.lirResult)
+				saved = append(saved, lirModel{Backbone: dir, Arch: "saved-" + m.Head.Architecture})
+				savedRef = append(savedRef, ref)
 			}
-			if c.arch != "xtr" {
+			if m.Head.IsCrossEncoder() {
 				return
 			}
 			checkEmbeddings(t, m, query, docs, ref.QueryEmb, ref.DocEmb)
 		})
 	}
-	var again map[string]lirResult
-	oracle.RunWithInput(t, &again, map[string]any{"cases": saved}, "lir_t5.py")
+	again := lightningIR(t, query, docs, saved)
 	for i, sv := range saved {
-		got, want := again[sv["out"].(string)].Scores, savedRef[i].Scores
+		got, want := again[i].Scores, savedRef[i].Scores
 		for j := range want {
 			if !near(float32(got[j]), want[j]) {
-				t.Errorf("%s saved by irflow, scored by Lightning IR: doc %d: %.7g, before saving %.7g", filepath.Base(sv["out"].(string)), j, got[j], want[j])
+				t.Errorf("%s saved by irflow, scored by Lightning IR: doc %d: %.7g, before saving %.7g", sv.Backbone, j, got[j], want[j])
 			}
 		}
 	}
@@ -130,23 +128,18 @@ func TestT5HeadsMatchLightningIR(t *testing.T) {
 // irflow's bf16 must be off fp32 by no more than twice PyTorch's bf16 is
 // (and off at all, or it did not run in bf16).
 func TestT5BFloat16(t *testing.T) {
-	root := oracle.TinyT5(t)
-	out := t.TempDir()
 	query := testtexts.Lines(t, 1, "scifact", "queries.tsv")[0]
 	docs := testtexts.Lines(t, 6, "scifact", "docs.tsv")
-	var specs []map[string]any
-	for _, arch := range []string{"castorini-mono", "xtr"} {
-		for _, dt := range []string{"float32", "bfloat16"} {
-			specs = append(specs, map[string]any{"out": filepath.Join(out, arch+"-"+dt), "backbone": filepath.Join(root, "t5-gated"),
-				"arch": arch, "config": map[string]any{"embedding_dim": 16}, "query": query, "docs": docs, "seed": 1, "dtype": dt})
-		}
+	gated := tiny(t, "t5-gated")
+	models := []lirModel{
+		{Backbone: gated, Arch: "castorini-mono", Reference: "bfloat16"},
+		{Backbone: gated, Arch: "col", Reference: "bfloat16", Config: map[string]any{"embedding_dim": 16,
+			"projection": "linear_no_bias", "normalization_strategy": "l2"}},
 	}
-	specs[0]["config"], specs[1]["config"] = map[string]any{}, map[string]any{}
-	var refs map[string]lirResult
-	oracle.RunWithInput(t, &refs, map[string]any{"cases": specs}, "lir_t5.py")
+	refs := lightningIR(t, query, docs, models)
 	ctx := context.Background()
-	for k, dir := range []string{filepath.Join(root, "t5-gated"), specs[3]["out"].(string)} {
-		fp32, bf16 := refs[specs[2*k]["out"].(string)].Scores, refs[specs[2*k+1]["out"].(string)].Scores
+	for k, dir := range []string{gated, models[1].Dir} {
+		fp32, bf16 := refs[k].Scores, refs[k].Reference.Scores
 		o := Options{Threads: 2, DType: "bfloat16"}
 		if k == 0 {
 			o.Head = "mono"
@@ -168,7 +161,7 @@ func TestT5BFloat16(t *testing.T) {
 			ours = math.Max(ours, math.Abs(float64(s)-fp32[j]))
 			theirs = math.Max(theirs, math.Abs(bf16[j]-fp32[j]))
 		}
-		t.Logf("%s: max |Δscore| vs fp32 Lightning IR: irflow bf16 %.2e, PyTorch bf16 %.2e", specs[2*k]["arch"], ours, theirs)
+		t.Logf("%s: max |Δscore| vs fp32 Lightning IR: irflow bf16 %.2e, PyTorch bf16 %.2e", models[k].Arch, ours, theirs)
 		if theirs == 0 || ours == 0 {
 			t.Errorf("a bf16 run equals fp32 (irflow %.2e, PyTorch %.2e): it did not run in bf16", ours, theirs)
 		}
