@@ -100,8 +100,9 @@ type Options struct {
 	Threads int
 	// MemoryBudget bounds, in bytes, the forward index held in memory
 	// while it is built (it is written in document ranges that fit; 0 =
-	// 256 MiB); the rest of the build holds a few vocabulary-sized arrays
-	// and one batch of terms per thread.
+	// 256 MiB) and, by an estimate of 256 bytes a kept posting, the
+	// blocks and summaries of a batch of terms waiting to be written; the
+	// rest of the build holds a few vocabulary-sized arrays per thread.
 	MemoryBudget int64
 	// CheckpointDir, if set, keeps the build's finished steps (the
 	// forward index, then each batch of terms) so that a killed build
