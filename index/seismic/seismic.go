@@ -19,7 +19,9 @@
 // The build is deterministic: the same sparse index, options and seed give
 // byte-identical files whatever the number of threads (terms are built in
 // parallel, written in term order; each term's centroids come from its
-// own seeded stream).
+// own seeded stream). With Options.CheckpointDir it is resumable: a killed
+// build goes on after its last committed step (steps.go) and writes the
+// same bytes.
 //
 // Files of an index directory (little-endian):
 //
