@@ -6,7 +6,7 @@
 // time per query and recall@k against exact MaxSim (search/multivector).
 //
 //	go run ./scripts/bench/plaidbench -docs 5000 -queries 200 [-dim 128] [-topics 2000] [-nbits 2] [-threads 1]
-//	    [-points 1:64,2:256,4:1024] [-threshold 0.5] [-k 10] [-centroids N]
+//	    [-points 1:64,2:256,4:1024] [-threshold 0.5[,t2…]] [-k 10] [-centroids N]
 //
 // The collection is synthetic (index/plaid/plaidtest: documents of 4–24
 // unit token vectors around three of -topics centres, 8-vector queries
@@ -60,13 +60,21 @@ func run() error {
 	nbits := flag.Int("nbits", 2, "bits per residual dimension")
 	threads := flag.Int("threads", 1, "threads of both engines")
 	pts := flag.String("points", "1:64,2:256,4:1024", "operating points n_cells:candidate_k")
-	thr := flag.Float64("threshold", 0.5, "irflow's centroid_score_threshold")
+	thrs := flag.String("threshold", "0.5", "irflow's centroid_score_threshold: a comma-separated list, one series each")
 	k := flag.Int("k", 10, "hits per query")
 	skipAnchor := flag.Bool("irflow-only", false, "do not run fast-plaid")
 	nc := flag.Int("centroids", 0, "centroids of both engines (0: fast-plaid's ColBERT rule, which irflow then follows)")
 	flag.Parse()
 	fmt.Printf("# plaidbench %s; commit %s; %s UTC; load %s\n", strings.Join(os.Args[1:], " "), gitHead(),
 		time.Now().UTC().Format("2006-01-02 15:04"), benchproc.LoadAverage())
+	var thresholds []float64
+	for _, f := range strings.Split(*thrs, ",") {
+		v, err := strconv.ParseFloat(f, 64)
+		if err != nil {
+			return fmt.Errorf("-threshold: %q is not a number", f)
+		}
+		thresholds = append(thresholds, v)
+	}
 	var points []point
 	for _, p := range strings.Split(*pts, ",") {
 		a, b, ok := strings.Cut(p, ":")
@@ -162,31 +170,36 @@ func run() error {
 		fmt.Printf("; fast-plaid %d centroids, %.2f s wall, %.2f s CPU", anchor.Centroids, anchor.BuildWall, anchor.BuildCPU)
 	}
 	fmt.Println()
-	mine := qpsplot.Series{Name: fmt.Sprintf("irflow plaid (threshold %g)", *thr)}
+	mine := make([]qpsplot.Series, len(thresholds))
+	for ti, thr := range thresholds {
+		mine[ti].Name = fmt.Sprintf("irflow plaid (threshold %g)", thr)
+	}
 	theirs := qpsplot.Series{Name: "fast-plaid", Dashed: true}
 	fmt.Println("| engine | n_cells / n_ivf_probe | candidate_k / n_full_scores | recall@k | CPU ms/query | wall ms/query |")
 	fmt.Println("| --- | ---: | ---: | ---: | ---: | ---: |")
 	for pi, p := range points {
-		o := plaid.Options{K: *k, NCells: min(p.cells, ix.Meta().NumCentroids), CentroidScoreThreshold: *thr, CandidateK: max(p.cands, *k), Threads: *threads}
-		var hits [][]plaid.Hit
-		var cpu, wall float64
-		for pass := 0; pass < 2; pass++ { // the first warms caches
-			c0, t0 := benchproc.CPUSeconds(), time.Now()
-			if hits, err = plaid.SearchAll(ctx, ix, qs, o); err != nil {
-				return err
-			}
-			wall, cpu = time.Since(t0).Seconds(), benchproc.CPUSeconds()-c0
-		}
-		got := make([][]int, len(hits))
-		for i, hs := range hits {
-			for _, h := range hs {
-				got[i] = append(got[i], h.Doc)
-			}
-		}
-		r := recall(got, truth)
 		label := fmt.Sprintf("%d:%d", p.cells, p.cands)
-		fmt.Printf("| irflow (threshold %g) | %d | %d | %.3f | %.3f | %.3f |\n", *thr, p.cells, p.cands, r, 1e3*cpu/float64(*nq), 1e3*wall/float64(*nq))
-		mine.Points = append(mine.Points, qpsplot.Point{Recall: r, QPS: float64(*nq) / cpu, Label: label})
+		for ti, thr := range thresholds {
+			o := plaid.Options{K: *k, NCells: min(p.cells, ix.Meta().NumCentroids), CentroidScoreThreshold: thr, CandidateK: max(p.cands, *k), Threads: *threads}
+			var hits [][]plaid.Hit
+			var cpu, wall float64
+			for pass := 0; pass < 2; pass++ { // the first warms caches
+				c0, t0 := benchproc.CPUSeconds(), time.Now()
+				if hits, err = plaid.SearchAll(ctx, ix, qs, o); err != nil {
+					return err
+				}
+				wall, cpu = time.Since(t0).Seconds(), benchproc.CPUSeconds()-c0
+			}
+			got := make([][]int, len(hits))
+			for i, hs := range hits {
+				for _, h := range hs {
+					got[i] = append(got[i], h.Doc)
+				}
+			}
+			r := recall(got, truth)
+			fmt.Printf("| irflow (threshold %g) | %d | %d | %.3f | %.3f | %.3f |\n", thr, p.cells, p.cands, r, 1e3*cpu/float64(*nq), 1e3*wall/float64(*nq))
+			mine[ti].Points = append(mine[ti].Points, qpsplot.Point{Recall: r, QPS: float64(*nq) / cpu, Label: label})
+		}
 		if anchor != nil {
 			a := anchor.Points[pi]
 			r := recall(a.Hits, truth)
@@ -194,7 +207,7 @@ func run() error {
 			theirs.Points = append(theirs.Points, qpsplot.Point{Recall: r, QPS: float64(*nq) / a.CPU, Label: label})
 		}
 	}
-	series := []qpsplot.Series{mine}
+	series := mine
 	if anchor != nil {
 		series = append(series, theirs)
 	}
