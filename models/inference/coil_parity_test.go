@@ -14,21 +14,23 @@ import (
 )
 
 // TestCoilMvrMatchLightningIR builds COIL, UniCOIL and MVR models on the
-// tiny random BERT, RoBERTa, ModernBERT and T5 (its encoder, as Lightning
-// IR runs bi-encoders on T5) with Lightning IR v0.0.6 itself
-// (lir_heads.py: fresh, randomised head weights, MVR's viewer tokens added
-// to the tokenizer and embeddings), loads the saved directories with
-// irflow and compares embeddings and scores of a real SciFact query
-// against real documents of very different lengths (padded batches of 3
-// in irflow, one padded batch in Lightning IR). The documents include one
-// sharing word pieces with the query and one sharing none but [SEP] (T5:
-// </s>) in every vocabulary, so COIL's exact-match term is both on and off. Every model is then saved
-// by irflow, reloaded and scored again, and documents are scored again in
-// reverse order through Embeddings.Subset, as re_rank does.
+// tiny random BERT, and each head on some of ELECTRA, DistilBERT, RoBERTa,
+// XLM-RoBERTa, ModernBERT and T5 (its encoder, as Lightning IR runs
+// bi-encoders on T5), with Lightning IR v0.0.6 itself (lir_heads.py:
+// fresh, randomised head weights, MVR's viewer tokens added to the
+// tokenizer and embeddings), loads the saved directories with irflow and
+// compares embeddings and scores of a real SciFact query against real
+// documents of very different lengths (padded batches of 3 in irflow, one
+// padded batch in Lightning IR). The documents include one sharing word
+// pieces with the query and one sharing none but [SEP] (T5: </s>) in
+// every vocabulary, so COIL's exact-match term is both on and off. Every
+// model is then saved by irflow, reloaded and scored again, and documents
+// are scored again in reverse order through Embeddings.Subset, as re_rank
+// does.
 //
-// Two MVR models and COIL on T5 are compared with Lightning IR run in
+// Three MVR models and COIL on T5 are compared with Lightning IR run in
 // float64 on the same weights (checkLIRScores): their unnormalised scores
-// carry fp32 accumulation error past 1e-5 / 4 ulps on both sides.
+// carry fp32 accumulation error to or past 1e-5 / 4 ulps on both sides.
 func TestCoilMvrMatchLightningIR(t *testing.T) {
 	query := testtexts.Lines(t, 2, "scifact", "queries.tsv")[1]
 	docs := append(testtexts.Lines(t, 4, "scifact", "docs.tsv"),
@@ -67,6 +69,11 @@ func TestCoilMvrMatchLightningIR(t *testing.T) {
 		// 1.2e-5 off Lightning IR's fp32 at a score of 2.6 (12 ulps),
 		// Lightning IR's fp32 itself 1.5e-5 off its float64.
 		{"mvr 4 views on modernbert", "mvr", map[string]any{"num_viewer_tokens": 4, "doc_length": 64}, "modernbert", "float64"},
+		{"coil on modernbert", "coil", map[string]any{"doc_length": 64}, "modernbert", ""},
+		{"unicoil on xlm-roberta", "unicoil", map[string]any{"doc_length": 64}, "xlm-roberta", ""},
+		// 6.1e-5 off Lightning IR's fp32 at 152: 4 ulps, at the edge.
+		{"mvr 4 views on electra", "mvr", map[string]any{"num_viewer_tokens": 4, "doc_length": 64}, "electra", "float64"},
+		{"coil on distilbert", "coil", map[string]any{"doc_length": 64}, "distilbert", ""},
 		// 4.9e-4 off Lightning IR's fp32 at 516 (8 ulps).
 		{"coil on t5 (encoder)", "coil", map[string]any{"doc_length": 64}, "t5", "float64"},
 		{"coil on t5-gated, cosine, max/sum", "coil", map[string]any{"similarity_function": "cosine", "token_embedding_dim": 8,
