@@ -45,6 +45,9 @@ func ForBackbone(o Options, c *hf.Config) error {
 	if o.IsCrossEncoder() {
 		return fmt.Errorf("%s: head %s is not supported on a T5 backbone (irflow runs mono and bi-encoders on T5)", c.Path, o.Architecture)
 	}
+	if o.Architecture == MVR {
+		return fmt.Errorf("%s: head mvr is not supported on a T5 backbone (Lightning IR 0.0.6 puts the [VIE] tokens after [CLS], which T5's tokenizer lacks)", c.Path)
+	}
 	if o.AddMarkerTokens {
 		return fmt.Errorf("%s: add_marker_tokens is not supported on a T5 backbone (Lightning IR 0.0.6 places [QUE]/[DOC] only in BERT's and ModernBERT's templates)", c.Path)
 	}

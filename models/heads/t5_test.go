@@ -45,6 +45,7 @@ func TestT5Heads(t *testing.T) {
 		{"mono on the encoder alone", `,"is_encoder_decoder":false`, func() Options { return mono }, "is_encoder_decoder is false"},
 		{"col with marker tokens", "", func() Options { o, _ := Preset(Col, 2); o.AddMarkerTokens = true; return o }, "add_marker_tokens is not supported on a T5 backbone"},
 		{"col with expansion", "", func() Options { o, _ := Preset(Col, 2); o.QueryExpansion = true; return o }, "[MASK], which T5's tokenizer lacks"},
+		{"mvr", "", func() Options { return Options{Architecture: MVR} }, "head mvr is not supported on a T5 backbone"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
