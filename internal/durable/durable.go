@@ -5,7 +5,10 @@
 // it is done.
 package durable
 
-import "os"
+import (
+	"io"
+	"os"
+)
 
 // WriteFile creates path (it must not exist), writes data and syncs it.
 func WriteFile(path string, data []byte) error {
@@ -33,4 +36,26 @@ func SyncDir(dir string) error {
 	}
 	defer d.Close()
 	return d.Sync()
+}
+
+// CopyFile copies src to dst (created or truncated) and syncs it.
+func CopyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	if err := out.Sync(); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }

@@ -5,13 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/irflow/irflow/backends/torch"
+	"github.com/irflow/irflow/internal/durable"
 	"github.com/irflow/irflow/ir/collection"
 	"github.com/irflow/irflow/ir/metrics"
 	"github.com/irflow/irflow/ir/trec"
@@ -331,7 +331,7 @@ func writeOutputs(job *stage.Job, base string, res *trainer.Result) error {
 	if err != nil {
 		return err
 	}
-	if err := copyFile(res.Log, filepath.Join(job.OutDir, "log.jsonl")); err != nil {
+	if err := durable.CopyFile(res.Log, filepath.Join(job.OutDir, "log.jsonl")); err != nil {
 		return err
 	}
 	var lossPts, valPts []curve.Point
@@ -453,28 +453,11 @@ func copyDir(src, dst string) error {
 		if !e.Type().IsRegular() {
 			continue
 		}
-		if err := copyFile(filepath.Join(src, e.Name()), filepath.Join(dst, e.Name())); err != nil {
+		if err := durable.CopyFile(filepath.Join(src, e.Name()), filepath.Join(dst, e.Name())); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-func copyFile(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.Create(dst)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }
 
 // checkTrainableModel refuses at plan time a model whose head fit cannot
