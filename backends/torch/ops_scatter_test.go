@@ -4,12 +4,9 @@ package torch
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
-
-	"github.com/irflow/irflow/internal/testenv"
 )
 
 // scatterCase is worked by hand under the loss Σ y·r, r = 1, 2, 3, … over y
@@ -161,24 +158,9 @@ func TestScatter(t *testing.T) {
 		for i, c := range scatterCases {
 			cases[i] = opCase{Name: c.name, In: c.inputs(), Py: fmt.Sprintf("torch.scatter(a, %d, b, c)", c.dim), run: c.run}
 		}
-		in, err := json.Marshal(cases)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var want []opResult
-		if err := json.Unmarshal(testenv.RunTorchPython(t, opsOracle, string(in)), &want); err != nil {
-			t.Fatal(err)
-		}
+		want := pyTorchResults(t, cases)
 		for i, c := range cases {
-			var got opResult
-			err := rt.Do(context.Background(), func(s *Scope) error {
-				var err error
-				got, err = runOpCase(s, c)
-				return err
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
+			got := runOpCaseIn(t, rt, c)
 			closeAll(t, c.Name+": y", got.Y, want[i].Y)
 			closeAll(t, c.Name+": ∂/∂x", got.Grads[0], want[i].Grads[0])
 			closeAll(t, c.Name+": ∂/∂src", got.Grads[2], want[i].Grads[2])

@@ -299,10 +299,9 @@ func runOpCase(s *Scope, c opCase) (opResult, error) {
 	return res, nil
 }
 
-// TestOpsMatchPyTorch runs every op a BERT encoder, ranking heads and
-// losses need, forward and backward, against PyTorch 2.11.0.
-func TestOpsMatchPyTorch(t *testing.T) {
-	cases := opCases()
+// pyTorchResults runs cases through PyTorch 2.11.0 (opsOracle).
+func pyTorchResults(t *testing.T, cases []opCase) []opResult {
+	t.Helper()
 	in, err := json.Marshal(cases)
 	if err != nil {
 		t.Fatal(err)
@@ -311,18 +310,33 @@ func TestOpsMatchPyTorch(t *testing.T) {
 	if err := json.Unmarshal(testenv.RunTorchPython(t, opsOracle, string(in)), &want); err != nil {
 		t.Fatal(err)
 	}
+	return want
+}
+
+// runOpCaseIn runs one case on rt, forward and backward.
+func runOpCaseIn(t *testing.T, rt *Runtime, c opCase) opResult {
+	t.Helper()
+	var got opResult
+	err := rt.Do(context.Background(), func(s *Scope) error {
+		var err error
+		got, err = runOpCase(s, c)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+// TestOpsMatchPyTorch runs every op a BERT encoder, ranking heads and
+// losses need, forward and backward, against PyTorch 2.11.0.
+func TestOpsMatchPyTorch(t *testing.T) {
+	cases := opCases()
+	want := pyTorchResults(t, cases)
 	rt := openRuntime(t, Options{})
 	for i, c := range cases {
 		t.Run(c.Name, func(t *testing.T) {
-			var got opResult
-			err := rt.Do(context.Background(), func(s *Scope) error {
-				var err error
-				got, err = runOpCase(s, c)
-				return err
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
+			got := runOpCaseIn(t, rt, c)
 			w := want[i]
 			if len(got.Shape) != len(w.Shape) {
 				t.Fatalf("shape %v, want %v", got.Shape, w.Shape)
