@@ -52,20 +52,7 @@ func TestFitKillAndResume(t *testing.T) {
 	// 16 training claims with their first relevant abstract and two
 	// abstracts of other claims as negatives.
 	var queries, tuples []string
-	qtext := map[string]string{}
-	testenv.EachLine(t, testenv.Collection(t, "scifact", "queries.train.tsv"), func(n int, line string) {
-		id, text, _ := strings.Cut(line, "\t")
-		qtext[id] = text
-	})
-	pos := map[string]string{}
-	var order []string
-	testenv.EachLine(t, testenv.Collection(t, "scifact", "qrels.train.txt"), func(n int, line string) {
-		f := strings.Fields(line)
-		if _, ok := pos[f[0]]; !ok && len(order) < 16 {
-			pos[f[0]] = f[2]
-			order = append(order, f[0])
-		}
-	})
+	order, qtext, pos := testenv.TrainClaims(t, "scifact", 16)
 	need := map[string]bool{}
 	for i, q := range order {
 		a, b := pos[order[(i+1)%len(order)]], pos[order[(i+5)%len(order)]]

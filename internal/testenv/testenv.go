@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -131,4 +132,23 @@ func EachLine(t testing.TB, path string, fn func(n int, line string)) {
 	if err := sc.Err(); err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
+}
+
+// TrainClaims reads the first n judged training queries of a shared
+// collection (queries.train.tsv, qrels.train.txt) in qrels order: their
+// ids, texts and first relevant document.
+func TrainClaims(t testing.TB, collection string, n int) (ids []string, text, firstRel map[string]string) {
+	t.Helper()
+	text, firstRel = map[string]string{}, map[string]string{}
+	EachLine(t, Collection(t, collection, "queries.train.tsv"), func(_ int, line string) {
+		id, q, _ := strings.Cut(line, "\t")
+		text[id] = q
+	})
+	EachLine(t, Collection(t, collection, "qrels.train.txt"), func(_ int, line string) {
+		if f := strings.Fields(line); len(ids) < n && firstRel[f[0]] == "" {
+			firstRel[f[0]] = f[2]
+			ids = append(ids, f[0])
+		}
+	})
+	return ids, text, firstRel
 }

@@ -34,19 +34,7 @@ type scifactFit struct {
 func newScifactFit(t *testing.T) *scifactFit {
 	t.Helper()
 	f := &scifactFit{tmp: t.TempDir(), run: trec.Run{}}
-	qtext := map[string]string{}
-	testenv.EachLine(t, testenv.Collection(t, "scifact", "queries.train.tsv"), func(n int, line string) {
-		id, text, _ := strings.Cut(line, "\t")
-		qtext[id] = text
-	})
-	pos := map[string]string{}
-	var order []string
-	testenv.EachLine(t, testenv.Collection(t, "scifact", "qrels.train.txt"), func(n int, line string) {
-		if fs := strings.Fields(line); len(order) < 8 && pos[fs[0]] == "" {
-			pos[fs[0]] = fs[2]
-			order = append(order, fs[0])
-		}
-	})
+	order, qtext, pos := testenv.TrainClaims(t, "scifact", 8)
 	var tuples, queries, qrels []string
 	for i, q := range order {
 		others := []string{pos[order[(i+1)%8]], pos[order[(i+3)%8]], pos[order[(i+5)%8]]}
