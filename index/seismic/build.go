@@ -53,6 +53,9 @@ func Build(ctx context.Context, dir string, src *sparse.Index, o Options) (*Meta
 	meta := &Meta{Kind: Kind, Format: Format, NumDocs: sm.NumDocs, VocabSize: sm.VocabSize, Scale: sm.Scale,
 		NumPostings: o.NumPostings, CentroidFraction: o.CentroidFraction, MinClusterSize: o.MinClusterSize,
 		SummaryEnergy: o.SummaryEnergy, DocCut: o.DocCut, Seed: o.Seed, Files: map[string]string{}}
+	if o.global() {
+		meta.Pruning, meta.MaxFraction = PruneGlobalThreshold, o.maxFraction()
+	}
 	s, err := openSteps(src, o, *meta)
 	if err != nil {
 		return nil, err
@@ -98,8 +101,13 @@ func Build(ctx context.Context, dir string, src *sparse.Index, o Options) (*Meta
 	}
 	defer unmap()
 
+	g := gate{all: true}
+	if o.global() { // from the forward index, so a resumed build finds the same gate
+		g = globalGate(fwd, int64(sm.VocabSize)*int64(o.NumPostings))
+		logf("global threshold: %d × %d largest postings pass, at most %d a term", sm.VocabSize, o.NumPostings, o.perTerm())
+	}
 	logf("blocks and summaries of %d terms (%d threads, %d steps)", sm.VocabSize, o.Threads, len(s.bounds)-1)
-	if err := l.write(ctx, s, src, fwd, cut, o); err != nil {
+	if err := l.write(ctx, s, src, fwd, cut, g, o); err != nil {
 		return nil, err
 	}
 	meta.KeptPostings, meta.NumBlocks, meta.NumSumTerms, meta.NumSumEntries = int64(l.kept), int64(l.blocks), int64(l.sumTerms), int64(l.entries)
@@ -356,7 +364,7 @@ func (l *lists) start() error {
 
 // write builds the terms of the steps not yet done a batch at a time on
 // o.Threads goroutines, appends them in term order and commits each step.
-func (l *lists) write(ctx context.Context, s *steps, src *sparse.Index, fwd, cut forward, o Options) error {
+func (l *lists) write(ctx context.Context, s *steps, src *sparse.Index, fwd, cut forward, g gate, o Options) error {
 	if l.out == nil {
 		if err := l.start(); err != nil {
 			return err
@@ -364,7 +372,7 @@ func (l *lists) write(ctx context.Context, s *steps, src *sparse.Index, fwd, cut
 	}
 	builders := make([]*builder, o.Threads)
 	for i := range builders {
-		builders[i] = newBuilder(src, fwd, cut, o)
+		builders[i] = newBuilder(src, fwd, cut, g, o)
 	}
 	batch := make([]list, termBatch)
 	for step := max(1, s.done); step < s.total(); step++ {
@@ -404,7 +412,7 @@ func batchEnd(src *sparse.Index, lo, end int, o Options) int {
 	hi := lo
 	for hi < end && hi-lo < termBatch {
 		df, _ := src.Term(uint32(hi))
-		if kept += int64(min(df, o.NumPostings)); kept > limit && hi > lo {
+		if kept += int64(min(df, o.perTerm())); kept > limit && hi > lo {
 			break
 		}
 		hi++
@@ -477,6 +485,7 @@ func (l *lists) append(li *list) error {
 type builder struct {
 	src      *sparse.Index
 	fwd, cut forward // cut: each document's DocCut largest coordinates
+	gate     gate    // the global threshold (all pass under PruneFixed)
 	o        Options
 
 	docs, vals []uint32
@@ -500,9 +509,9 @@ type centEntry struct {
 	value    float64
 }
 
-func newBuilder(src *sparse.Index, fwd, cut forward, o Options) *builder {
+func newBuilder(src *sparse.Index, fwd, cut forward, g gate, o Options) *builder {
 	v := src.Meta().VocabSize
-	b := &builder{src: src, fwd: fwd, cut: cut, o: o, terms: newTermSet(v), cTerm: make([]int32, v), cEnd: make([]int32, v), maxv: make([]uint32, v)}
+	b := &builder{src: src, fwd: fwd, cut: cut, gate: g, o: o, terms: newTermSet(v), cTerm: make([]int32, v), cEnd: make([]int32, v), maxv: make([]uint32, v)}
 	for i := range b.cTerm {
 		b.cTerm[i] = -1
 	}
@@ -543,8 +552,8 @@ func (b *builder) build(t uint32, l *list) error {
 	return nil
 }
 
-// keep returns term t's NumPostings largest postings (ties: the smaller
-// document) in document order.
+// keep returns term t's largest postings among those passing the gate,
+// at most perTerm (ties: the smaller document), in document order.
 func (b *builder) keep(t uint32) ([]uint32, error) {
 	var p sparse.Postings
 	b.docs, b.vals = b.docs[:0], b.vals[:0]
@@ -557,7 +566,18 @@ func (b *builder) keep(t uint32) ([]uint32, error) {
 	if err := p.Err(); err != nil {
 		return nil, fmt.Errorf("seismic index: %w", err)
 	}
-	if len(b.docs) <= b.o.NumPostings {
+	if !b.gate.all {
+		n := 0
+		for i, d := range b.docs {
+			if b.gate.passes(d, t, b.vals[i]) {
+				b.docs[n], b.vals[n] = d, b.vals[i]
+				n++
+			}
+		}
+		b.docs, b.vals = b.docs[:n], b.vals[:n]
+	}
+	keep := b.o.perTerm()
+	if len(b.docs) <= keep {
 		return slices.Clone(b.docs), nil
 	}
 	// value descending, then document: stored values order like the
@@ -567,7 +587,7 @@ func (b *builder) keep(t uint32) ([]uint32, error) {
 		b.keys = append(b.keys, uint64(^b.vals[i])<<32|uint64(d))
 	}
 	slices.Sort(b.keys)
-	kept := make([]uint32, b.o.NumPostings)
+	kept := make([]uint32, keep)
 	for i := range kept {
 		kept[i] = uint32(b.keys[i])
 	}

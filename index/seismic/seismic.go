@@ -2,7 +2,8 @@
 // vectors on top of an exact index/sparse index: Seismic (Bruch, Nardini,
 // Rulli, Venturini, SIGIR 2024; the pyseismic-lsr package that Lightning
 // IR's SeismicConfig drives). Each term keeps only its NumPostings largest
-// postings (static pruning); they are split into blocks by a one-shot
+// postings (static pruning; or, with PruneGlobalThreshold, pyseismic's
+// global threshold, prune.go); they are split into blocks by a one-shot
 // random k-means over the documents' vectors, and each block gets a
 // summary, the coordinate-wise maximum of its documents pruned to
 // SummaryEnergy of its L1 mass and quantised to 8 bits. A forward index
@@ -84,6 +85,11 @@ type Options struct {
 	// NumPostings is the number of postings each term keeps, its largest
 	// by value (ties: smaller document first).
 	NumPostings int
+	// Pruning is the rule for which postings a term keeps: PruneFixed
+	// ("" too) or PruneGlobalThreshold (prune.go), whose per-term cap is
+	// NumPostings × MaxFraction (0 = DefaultMaxFraction).
+	Pruning     string
+	MaxFraction float64
 	// CentroidFraction × a term's kept postings (at least 1) is the
 	// number of centroids its documents are clustered around, each a
 	// block.
@@ -117,12 +123,16 @@ type Options struct {
 
 // Meta is meta.json.
 type Meta struct {
-	Kind             string  `json:"kind"`
-	Format           int     `json:"format"`
-	NumDocs          int     `json:"num_docs"`
-	VocabSize        int     `json:"vocab_size"`
-	Scale            float64 `json:"scale"` // the sparse index's quantisation (0 = float32 values)
-	NumPostings      int     `json:"num_postings"`
+	Kind        string  `json:"kind"`
+	Format      int     `json:"format"`
+	NumDocs     int     `json:"num_docs"`
+	VocabSize   int     `json:"vocab_size"`
+	Scale       float64 `json:"scale"` // the sparse index's quantisation (0 = float32 values)
+	NumPostings int     `json:"num_postings"`
+	// Pruning and MaxFraction are set for PruneGlobalThreshold only, so
+	// a fixed-rule index's meta.json is what it was before the option.
+	Pruning          string  `json:"pruning,omitempty"`
+	MaxFraction      float64 `json:"max_fraction,omitempty"`
 	CentroidFraction float64 `json:"centroid_fraction"`
 	MinClusterSize   int     `json:"min_cluster_size"`
 	SummaryEnergy    float64 `json:"summary_energy"`
@@ -151,9 +161,12 @@ const MaxBlocks = 1 << 16
 
 // Check validates the options.
 func (o Options) Check() error {
+	if err := o.checkPruning(); err != nil {
+		return err
+	}
 	switch {
-	case o.CentroidFraction*float64(o.NumPostings) >= MaxBlocks:
-		return fmt.Errorf("centroid_fraction × num_postings = %.0f blocks per term: at most %d", o.CentroidFraction*float64(o.NumPostings), MaxBlocks-1)
+	case o.CentroidFraction*float64(o.perTerm()) >= MaxBlocks:
+		return fmt.Errorf("centroid_fraction × %d postings per term = %.0f blocks per term: at most %d", o.perTerm(), o.CentroidFraction*float64(o.perTerm()), MaxBlocks-1)
 	case o.NumPostings <= 0:
 		return fmt.Errorf("num_postings = %d: want > 0", o.NumPostings)
 	case !(o.CentroidFraction > 0 && o.CentroidFraction <= 1):

@@ -59,7 +59,7 @@ type buildID struct {
 // openSteps plans the steps and opens o.CheckpointDir, if set, for the
 // build of the index meta describes.
 func openSteps(src *sparse.Index, o Options, meta Meta) (*steps, error) {
-	s := &steps{dir: o.CheckpointDir, bounds: termSteps(src, o.NumPostings), debug: o.Debug}
+	s := &steps{dir: o.CheckpointDir, bounds: termSteps(src, o.perTerm()), debug: o.Debug}
 	if s.dir == "" {
 		return s, nil
 	}

@@ -1,0 +1,111 @@
+package seismic_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	"github.com/irflow/irflow/index/seismic"
+	"github.com/irflow/irflow/index/sparse"
+)
+
+// pruneDocs is a hand-worked collection of 3 terms, 10 postings:
+//
+//	term 0: d0 9, d1 8, d2 7, d3 6, d4 4
+//	term 1: d0 4, d1 3
+//	term 2: d2 2, d3 1, d5 6
+//
+// With num_postings 2 the global budget is 3 × 2 = 6 postings: 9, 8, 7,
+// 6, 6 and one of the two 4s, (d0, t1), which comes first in document
+// order; each term then keeps at most int(2 × max_fraction) of them.
+func pruneDocs() []sparse.Doc {
+	return []sparse.Doc{
+		{ID: "d0", Terms: []uint32{0, 1}, Weights: []float32{9, 4}},
+		{ID: "d1", Terms: []uint32{0, 1}, Weights: []float32{8, 3}},
+		{ID: "d2", Terms: []uint32{0, 2}, Weights: []float32{7, 2}},
+		{ID: "d3", Terms: []uint32{0, 2}, Weights: []float32{6, 1}},
+		{ID: "d4", Terms: []uint32{0}, Weights: []float32{4}},
+		{ID: "d5", Terms: []uint32{2}, Weights: []float32{6}},
+	}
+}
+
+func TestPruningKeptSets(t *testing.T) {
+	for _, scale := range []float64{0, 1} { // float32 values and integer impacts
+		src := buildSparse(t, pruneDocs(), 3, scale)
+		for _, c := range []struct {
+			name        string
+			numPostings int
+			pruning     string
+			maxFraction float64
+			want        [][]uint32 // kept documents by term
+		}{
+			{"fixed 2", 2, "", 0, [][]uint32{{0, 1}, {0, 1}, {2, 5}}},
+			{"fixed 3", 3, seismic.PruneFixed, 0, [][]uint32{{0, 1, 2}, {0, 1}, {2, 3, 5}}},
+			// the budget drops (d4,t0) and (d1,t1), (d2,t2), (d3,t2); the cap 3 drops (d3,t0)
+			{"global 2", 2, seismic.PruneGlobalThreshold, 0, [][]uint32{{0, 1, 2}, {0}, {5}}},
+			{"global 2 × 1", 2, seismic.PruneGlobalThreshold, 1, [][]uint32{{0, 1}, {0}, {5}}},
+			// budget 3 × 4 = 12 ≥ 10 postings: only the cap 6 applies, and it does not bind
+			{"global 4", 4, seismic.PruneGlobalThreshold, 0, [][]uint32{{0, 1, 2, 3, 4}, {0, 1}, {2, 3, 5}}},
+			// budget 3, cap 2: 9, 8 and 7 pass, the cap keeps 9 and 8
+			{"global 1 × 2", 1, seismic.PruneGlobalThreshold, 2, [][]uint32{{0, 1}, {}, {}}},
+		} {
+			o := opts()
+			o.NumPostings, o.Pruning, o.MaxFraction, o.MinClusterSize = c.numPostings, c.pruning, c.maxFraction, 0
+			dir := t.TempDir()
+			meta, err := seismic.Build(context.Background(), dir, src, o)
+			if err != nil {
+				t.Fatalf("%s: %v", c.name, err)
+			}
+			ix, err := seismic.Open(dir, src)
+			if err != nil {
+				t.Fatalf("%s: %v", c.name, err)
+			}
+			var total int64
+			for term, want := range c.want {
+				got := []uint32{}
+				lo, hi := ix.Blocks(uint32(term))
+				for b := lo; b < hi; b++ {
+					got = append(got, ix.BlockDocs(b)...)
+				}
+				slices.Sort(got)
+				if !slices.Equal(got, want) {
+					t.Errorf("scale %v, %s: term %d keeps %v, want %v", scale, c.name, term, got, want)
+				}
+				total += int64(len(want))
+			}
+			if meta.KeptPostings != total {
+				t.Errorf("scale %v, %s: kept_postings %d, want %d", scale, c.name, meta.KeptPostings, total)
+			}
+			wantRule, wantMF := "", 0.0
+			if c.pruning == seismic.PruneGlobalThreshold {
+				wantRule, wantMF = c.pruning, c.maxFraction
+				if wantMF == 0 {
+					wantMF = seismic.DefaultMaxFraction
+				}
+			}
+			if m := ix.Meta(); m.Pruning != wantRule || m.MaxFraction != wantMF {
+				t.Errorf("scale %v, %s: meta pruning %q max_fraction %v, want %q %v", scale, c.name, m.Pruning, m.MaxFraction, wantRule, wantMF)
+			}
+			ix.Close()
+		}
+	}
+}
+
+func TestPruningOptionsCheck(t *testing.T) {
+	for _, c := range []struct {
+		pruning     string
+		maxFraction float64
+		ok          bool
+	}{
+		{"", 0, true}, {seismic.PruneFixed, 0, true}, {seismic.PruneGlobalThreshold, 0, true},
+		{seismic.PruneGlobalThreshold, 1.5, true}, {seismic.PruneFixed, 1.5, false},
+		{"coi_threshold", 0, false}, {seismic.PruneGlobalThreshold, -1, false},
+		{seismic.PruneGlobalThreshold, 0.001, false}, // 200 × 0.001 < 1 posting a term
+	} {
+		o := opts()
+		o.Pruning, o.MaxFraction = c.pruning, c.maxFraction
+		if err := o.Check(); (err == nil) != c.ok {
+			t.Errorf("pruning %q max_fraction %v: Check() = %v, want ok %v", c.pruning, c.maxFraction, err, c.ok)
+		}
+	}
+}
