@@ -27,7 +27,13 @@ const seismicDir = "seismic"
 func seismicIndexParams() []stage.Param {
 	return []stage.Param{
 		{Name: "num_postings", Type: stage.Number, Default: float64(seismicx.DefaultNumPostings), Integer: true, Min: stage.Above(0),
-			Doc: "Postings each term keeps, its largest by weight (static pruning; Lightning IR's num_postings, pyseismic's n_postings — which spreads n_postings × vocabulary postings over the terms, at most 1.5 × n_postings each, where irflow keeps a fixed number per term)."},
+			Doc: "Postings each term keeps, its largest by weight (static pruning; Lightning IR's num_postings, pyseismic's n_postings). How they are chosen is pruning's."},
+		// pruning and max_fraction have no Default, so a recipe that leaves
+		// them out keeps the cache key it had before they existed.
+		{Name: "pruning", Type: stage.String, Enum: []string{seismicx.PruneFixed, seismicx.PruneGlobalThreshold},
+			Doc: "Which postings each term keeps: fixed (when left out) keeps its num_postings largest; global_threshold is pyseismic's GlobalThreshold (what Lightning IR's SeismicConfig gets): the num_postings × vocabulary largest postings of the collection, at most num_postings × max_fraction of them a term. Setting fixed explicitly gives the same index under another cache key."},
+		{Name: "max_fraction", Type: stage.Number, Min: stage.Above(0),
+			Doc: "With pruning = global_threshold: a term keeps at most num_postings × max_fraction postings (pyseismic's max_fraction, 1.5 when left out)."},
 		{Name: "centroid_fraction", Type: stage.Number, Default: seismicx.DefaultCentroidFraction, Min: stage.Above(0), Max: stage.AtMost(1),
 			Doc: "Blocks per term: centroid_fraction × its kept postings (at least 1) random documents are the centroids its documents are clustered around, each cluster a block."},
 		{Name: "min_cluster_size", Type: stage.Number, Default: float64(seismicx.DefaultMinClusterSize), Integer: true, Min: stage.AtLeast(0),
@@ -48,6 +54,13 @@ func checkSeismicIndex(p map[string]any) error {
 	num := func(n string) float64 { v, _ := p[n].(float64); return v }
 	if mc, np := num("min_cluster_size"), num("num_postings"); mc >= np {
 		return &stage.ParamError{Param: "min_cluster_size", Err: fmt.Errorf("min_cluster_size = %d is not below num_postings = %d: every cluster would be dissolved, leaving one block per term", int(mc), int(np))}
+	}
+	global := p["pruning"] == seismicx.PruneGlobalThreshold
+	if _, ok := p["max_fraction"]; ok && !global {
+		return &stage.ParamError{Param: "max_fraction", Err: fmt.Errorf("max_fraction is only for pruning = %q", seismicx.PruneGlobalThreshold)}
+	}
+	if o := seismicOptions(p); global && o.Check() != nil {
+		return &stage.ParamError{Param: "max_fraction", Err: o.Check()}
 	}
 	if b := num("centroid_fraction") * num("num_postings"); b >= seismicx.MaxBlocks {
 		return &stage.ParamError{Param: "centroid_fraction", Err: fmt.Errorf("centroid_fraction × num_postings = %.0f blocks per term: at most %d (16-bit block numbers, as pyseismic's)", b, seismicx.MaxBlocks-1)}
@@ -86,6 +99,15 @@ func seismicIndexKind() *stage.Kind {
 	}
 }
 
+// seismicOptions are the build options of the index parameters p.
+func seismicOptions(p map[string]any) seismicx.Options {
+	num := func(n string) float64 { v, _ := p[n].(float64); return v }
+	rule, _ := p["pruning"].(string)
+	return seismicx.Options{NumPostings: int(num("num_postings")), Pruning: rule, MaxFraction: num("max_fraction"),
+		CentroidFraction: num("centroid_fraction"), MinClusterSize: int(num("min_cluster_size")),
+		SummaryEnergy: num("summary_energy"), DocCut: int(num("doc_cut")), Seed: uint64(num("seed"))}
+}
+
 func runSeismicIndex(ctx context.Context, job *stage.Job) error {
 	info, src, err := readInfo(job.String("sparse"), MethodSparse)
 	if err != nil {
@@ -103,9 +125,8 @@ func runSeismicIndex(ctx context.Context, job *stage.Job) error {
 	defer sp.Close()
 	memoryMB := job.Float("memory_mb")
 	defer limitMemory(memoryMB)()
-	o := seismicx.Options{NumPostings: job.Int("num_postings"), CentroidFraction: job.Float("centroid_fraction"),
-		MinClusterSize: job.Int("min_cluster_size"), SummaryEnergy: job.Float("summary_energy"), DocCut: job.Int("doc_cut"),
-		Seed: uint64(job.Int("seed")), Threads: job.Threads, MemoryBudget: int64(memoryMB * (1 << 20) / 4)}
+	o := seismicOptions(job.Params)
+	o.Threads, o.MemoryBudget = job.Threads, int64(memoryMB*(1<<20)/4)
 	if job.CheckpointDir != "" { // the forward index and finished ranges of terms survive a kill
 		o.CheckpointDir = filepath.Join(job.CheckpointDir, seismicDir)
 	}
