@@ -1,12 +1,15 @@
 package seismic_test
 
 import (
+	"cmp"
 	"context"
 	"slices"
 	"testing"
 
+	"github.com/irflow/irflow/index/internal/stepckpt/stepckpttest"
 	"github.com/irflow/irflow/index/seismic"
 	"github.com/irflow/irflow/index/sparse"
+	"github.com/irflow/irflow/index/sparse/synth"
 )
 
 // pruneDocs is a hand-worked collection of 3 terms, 10 postings:
@@ -108,4 +111,98 @@ func TestPruningOptionsCheck(t *testing.T) {
 			t.Errorf("pruning %q max_fraction %v: Check() = %v, want ok %v", c.pruning, c.maxFraction, err, c.ok)
 		}
 	}
+}
+
+// smallVocab is n synthetic documents over a 1,000-term vocabulary, so
+// that a global budget of a few postings a term binds.
+func smallVocab(n int, seed uint64) ([]sparse.Doc, int) {
+	g := synth.New(synth.Config{Docs: n, Seed: seed, Vocab: 1000})
+	docs := make([]sparse.Doc, n)
+	for i := range docs {
+		docs[i] = g.Doc(i)
+	}
+	return docs, 1000
+}
+
+// On synthetic documents whose global budget binds (num_postings 6 over
+// a 1,000-term vocabulary, quantised so that many values tie), the kept
+// sets are the rule worked out by brute force: sort every posting by
+// value descending, then document, then term; take the first
+// vocabulary × 6; each term keeps the first int(6 × 1.5) = 9 it got.
+func TestGlobalThresholdBruteForce(t *testing.T) {
+	docs, vocab := smallVocab(200, 3)
+	const scale, numPostings = 10, 6
+	src := buildSparse(t, docs, vocab, scale)
+	type post struct{ doc, term, val uint32 }
+	var all []post
+	for d, doc := range docs {
+		for i, term := range doc.Terms {
+			if v, _, _ := sparse.Quantize(doc.Weights[i], scale); v > 0 {
+				all = append(all, post{uint32(d), term, v})
+			}
+		}
+	}
+	budget := vocab * numPostings
+	if budget >= len(all) {
+		t.Fatalf("budget %d covers all %d postings: the test needs it to bind", budget, len(all))
+	}
+	slices.SortFunc(all, func(a, b post) int {
+		return cmp.Or(cmp.Compare(b.val, a.val), cmp.Compare(a.doc, b.doc), cmp.Compare(a.term, b.term))
+	})
+	if all[budget-1].val != all[budget].val {
+		t.Fatalf("no tie across the threshold (%d, %d): the test needs one", all[budget-1].val, all[budget].val)
+	}
+	want := make([][]uint32, vocab)
+	for _, p := range all[:budget] { // by value descending, then document: the cap keeps the first
+		if len(want[p.term]) < numPostings*3/2 {
+			want[p.term] = append(want[p.term], p.doc)
+		}
+	}
+	o := opts()
+	o.NumPostings, o.Pruning, o.MinClusterSize, o.Threads = numPostings, seismic.PruneGlobalThreshold, 0, 2
+	dir := t.TempDir()
+	meta, err := seismic.Build(context.Background(), dir, src, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := seismic.Open(dir, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	var total int64
+	for term, w := range want {
+		slices.Sort(w)
+		got := []uint32{}
+		lo, hi := ix.Blocks(uint32(term))
+		for b := lo; b < hi; b++ {
+			got = append(got, ix.BlockDocs(b)...)
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, append([]uint32{}, w...)) {
+			t.Errorf("term %d keeps %v, want %v", term, got, w)
+		}
+		total += int64(len(w))
+	}
+	if meta.KeptPostings != total {
+		t.Errorf("kept_postings %d, want %d", meta.KeptPostings, total)
+	}
+}
+
+// A global-threshold build resumed from any step's checkpoint writes the
+// bytes of an uninterrupted one (the gate is found again from the
+// forward index).
+func TestGlobalThresholdResume(t *testing.T) {
+	defer seismic.SetMinStepKept(1000)()
+	docs, vocab := smallVocab(200, 1)
+	src := buildSparse(t, docs, vocab, 100)
+	build := func(out, ckpt string, log, debug func(string)) error {
+		o := opts()
+		o.NumPostings, o.Pruning, o.MinClusterSize = 6, seismic.PruneGlobalThreshold, 0
+		o.Threads, o.CheckpointDir, o.Log, o.Debug = 2, ckpt, log, debug
+		_, err := seismic.Build(context.Background(), out, src, o)
+		return err
+	}
+	n := stepckpttest.CheckResume(t, 3, 3, stepckpttest.Build(build))
+	t.Logf("%d steps", n)
 }
