@@ -80,6 +80,8 @@ func compare(args []string) error {
 	pointsFlag := fs.String("points", "3:1,5:0.9,10:0.7,20:0.5", "operating points query_cut:heap_factor,...")
 	o := seismicx.Options{}
 	fs.IntVar(&o.NumPostings, "num-postings", seismicx.DefaultNumPostings, "postings kept per term")
+	fs.StringVar(&o.Pruning, "pruning", seismicx.PruneFixed, "irflow's pruning rule: fixed or global_threshold (pyseismic's; its index goes to seismic-global_threshold/, built there with -reuse when missing)")
+	fs.Float64Var(&o.MaxFraction, "max-fraction", 0, "with -pruning global_threshold: at most num_postings × max_fraction postings a term (0 = 1.5)")
 	fs.Float64Var(&o.CentroidFraction, "centroid-fraction", seismicx.DefaultCentroidFraction, "centroids per kept posting")
 	fs.IntVar(&o.MinClusterSize, "min-cluster-size", seismicx.DefaultMinClusterSize, "clusters of at most this size are dissolved")
 	fs.Float64Var(&o.SummaryEnergy, "summary-energy", seismicx.DefaultSummaryEnergy, "summary L1 mass kept")
@@ -148,8 +150,8 @@ func compare(args []string) error {
 		fmt.Printf("%s: searched, load average %s\n", name, benchproc.LoadAverage())
 		rows = append(rows, rs...)
 	}
-	fmt.Printf("\nk = %d, num_postings %d, centroid_fraction %v, min_cluster_size %d, summary_energy %v, doc_cut %d, build threads %d, search 1 thread; load average %s\n\n",
-		*k, o.NumPostings, o.CentroidFraction, o.MinClusterSize, o.SummaryEnergy, o.DocCut, o.Threads, benchproc.LoadAverage())
+	fmt.Printf("\nk = %d, pruning %s, num_postings %d, centroid_fraction %v, min_cluster_size %d, summary_energy %v, doc_cut %d, build threads %d, search 1 thread; load average %s\n\n",
+		*k, o.Pruning, o.NumPostings, o.CentroidFraction, o.MinClusterSize, o.SummaryEnergy, o.DocCut, o.Threads, benchproc.LoadAverage())
 	fmt.Println("| data | system | query_cut | heap_factor | recall@k | CPU ms/query | mean ms/query | p50 ms | p99 ms | batch mean ms |")
 	fmt.Println("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 	for _, r := range rows {
@@ -336,8 +338,14 @@ func openIrflow(name, dir, out string, k int, o seismicx.Options) (*irflowRun, e
 		pprof.StartCPUProfile(buildProfile)
 	}
 	var meta *seismicx.Meta
-	if !reuse {
-		meta, err = seismicx.Build(ctx, filepath.Join(out, "seismic"), src, o)
+	seisDir := filepath.Join(out, "seismic")
+	if o.Pruning == seismicx.PruneGlobalThreshold {
+		seisDir += "-" + o.Pruning
+	}
+	_, missing := os.Stat(filepath.Join(seisDir, "meta.json"))
+	built := !reuse || missing != nil
+	if built {
+		meta, err = seismicx.Build(ctx, seisDir, src, o)
 	}
 	pprof.StopCPUProfile()
 	if err != nil {
@@ -345,10 +353,10 @@ func openIrflow(name, dir, out string, k int, o seismicx.Options) (*irflowRun, e
 	}
 	build := time.Since(t0)
 	t0 = time.Now()
-	if r.ix, err = seismicx.Open(filepath.Join(out, "seismic"), src); err != nil {
+	if r.ix, err = seismicx.Open(seisDir, src); err != nil {
 		return fail(err)
 	}
-	if reuse {
+	if !built {
 		mt := r.ix.Meta()
 		meta = &mt
 		fmt.Printf("%s irflow: %d docs, %d queries; opened the index of an earlier run (%.1f s), kept postings %d of %d, %d blocks, %d summary entries\n",
