@@ -32,6 +32,17 @@ func pruneDocs() []sparse.Doc {
 	}
 }
 
+// keptDocs is the documents term t keeps, increasing.
+func keptDocs(ix *seismic.Index, t int) []uint32 {
+	got := []uint32{}
+	lo, hi := ix.Blocks(uint32(t))
+	for b := lo; b < hi; b++ {
+		got = append(got, ix.BlockDocs(b)...)
+	}
+	slices.Sort(got)
+	return got
+}
+
 func TestPruningKeptSets(t *testing.T) {
 	for _, scale := range []float64{0, 1} { // float32 values and integer impacts
 		src := buildSparse(t, pruneDocs(), 3, scale)
@@ -65,13 +76,7 @@ func TestPruningKeptSets(t *testing.T) {
 			}
 			var total int64
 			for term, want := range c.want {
-				got := []uint32{}
-				lo, hi := ix.Blocks(uint32(term))
-				for b := lo; b < hi; b++ {
-					got = append(got, ix.BlockDocs(b)...)
-				}
-				slices.Sort(got)
-				if !slices.Equal(got, want) {
+				if got := keptDocs(ix, term); !slices.Equal(got, want) {
 					t.Errorf("scale %v, %s: term %d keeps %v, want %v", scale, c.name, term, got, want)
 				}
 				total += int64(len(want))
@@ -173,13 +178,7 @@ func TestGlobalThresholdBruteForce(t *testing.T) {
 	var total int64
 	for term, w := range want {
 		slices.Sort(w)
-		got := []uint32{}
-		lo, hi := ix.Blocks(uint32(term))
-		for b := lo; b < hi; b++ {
-			got = append(got, ix.BlockDocs(b)...)
-		}
-		slices.Sort(got)
-		if !slices.Equal(got, append([]uint32{}, w...)) {
+		if got := keptDocs(ix, term); !slices.Equal(got, append([]uint32{}, w...)) {
 			t.Errorf("term %d keeps %v, want %v", term, got, w)
 		}
 		total += int64(len(w))
