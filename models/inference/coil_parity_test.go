@@ -86,6 +86,7 @@ func TestCoilMvrMatchLightningIR(t *testing.T) {
 		{"coil on t5-gated, cosine, max/sum", "coil", map[string]any{"similarity_function": "cosine", "token_embedding_dim": 8,
 			"query_aggregation_function": "max", "doc_aggregation_function": "sum", "doc_length": 96}, "t5-gated", ""},
 		{"unicoil on t5-gated", "unicoil", map[string]any{"doc_length": 64}, "t5-gated", ""},
+		{"unicoil on electra", "unicoil", map[string]any{"doc_length": 64}, "electra", ""},
 	}
 	var models []lirModel
 	for _, c := range cases {
