@@ -3,13 +3,13 @@ package neural
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
 
 	densex "github.com/irflow/irflow/index/dense"
 	ivfx "github.com/irflow/irflow/index/ivf"
+	"github.com/irflow/irflow/internal/durable"
 	"github.com/irflow/irflow/models/inference"
 	"github.com/irflow/irflow/pipeline/stage"
 	ivfs "github.com/irflow/irflow/search/ivf"
@@ -213,32 +213,11 @@ func linkTree(src, dst string) error {
 		if os.Link(from, to) == nil {
 			continue
 		}
-		if err := copyFile(from, to); err != nil {
+		if err := durable.CopyFile(from, to); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-func copyFile(from, to string) error {
-	r, err := os.Open(from)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	w, err := os.Create(to)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(w, r); err != nil {
-		w.Close()
-		return err
-	}
-	if err := w.Sync(); err != nil {
-		w.Close()
-		return err
-	}
-	return w.Close()
 }
 
 // searchANN searches an approximate index (its dense index gives ids and
