@@ -56,6 +56,23 @@ func opts() seismic.Options {
 
 // The same seed gives byte-identical files whatever the threads and the
 // memory budget (a small budget writes the forward index in many ranges).
+// buildOpen builds an index of src with o in a temporary directory and
+// opens it; the index is closed when the test ends.
+func buildOpen(t *testing.T, src *sparse.Index, o seismic.Options) (*seismic.Meta, *seismic.Index) {
+	t.Helper()
+	dir := t.TempDir()
+	meta, err := seismic.Build(context.Background(), dir, src, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := seismic.Open(dir, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ix.Close() })
+	return meta, ix
+}
+
 func TestBuildDeterministic(t *testing.T) {
 	docs, vocab := synthDocs(800, 1)
 	src := buildSparse(t, docs, vocab, 100)
@@ -125,16 +142,7 @@ func testStructure(t *testing.T, docs []sparse.Doc, vocab int, src *sparse.Index
 	const scale = 100
 	o := opts()
 	o.NumPostings, o.SummaryEnergy = 20, energy
-	dir := t.TempDir()
-	meta, err := seismic.Build(context.Background(), dir, src, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ix, err := seismic.Open(dir, src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ix.Close()
+	meta, ix := buildOpen(t, src, o)
 	q := func(w float32) uint32 { v, _, _ := sparse.Quantize(w, scale); return v }
 	type post struct{ doc, val uint32 }
 	lists := make([][]post, vocab)

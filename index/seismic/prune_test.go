@@ -165,16 +165,7 @@ func TestGlobalThresholdBruteForce(t *testing.T) {
 	}
 	o := opts()
 	o.NumPostings, o.Pruning, o.MinClusterSize, o.Threads = numPostings, seismic.PruneGlobalThreshold, 0, 2
-	dir := t.TempDir()
-	meta, err := seismic.Build(context.Background(), dir, src, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ix, err := seismic.Open(dir, src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ix.Close()
+	meta, ix := buildOpen(t, src, o)
 	var total int64
 	for term, w := range want {
 		slices.Sort(w)
